@@ -15,7 +15,6 @@ import (
 	"github.com/mcpzero/mcpzero/verifier"
 )
 
-
 func TestBackendRoundTrip(t *testing.T) {
 	for _, b := range []verifier.Backend{verifier.Groth16, verifier.PLONK} {
 		t.Run(b.String(), func(t *testing.T) {

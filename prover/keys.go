@@ -389,4 +389,3 @@ func readStr(r *bytes.Reader) (string, error) {
 	_, err := io.ReadFull(r, b)
 	return string(b), err
 }
-
