@@ -45,7 +45,7 @@ ifndef WAT2WASM
 endif
 	@for wat in $$(git ls-files '*.wat'); do \
 	  wasm=$${wat%.wat}.wasm; \
-	  wat2wasm --enable-sign-extension "$$wat" -o "$$wasm" || exit 1; \
+	  wat2wasm "$$wat" -o "$$wasm" || exit 1; \
 	  echo "wat2wasm $$wat -> $$wasm"; \
 	done
 	@if [ -f plugins/examples/gohello/build.sh ]; then bash plugins/examples/gohello/build.sh; fi
