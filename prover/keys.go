@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -219,7 +220,14 @@ func devSetup(ctx context.Context, shape string, b verifier.Backend, cs constrai
 			pk, vk, err := groth16.Setup(cs)
 			r = result{pk, vk, err}
 		case verifier.PLONK:
-			srs, lag, err := unsafekzg.NewSRS(cs)
+			// A fresh random toxic value per setup: unsafekzg would
+			// otherwise reuse one SRS per size for the whole process.
+			tau, err := rand.Int(rand.Reader, ecc.BN254.ScalarField())
+			if err != nil {
+				r.err = err
+				break
+			}
+			srs, lag, err := unsafekzg.NewSRS(cs, unsafekzg.WithToxicValue(tau))
 			if err != nil {
 				r.err = err
 				break

@@ -1,0 +1,29 @@
+package verifier
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestNoForbiddenImports enforces the package's promise: an auditor's
+// verifier never links the kernel, the prover, the store or the tracer.
+func TestNoForbiddenImports(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go tool not on PATH")
+	}
+	for _, pkg := range []string{".", "../cmd/mcpzero-verify"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		}
+		const mod = "github.com/mcpzero/mcpzero/"
+		for _, dep := range strings.Fields(string(out)) {
+			for _, bad := range []string{"kernel", "prover", "internal/store", "trace", "plugins"} {
+				if dep == mod+bad || strings.HasPrefix(dep, mod+bad+"/") {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
+	}
+}
