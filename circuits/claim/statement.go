@@ -32,14 +32,14 @@ type TrapKind uint32
 
 const (
 	TrapNone                TrapKind = 0
-	TrapUnreachable         TrapKind = 1  // `unreachable` executed
-	TrapIntegerDivideByZero TrapKind = 2  // div/rem with a zero divisor
-	TrapIntegerOverflow     TrapKind = 3  // signed div of MIN by -1
-	TrapOutOfBounds         TrapKind = 4  // load, store or host I/O outside memory
-	TrapIndirectCallType    TrapKind = 5  // call_indirect type mismatch
-	TrapUndefinedElement    TrapKind = 6  // call_indirect index outside the table or null
-	TrapCallStackExhausted  TrapKind = 7  // call depth past the limit
-	TrapOutputLimit         TrapKind = 8  // output_write past the output limit
+	TrapUnreachable         TrapKind = 1 // `unreachable` executed
+	TrapIntegerDivideByZero TrapKind = 2 // div/rem with a zero divisor
+	TrapIntegerOverflow     TrapKind = 3 // signed div of MIN by -1
+	TrapOutOfBounds         TrapKind = 4 // load, store or host I/O outside memory
+	TrapIndirectCallType    TrapKind = 5 // call_indirect type mismatch
+	TrapUndefinedElement    TrapKind = 6 // call_indirect index outside the table or null
+	TrapCallStackExhausted  TrapKind = 7 // call depth past the limit
+	TrapOutputLimit         TrapKind = 8 // output_write past the output limit
 )
 
 var trapNames = map[TrapKind]string{
