@@ -40,12 +40,15 @@ func (s Status) String() string {
 // verifier recomputes those digests, so a bundle cannot show one thing and
 // prove another.
 type Statement struct {
-	Module    fr.Element // module commitment (code, data, globals, memory limits)
-	Function  string     // export name
-	Args      []uint64   // arguments as passed, i32 zero-extended
-	Input     []byte     // input bytes (host I/O ABI)
+	Module   fr.Element // module commitment (code, data, globals, memory limits)
+	Function uint32     // index of the called function in the module's function space
+	// Export is the export name the prover called. It is display only: the
+	// proofs bind Function (the index); `--module` checks the name too.
+	Export    string
+	Args      []uint64 // arguments as passed, i32 zero-extended
+	Input     []byte   // input bytes (host I/O ABI)
 	Status    Status
-	Trap      uint8    // trap kind when Status == Trapped, else 0
+	Trap      uint32   // trap kind when Status == Trapped, else 0 (claim.TrapKind)
 	Results   []uint64 // results (empty on a trap)
 	Output    []byte   // output bytes written
 	Steps     uint64   // executed instructions
@@ -103,14 +106,15 @@ func (b *Bundle) MarshalBinary() ([]byte, error) {
 	s := &b.Statement
 	fe := s.Module.Bytes()
 	w.raw(fe[:])
-	w.str(s.Function)
+	w.u32(s.Function)
+	w.str(s.Export)
 	w.u32(uint32(len(s.Args)))
 	for _, a := range s.Args {
 		w.u64(a)
 	}
 	w.bytes(s.Input)
 	w.u8(uint8(s.Status))
-	w.u8(s.Trap)
+	w.u32(s.Trap)
 	w.u32(uint32(len(s.Results)))
 	for _, r := range s.Results {
 		w.u64(r)
@@ -186,7 +190,8 @@ func (b *Bundle) UnmarshalBinary(data []byte) error {
 	}
 	s := &out.Statement
 	readFE(&s.Module)
-	s.Function = r.str()
+	s.Function = r.u32()
+	s.Export = r.str()
 	if n := r.count(8); n > 0 {
 		s.Args = make([]uint64, n)
 		for i := range s.Args {
@@ -195,7 +200,7 @@ func (b *Bundle) UnmarshalBinary(data []byte) error {
 	}
 	s.Input = r.bytes()
 	s.Status = Status(r.u8())
-	s.Trap = r.u8()
+	s.Trap = r.u32()
 	if n := r.count(8); n > 0 {
 		s.Results = make([]uint64, n)
 		for i := range s.Results {

@@ -112,7 +112,7 @@ func setupStep(t testing.TB, b Backend, tag string) *testKeys {
 func stepBundle(t testing.TB, tk *testKeys, start uint64, n int) *Bundle {
 	t.Helper()
 	b := &Bundle{GnarkVersion: GnarkVersion, Backend: tk.set.Backend, Curve: Curve, Setup: DevSetup, KeySet: tk.set.Fingerprint()}
-	b.Statement = Statement{Function: "step", Args: []uint64{start}, Status: Returned, Steps: uint64(n)}
+	b.Statement = Statement{Export: "step", Args: []uint64{start}, Status: Returned, Steps: uint64(n)}
 	b.Statement.Module.SetUint64(42)
 	x := start
 	key := tk.set.Key("step")
@@ -258,7 +258,7 @@ func TestBundleRoundTrip(t *testing.T) {
 	if !bytes.Equal(raw1, raw2) {
 		t.Fatal("bundle encoding not stable under a round trip")
 	}
-	if c.Statement.Function != "step" || string(c.Statement.Output) != "output" || c.Keys.Fingerprint() != tk.set.Fingerprint() {
+	if c.Statement.Export != "step" || string(c.Statement.Output) != "output" || c.Keys.Fingerprint() != tk.set.Fingerprint() {
 		t.Fatalf("decoded %+v", c.Statement)
 	}
 
