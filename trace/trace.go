@@ -234,18 +234,18 @@ func (s Status) String() string {
 
 // Trace is the result of Run: the outcome of the call and its trace.
 type Trace struct {
-	Program   *Program
-	Export    string
-	Func      uint32   // function index of the export
-	Args      []uint64 // as passed, i32 args masked to 32 bits
-	Input     []byte
-	Status    Status
-	Trap      TrapKind // TrapNone unless Status == Trapped
-	TrapPC    uint32   // pc of the trapping instruction
-	Results   []uint64 // i32 results have zero high bits
-	Output    []byte
-	Steps     uint64
-	Segments  []Segment
+	Program  *Program
+	Export   string
+	Func     uint32   // function index of the export
+	Args     []uint64 // as passed, i32 args masked to 32 bits
+	Input    []byte
+	Status   Status
+	Trap     TrapKind // TrapNone unless Status == Trapped
+	TrapPC   uint32   // pc of the trapping instruction
+	Results  []uint64 // i32 results have zero high bits
+	Output   []byte
+	Steps    uint64
+	Segments []Segment
 	// InitialMemory is linear memory after instantiation (data segments
 	// applied); FinalMemory at the end of the run. Globals are in the first
 	// segment's Before and the last segment's After states.
