@@ -25,16 +25,16 @@ func proveSecondsPerConstraint(b verifier.Backend) float64 {
 
 // tracker turns a list of weighted jobs into progress reports with an ETA.
 type tracker struct {
-	mu      sync.Mutex
-	report  func(Progress)
-	start   time.Time
-	total   float64 // estimated seconds of all jobs
-	done    float64 // estimated seconds of finished jobs
-	cur     float64 // estimated seconds of the current job
-	curAt   time.Time
-	scale   float64 // measured / estimated, from finished prove jobs
-	p       Progress
-	stop    chan struct{}
+	mu        sync.Mutex
+	report    func(Progress)
+	start     time.Time
+	total     float64 // estimated seconds of all jobs
+	done      float64 // estimated seconds of finished jobs
+	cur       float64 // estimated seconds of the current job
+	curAt     time.Time
+	scale     float64 // measured / estimated, from finished prove jobs
+	p         Progress
+	stop      chan struct{}
 	stopped   sync.WaitGroup
 	closeOnce sync.Once
 }
