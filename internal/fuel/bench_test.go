@@ -1,0 +1,65 @@
+package fuel
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// BenchmarkOverhead runs the same programs plain and instrumented, side by
+// side, on both engines: compare ns/op of .../plain and .../metered.
+func BenchmarkOverhead(b *testing.B) {
+	ctx := context.Background()
+	inst, err := Instrument(programsWasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	work := []struct {
+		fn  string
+		arg uint64
+	}{{"count", 10_000}, {"fib", 20}, {"mix", 12345}}
+	for _, e := range engines {
+		for _, w := range work {
+			for _, variant := range []struct {
+				name string
+				wasm []byte
+			}{{"plain", programsWasm}, {"metered", inst}} {
+				b.Run(e.name+"/"+w.fn+"/"+variant.name, func(b *testing.B) {
+					rt := wazero.NewRuntimeWithConfig(ctx, e.cfg())
+					defer rt.Close(ctx)
+					mod, err := rt.Instantiate(ctx, variant.wasm)
+					if err != nil {
+						b.Fatal(err)
+					}
+					fn := mod.ExportedFunction(w.fn)
+					var g api.MutableGlobal
+					if variant.name == "metered" {
+						g = mod.ExportedGlobal(ExportName).(api.MutableGlobal)
+					}
+					stack := make([]uint64, 1)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						if g != nil {
+							g.Set(1 << 62)
+						}
+						stack[0] = w.arg
+						if err := fn.CallWithStack(ctx, stack); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func BenchmarkInstrument(b *testing.B) {
+	b.SetBytes(int64(len(programsWasm)))
+	for i := 0; i < b.N; i++ {
+		if _, err := Instrument(programsWasm); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

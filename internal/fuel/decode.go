@@ -1,0 +1,252 @@
+package fuel
+
+// instr is one decoded instruction of a function body: its byte range in
+// the body and whether it ends a straight-line segment.
+type instr struct {
+	start, end  int
+	endsSegment bool
+}
+
+// A segment ends at an instruction after which control may continue
+// somewhere other than the next instruction, or where the next instruction
+// is also reached by a branch:
+//
+//   - br, br_if, br_table, return, unreachable, return_call*, br_on_null,
+//     br_on_non_null: they may leave;
+//   - if, else: `if` may jump to the else arm or past `end`; `else`, reached
+//     by falling off the then arm, jumps past `end`;
+//   - loop: the first instruction of its body is the target of every branch
+//     to the loop;
+//   - end of a block or if: the next instruction is the target of branches
+//     out of it. The end of a loop is not a target (branches to a loop go to
+//     its start), so it does not end a segment.
+//
+// Calls do not end a segment: the callee returns to the next instruction
+// (a trap ends the whole call anyway).
+
+const (
+	kindBlock = iota
+	kindLoop
+	kindIf
+	kindFunc
+)
+
+// decodeBody decodes the expression of a function body from r (positioned
+// after the locals) to its final end, which must be the last byte.
+func decodeBody(r *reader, ins []instr) ([]instr, error) {
+	ctl := []byte{kindFunc}
+	for {
+		if r.eof() {
+			return nil, r.fail(ErrMalformed, "function body ends before its final end")
+		}
+		start := r.pos
+		op, _ := r.byte()
+		ends := false
+		var err error
+		switch {
+		case op == 0x00: // unreachable
+			ends = true
+		case op == 0x01: // nop
+		case op == 0x02 || op == 0x03 || op == 0x04: // block, loop, if
+			err = skipBlockType(r)
+			switch op {
+			case 0x02:
+				ctl = append(ctl, kindBlock)
+			case 0x03:
+				ctl = append(ctl, kindLoop)
+				ends = true
+			case 0x04:
+				ctl = append(ctl, kindIf)
+				ends = true
+			}
+		case op == 0x05: // else
+			if ctl[len(ctl)-1] != kindIf {
+				r.pos = start
+				return nil, r.fail(ErrMalformed, "else outside if")
+			}
+			ends = true
+		case op == 0x0b: // end
+			k := ctl[len(ctl)-1]
+			ctl = ctl[:len(ctl)-1]
+			ends = k != kindLoop
+			if k == kindFunc {
+				ins = append(ins, instr{start: start, end: r.pos, endsSegment: true})
+				if !r.eof() {
+					return nil, r.fail(ErrMalformed, "bytes after the function's final end")
+				}
+				return ins, nil
+			}
+		case op == 0x0c || op == 0x0d: // br, br_if
+			_, err = r.u32()
+			ends = true
+		case op == 0x0e: // br_table
+			var n uint32
+			if n, err = r.u32(); err == nil {
+				for i := uint32(0); i <= n && err == nil; i++ {
+					_, err = r.u32()
+				}
+			}
+			ends = true
+		case op == 0x0f: // return
+			ends = true
+		case op == 0x10: // call
+			_, err = r.u32()
+		case op == 0x11 || op == 0x13: // call_indirect, return_call_indirect
+			if _, err = r.u32(); err == nil {
+				_, err = r.u32()
+			}
+			ends = op == 0x13
+		case op == 0x12: // return_call
+			_, err = r.u32()
+			ends = true
+		case op == 0x14 || op == 0x15: // call_ref, return_call_ref
+			_, err = r.u32()
+			ends = op == 0x15
+		case op == 0x1a || op == 0x1b: // drop, select
+		case op == 0x1c: // select t*
+			var n uint32
+			if n, err = r.u32(); err == nil {
+				for i := uint32(0); i < n && err == nil; i++ {
+					err = skipValType(r)
+				}
+			}
+		case op >= 0x20 && op <= 0x26: // local.*, global.*, table.get/set
+			_, err = r.u32()
+		case op >= 0x28 && op <= 0x3e: // loads and stores
+			err = skipMemArg(r)
+		case op == 0x3f || op == 0x40: // memory.size, memory.grow
+			_, err = r.u32()
+		case op == 0x41:
+			err = r.sleb(32)
+		case op == 0x42:
+			err = r.sleb(64)
+		case op == 0x43:
+			_, err = r.bytes(4)
+		case op == 0x44:
+			_, err = r.bytes(8)
+		case op >= 0x45 && op <= 0xc4: // numeric, no immediates
+		case op == 0xd0: // ref.null heaptype
+			err = r.sleb(33)
+		case op == 0xd1 || op == 0xd3 || op == 0xd4: // ref.is_null, ref.eq, ref.as_non_null
+		case op == 0xd2: // ref.func
+			_, err = r.u32()
+		case op == 0xd5 || op == 0xd6: // br_on_null, br_on_non_null
+			_, err = r.u32()
+			ends = true
+		case op == 0xfc:
+			err = skipPrefixFC(r)
+		case op == 0xfd:
+			err = skipPrefixFD(r)
+		case op == 0xfe:
+			err = skipPrefixFE(r)
+		default:
+			r.pos = start
+			return nil, r.fail(ErrUnsupported, "opcode 0x%02x", op)
+		}
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, instr{start: start, end: r.pos, endsSegment: ends})
+	}
+}
+
+func skipBlockType(r *reader) error {
+	if r.eof() {
+		return r.fail(ErrMalformed, "unexpected end")
+	}
+	switch r.b[r.pos] {
+	case 0x40, 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f:
+		r.pos++
+		return nil
+	case 0x63, 0x64:
+		r.pos++
+		return r.sleb(33)
+	}
+	return r.sleb(33) // type index
+}
+
+func skipMemArg(r *reader) error {
+	align, err := r.u32()
+	if err != nil {
+		return err
+	}
+	if align&0x40 != 0 { // multi-memory: memory index follows
+		if _, err := r.u32(); err != nil {
+			return err
+		}
+	}
+	_, err = r.uleb(64)
+	return err
+}
+
+func skipPrefixFC(r *reader) error {
+	start := r.pos - 1
+	sub, err := r.u32()
+	if err != nil {
+		return err
+	}
+	switch {
+	case sub <= 7: // saturating truncations
+		return nil
+	case sub == 8: // memory.init data mem
+		if _, err := r.u32(); err != nil {
+			return err
+		}
+		_, err = r.u32()
+	case sub == 9 || sub == 13 || sub == 11 || (sub >= 15 && sub <= 17):
+		// data.drop, elem.drop, memory.fill, table.grow/size/fill: one index
+		_, err = r.u32()
+	case sub == 10 || sub == 12 || sub == 14: // memory.copy, table.init, table.copy
+		if _, err := r.u32(); err != nil {
+			return err
+		}
+		_, err = r.u32()
+	default:
+		r.pos = start
+		return r.fail(ErrUnsupported, "opcode 0xfc %d", sub)
+	}
+	return err
+}
+
+func skipPrefixFD(r *reader) error {
+	start := r.pos - 1
+	sub, err := r.u32()
+	if err != nil {
+		return err
+	}
+	switch {
+	case sub <= 11 || sub == 92 || sub == 93: // loads, stores
+		return skipMemArg(r)
+	case sub == 12 || sub == 13: // v128.const, i8x16.shuffle
+		_, err = r.bytes(16)
+	case sub >= 21 && sub <= 34: // extract/replace lane
+		_, err = r.byte()
+	case sub >= 84 && sub <= 91: // load/store lane
+		if err = skipMemArg(r); err == nil {
+			_, err = r.byte()
+		}
+	case sub <= 275: // no immediates
+	default:
+		r.pos = start
+		return r.fail(ErrUnsupported, "opcode 0xfd %d", sub)
+	}
+	return err
+}
+
+func skipPrefixFE(r *reader) error {
+	start := r.pos - 1
+	sub, err := r.u32()
+	if err != nil {
+		return err
+	}
+	switch {
+	case sub == 3: // atomic.fence
+		_, err = r.byte()
+	case sub <= 2 || (sub >= 0x10 && sub <= 0x4e):
+		err = skipMemArg(r)
+	default:
+		r.pos = start
+		return r.fail(ErrUnsupported, "opcode 0xfe %d", sub)
+	}
+	return err
+}

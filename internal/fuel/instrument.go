@@ -1,0 +1,462 @@
+package fuel
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// ExportName is the name under which an instrumented module exports its
+// fuel counter, a mutable i64 global.
+const ExportName = "mcpzero_fuel"
+
+// Section ids of the binary format.
+const (
+	secCustom    = 0
+	secType      = 1
+	secImport    = 2
+	secFunction  = 3
+	secTable     = 4
+	secMemory    = 5
+	secGlobal    = 6
+	secExport    = 7
+	secStart     = 8
+	secElement   = 9
+	secCode      = 10
+	secData      = 11
+	secDataCount = 12
+	secTag       = 13
+)
+
+var sectionNames = map[byte]string{
+	secCustom: "custom", secType: "type", secImport: "import", secFunction: "function",
+	secTable: "table", secMemory: "memory", secGlobal: "global", secExport: "export",
+	secStart: "start", secElement: "element", secCode: "code", secData: "data",
+	secDataCount: "datacount", secTag: "tag",
+}
+
+// sectionRank is the order in which non-custom sections must appear.
+var sectionRank = map[byte]int{
+	secType: 1, secImport: 2, secFunction: 3, secTable: 4, secMemory: 5, secTag: 6,
+	secGlobal: 7, secExport: 8, secStart: 9, secElement: 10, secDataCount: 11,
+	secCode: 12, secData: 13,
+}
+
+var header = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
+
+// Option configures Instrument.
+type Option func(*config)
+
+type config struct {
+	initial        int64
+	perInstruction bool
+}
+
+// WithInitialFuel sets the counter's value at instantiation, the budget of
+// the module's start function (and of anything the host runs before it sets
+// a budget itself). The default is 0: a module with a start function traps
+// at instantiation unless given fuel here. Negative values are treated as 0.
+func WithInitialFuel(n int64) Option {
+	return func(c *config) {
+		if n < 0 {
+			n = 0
+		}
+		c.initial = n
+	}
+}
+
+// PerInstruction charges 1 before every instruction instead of once per
+// straight-line segment. Fuel used is the same for every call that does not
+// trap, by construction; it is far slower and exists as the reference the
+// segment metering is tested against, and for debugging.
+func PerInstruction() Option { return func(c *config) { c.perInstruction = true } }
+
+// Stats describes what Instrument did.
+type Stats struct {
+	Functions    int // defined functions rewritten
+	Instructions int // instructions in their bodies
+	Charges      int // charge sequences inserted
+	FuelGlobal   uint32
+}
+
+// Instrument returns a copy of the module whose functions charge fuel to an
+// added global exported as ExportName. The input is not modified.
+func Instrument(wasm []byte, opts ...Option) ([]byte, error) {
+	out, _, err := InstrumentStats(wasm, opts...)
+	return out, err
+}
+
+type section struct {
+	id      byte
+	start   int // offset of the id byte
+	content []byte
+	cstart  int // offset of content
+}
+
+// InstrumentStats is Instrument that also reports what it did.
+func InstrumentStats(wasm []byte, opts ...Option) ([]byte, Stats, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var st Stats
+	if len(wasm) < 8 || !bytes.Equal(wasm[:8], header) {
+		return nil, st, &FormatError{Section: "header", Offset: 0, Msg: "not a wasm binary module version 1", Err: ErrMalformed}
+	}
+	// Split into sections.
+	var secs []section
+	r := &reader{b: wasm, pos: 8, section: "header"}
+	lastRank := 0
+	seen := map[byte]bool{}
+	for !r.eof() {
+		start := r.pos
+		id, _ := r.byte()
+		name, known := sectionNames[id]
+		if !known {
+			r.pos = start
+			return nil, st, r.fail(ErrMalformed, "unknown section id %d", id)
+		}
+		r.section = name
+		size, err := r.u32()
+		if err != nil {
+			return nil, st, err
+		}
+		cstart := r.pos
+		content, err := r.bytes(int(size))
+		if err != nil {
+			return nil, st, err
+		}
+		if id != secCustom {
+			if seen[id] || sectionRank[id] < lastRank {
+				return nil, st, &FormatError{Section: name, Offset: start, Msg: "section out of order or repeated", Err: ErrMalformed}
+			}
+			seen[id] = true
+			lastRank = sectionRank[id]
+		}
+		secs = append(secs, section{id: id, start: start, content: content, cstart: cstart})
+	}
+
+	find := func(id byte) *section {
+		for i := range secs {
+			if secs[i].id == id {
+				return &secs[i]
+			}
+		}
+		return nil
+	}
+
+	// Imports: count imported globals (the new global comes after them and
+	// after the defined ones, so no existing index moves).
+	var importedGlobals, importedFuncs uint32
+	if s := find(secImport); s != nil {
+		var err error
+		importedFuncs, importedGlobals, err = scanImports(s)
+		if err != nil {
+			return nil, st, err
+		}
+	}
+	var definedGlobals uint32
+	var globalBody []byte
+	if s := find(secGlobal); s != nil {
+		gr := &reader{b: s.content, base: s.cstart, section: "global"}
+		n, err := gr.u32()
+		if err != nil {
+			return nil, st, err
+		}
+		definedGlobals = n
+		globalBody = s.content[gr.pos:]
+	}
+	fuelIdx := importedGlobals + definedGlobals
+	if fuelIdx < importedGlobals { // overflow
+		return nil, st, &FormatError{Section: "global", Offset: 0, Msg: "too many globals", Err: ErrMalformed}
+	}
+	st.FuelGlobal = fuelIdx
+
+	var exportCount uint32
+	var exportBody []byte
+	if s := find(secExport); s != nil {
+		n, body, err := scanExports(s)
+		if err != nil {
+			return nil, st, err
+		}
+		exportCount, exportBody = n, body
+	}
+
+	var funcCount uint32
+	if s := find(secFunction); s != nil {
+		fr := &reader{b: s.content, base: s.cstart, section: "function"}
+		n, err := fr.u32()
+		if err != nil {
+			return nil, st, err
+		}
+		funcCount = n
+	}
+	_ = importedFuncs
+
+	var newCode []byte
+	if s := find(secCode); s != nil {
+		var err error
+		newCode, err = instrumentCode(s, fuelIdx, cfg, &st)
+		if err != nil {
+			return nil, st, err
+		}
+		if uint32(st.Functions) != funcCount {
+			return nil, st, &FormatError{Section: "code", Offset: s.start, Msg: fmt.Sprintf("%d bodies for %d declared functions", st.Functions, funcCount), Err: ErrMalformed}
+		}
+	} else if funcCount != 0 {
+		return nil, st, &FormatError{Section: "function", Offset: 0, Msg: fmt.Sprintf("%d functions declared but no code section", funcCount), Err: ErrMalformed}
+	}
+
+	// New global section: old entries plus (mut i64) = initial.
+	g := appendULEB(nil, uint64(definedGlobals)+1)
+	g = append(g, globalBody...)
+	g = append(g, 0x7e, 0x01, 0x42)
+	g = appendSLEB(g, cfg.initial)
+	g = append(g, 0x0b)
+
+	e := appendULEB(nil, uint64(exportCount)+1)
+	e = append(e, exportBody...)
+	e = appendULEB(e, uint64(len(ExportName)))
+	e = append(e, ExportName...)
+	e = append(e, 0x03)
+	e = appendULEB(e, uint64(fuelIdx))
+
+	// Re-emit sections, replacing or inserting global, export and code.
+	out := make([]byte, 0, len(wasm)+len(wasm)/2+64)
+	out = append(out, header...)
+	emit := func(id byte, content []byte) {
+		out = append(out, id)
+		out = appendULEB(out, uint64(len(content)))
+		out = append(out, content...)
+	}
+	placedGlobal, placedExport := false, false
+	for _, s := range secs {
+		if s.id != secCustom {
+			rank := sectionRank[s.id]
+			if !placedGlobal && rank > sectionRank[secGlobal] {
+				emit(secGlobal, g)
+				placedGlobal = true
+			}
+			if !placedExport && rank > sectionRank[secExport] {
+				emit(secExport, e)
+				placedExport = true
+			}
+		}
+		switch s.id {
+		case secGlobal:
+			emit(secGlobal, g)
+			placedGlobal = true
+		case secExport:
+			emit(secExport, e)
+			placedExport = true
+		case secCode:
+			emit(secCode, newCode)
+		default:
+			emit(s.id, s.content)
+		}
+	}
+	if !placedGlobal {
+		emit(secGlobal, g)
+	}
+	if !placedExport {
+		emit(secExport, e)
+	}
+	return out, st, nil
+}
+
+func scanImports(s *section) (funcs, globals uint32, err error) {
+	r := &reader{b: s.content, base: s.cstart, section: "import"}
+	n, err := r.u32()
+	if err != nil {
+		return 0, 0, err
+	}
+	for i := uint32(0); i < n; i++ {
+		if _, err = r.name(); err != nil {
+			return
+		}
+		if _, err = r.name(); err != nil {
+			return
+		}
+		var kind byte
+		if kind, err = r.byte(); err != nil {
+			return
+		}
+		switch kind {
+		case 0x00: // func: type index
+			_, err = r.u32()
+			funcs++
+		case 0x01: // table: reftype + limits
+			if _, err = r.byte(); err == nil {
+				err = skipLimits(r)
+			}
+		case 0x02: // memory: limits
+			err = skipLimits(r)
+		case 0x03: // global: valtype + mut
+			if _, err = r.byte(); err == nil {
+				_, err = r.byte()
+			}
+			globals++
+		case 0x04: // tag: attribute + type index
+			if _, err = r.byte(); err == nil {
+				_, err = r.u32()
+			}
+		default:
+			r.pos--
+			return 0, 0, r.fail(ErrMalformed, "unknown import kind 0x%02x", kind)
+		}
+		if err != nil {
+			return
+		}
+	}
+	if !r.eof() {
+		return 0, 0, r.fail(ErrMalformed, "trailing bytes")
+	}
+	return
+}
+
+func skipLimits(r *reader) error {
+	flag, err := r.byte()
+	if err != nil {
+		return err
+	}
+	if flag > 0x07 {
+		r.pos--
+		return r.fail(ErrMalformed, "bad limits flag 0x%02x", flag)
+	}
+	if _, err := r.uleb(64); err != nil {
+		return err
+	}
+	if flag&1 != 0 {
+		_, err = r.uleb(64)
+	}
+	return err
+}
+
+func scanExports(s *section) (uint32, []byte, error) {
+	r := &reader{b: s.content, base: s.cstart, section: "export"}
+	n, err := r.u32()
+	if err != nil {
+		return 0, nil, err
+	}
+	body := s.content[r.pos:]
+	for i := uint32(0); i < n; i++ {
+		name, err := r.name()
+		if err != nil {
+			return 0, nil, err
+		}
+		if name == ExportName {
+			return 0, nil, ErrAlreadyInstrumented
+		}
+		if _, err := r.byte(); err != nil {
+			return 0, nil, err
+		}
+		if _, err := r.u32(); err != nil {
+			return 0, nil, err
+		}
+	}
+	if !r.eof() {
+		return 0, nil, r.fail(ErrMalformed, "trailing bytes")
+	}
+	return n, body, nil
+}
+
+func instrumentCode(s *section, fuelIdx uint32, cfg config, st *Stats) ([]byte, error) {
+	r := &reader{b: s.content, base: s.cstart, section: "code"}
+	n, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	out := appendULEB(make([]byte, 0, len(s.content)*2), uint64(n))
+	var ins []instr
+	var body []byte
+	for i := uint32(0); i < n; i++ {
+		size, err := r.u32()
+		if err != nil {
+			return nil, err
+		}
+		bstart := r.pos
+		raw, err := r.bytes(int(size))
+		if err != nil {
+			return nil, err
+		}
+		br := &reader{b: raw, base: r.base + bstart, section: "code"}
+		// Locals: vec(count, valtype), copied as is.
+		nl, err := br.u32()
+		if err != nil {
+			return nil, err
+		}
+		for j := uint32(0); j < nl; j++ {
+			if _, err := br.u32(); err != nil {
+				return nil, err
+			}
+			if err := skipValType(br); err != nil {
+				return nil, err
+			}
+		}
+		localsEnd := br.pos
+		ins, err = decodeBody(br, ins[:0])
+		if err != nil {
+			return nil, err
+		}
+		body = append(body[:0], raw[:localsEnd]...)
+		body = emitBody(body, raw, ins, fuelIdx, cfg.perInstruction, st)
+		out = appendULEB(out, uint64(len(body)))
+		out = append(out, body...)
+		st.Functions++
+		st.Instructions += len(ins)
+	}
+	if !r.eof() {
+		return nil, r.fail(ErrMalformed, "trailing bytes after %d function bodies", n)
+	}
+	return out, nil
+}
+
+func skipValType(r *reader) error {
+	c, err := r.byte()
+	if err != nil {
+		return err
+	}
+	switch c {
+	case 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f:
+		return nil
+	case 0x63, 0x64: // (ref null ht), (ref ht): heap type as s33
+		return r.sleb(33)
+	}
+	r.pos--
+	return r.fail(ErrMalformed, "bad value type 0x%02x", c)
+}
+
+// emitBody writes the instructions of one body, each segment preceded by
+// its charge.
+func emitBody(out, raw []byte, ins []instr, fuelIdx uint32, perInstr bool, st *Stats) []byte {
+	segStart := 0
+	for i := range ins {
+		if !perInstr && !ins[i].endsSegment && i != len(ins)-1 {
+			continue
+		}
+		out = appendCharge(out, fuelIdx, int64(i-segStart+1))
+		st.Charges++
+		out = append(out, raw[ins[segStart].start:ins[i].end]...)
+		segStart = i + 1
+	}
+	return out
+}
+
+// appendCharge appends
+//
+//	global.get $fuel; i64.const cost; i64.sub; global.set $fuel
+//	global.get $fuel; i64.const 0; i64.lt_s; if; unreachable; end
+//
+// which leaves the operand stack as it found it, so it is valid anywhere,
+// including inside blocks with parameters and in unreachable code.
+func appendCharge(out []byte, g uint32, cost int64) []byte {
+	out = append(out, 0x23)
+	out = appendULEB(out, uint64(g))
+	out = append(out, 0x42)
+	out = appendSLEB(out, cost)
+	out = append(out, 0x7d, 0x24)
+	out = appendULEB(out, uint64(g))
+	out = append(out, 0x23)
+	out = appendULEB(out, uint64(g))
+	out = append(out, 0x42, 0x00, 0x53, 0x04, 0x40, 0x00, 0x0b)
+	return out
+}
