@@ -1,0 +1,15 @@
+// Package storelog is the operation log kept in the kernel's store: it
+// appends entries into the same *store.Batch as the state change they
+// record, keeps tlog's stored hashes and the signed checkpoint of every size
+// beside them, and serves entries, inclusion and consistency proofs,
+// checkpoints and .audit exports. Check re-derives the whole log from its
+// entries and reports the first thing that was tampered with.
+//
+// Because the entry, the new tree hashes and the new checkpoint go into the
+// caller's batch, the log and the kernel state are written by one atomic,
+// fsynced LevelDB write: they can never disagree after a crash.
+//
+// Appends must be serialised by the caller between building a batch and
+// writing it (the kernel holds its operation lock for this); Log checks the
+// size it appends at and refuses a batch that would skip or overwrite.
+package storelog
