@@ -41,7 +41,8 @@ func ParseBackend(s string) (Backend, error) {
 	return 0, fmt.Errorf("unknown proof backend %q (want groth16 or plonk)", s)
 }
 
-func (b Backend) valid() bool { return b == Groth16 || b == PLONK }
+// Valid reports whether b is a known backend.
+func (b Backend) Valid() bool { return b == Groth16 || b == PLONK }
 
 // Curve is the only curve mcpzero proves on. It is recorded in every file so
 // that adding another curve later is a format change, not a guess.

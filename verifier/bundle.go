@@ -172,7 +172,7 @@ func (b *Bundle) UnmarshalBinary(data []byte) error {
 	out.Curve = r.str()
 	out.Setup = SetupKind(r.u8())
 	copy(out.KeySet[:], r.take(len(out.KeySet)))
-	if r.err == nil && (!out.Backend.valid() || out.Curve != Curve || !out.Setup.valid()) {
+	if r.err == nil && (!out.Backend.Valid() || out.Curve != Curve || !out.Setup.valid()) {
 		return encodingErr(fmt.Sprintf("bundle names backend %v, curve %q, setup %v", out.Backend, out.Curve, out.Setup), nil)
 	}
 

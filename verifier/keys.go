@@ -123,7 +123,7 @@ func (s *KeySet) UnmarshalBinary(b []byte) error {
 	if r.err != nil {
 		return encodingErr("key set header", r.err)
 	}
-	if !out.Backend.valid() || out.Curve != Curve || !out.Setup.valid() {
+	if !out.Backend.Valid() || out.Curve != Curve || !out.Setup.valid() {
 		return encodingErr(fmt.Sprintf("key set names backend %v, curve %q, setup %v", out.Backend, out.Curve, out.Setup), nil)
 	}
 	for i := 0; i < n; i++ {
