@@ -57,14 +57,64 @@ func (v memView) Write(off uint32, b []byte) bool {
 	return true
 }
 
-// Run calls the export of mod with integer args (one per parameter; i32
-// values are taken modulo 2^32) and input bytes, and records its trace.
+// Run calls the export of mod on a fresh instance with integer args (one
+// per parameter; i32 values are taken modulo 2^32) and input bytes, and
+// records its trace.
 //
 // A trap is an outcome, reported in the Trace (Status, Trap), not an error.
 // Errors are for bad calls (ErrExport, ErrArgs, *ProvabilityError),
 // instantiation failures (ErrInstantiate, ErrMemoryLimit), the step limit
 // (ErrStepLimit), the context, or the segment handler.
 func Run(ctx context.Context, mod *Module, export string, args []uint64, input []byte, opts ...Option) (*Trace, error) {
+	inst, err := NewInstance(mod, opts...)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := inst.run(ctx, export, args, input, false, opts)
+	return tr, err
+}
+
+// Instance is an instantiated module whose memory and globals persist
+// across calls, as a wazero module instance's do. The tracer proves one call
+// at a time: each Run's trace starts from the instance's state at that
+// moment (Trace.InitialMemory, Segments[0].Before.Globals).
+type Instance struct {
+	mod     *Module
+	globals []uint64
+	mem     []byte
+	pages   uint32
+	maxPage uint32
+	table   []uint64
+}
+
+// NewInstance instantiates mod: globals, memory with its data segments,
+// table with its element segments. Only WithMaxMemoryPages matters here.
+func NewInstance(mod *Module, opts ...Option) (*Instance, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	inst := &Instance{mod: mod}
+	if err := inst.instantiate(cfg); err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+// Memory returns the instance's linear memory (nil without one).
+func (inst *Instance) Memory() []byte { return inst.mem }
+
+// Globals returns the instance's globals, by index.
+func (inst *Instance) Globals() []uint64 { return inst.globals }
+
+// Run calls the export on the instance and records its trace; see the
+// function Run. Memory and global changes persist, also after a trap.
+func (inst *Instance) Run(ctx context.Context, export string, args []uint64, input []byte, opts ...Option) (*Trace, error) {
+	return inst.run(ctx, export, args, input, true, opts)
+}
+
+func (inst *Instance) run(ctx context.Context, export string, args []uint64, input []byte, persistent bool, opts []Option) (*Trace, error) {
+	mod := inst.mod
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
@@ -73,15 +123,17 @@ func Run(ctx context.Context, mod *Module, export string, args []uint64, input [
 		return nil, err
 	}
 	f, _ := mod.ExportedFunc(export)
+	if mod.hostKinds[f] != 0 || mod.Funcs[f].Import != nil {
+		return nil, fmt.Errorf("%w: %q is an imported function", ErrExport, export)
+	}
 	ft := mod.FuncType(f)
 	if len(args) != len(ft.Params) {
 		return nil, fmt.Errorf("%w: %s takes %d argument(s) %v, got %d", ErrArgs, export, len(ft.Params), ft.Params, len(args))
 	}
-	m := &machine{cfg: cfg, mod: mod, prog: mod.Program, canon: mod.canonicalTypes()}
+	m := &machine{cfg: cfg, mod: mod, prog: mod.Program, canon: mod.canonicalTypes(),
+		globals: inst.globals, mem: inst.mem, pages: inst.pages, maxPage: inst.maxPage, table: inst.table}
+	m.chunkEpoch = make([]uint32, len(m.mem)/ChunkSize)
 	m.io = hostabi.IO{Input: input, MaxOutput: cfg.maxOutput}
-	if err := m.instantiate(); err != nil {
-		return nil, err
-	}
 	tr := &Trace{Program: mod.Program, Export: export, Func: f, Input: input}
 	tr.Args = make([]uint64, len(args))
 	for i, a := range args {
@@ -91,22 +143,25 @@ func Run(ctx context.Context, mod *Module, export string, args []uint64, input [
 		tr.Args[i] = a
 	}
 	tr.InitialMemory = append([]byte(nil), m.mem...)
-	if mod.hostKinds[f] != 0 {
-		return nil, fmt.Errorf("%w: %q is an imported host function", ErrExport, export)
-	}
 	// The entry frame: part of the initial state, not a step.
 	pf := &m.prog.Funcs[f]
 	m.frames = append(m.frames, Frame{Func: f, ReturnPC: HaltPC, FP: 0, StackBase: 0})
-	m.ensureLocals(pf.Locals)
+	if !m.ensureLocals(pf.Locals) || !m.ensureStack(int(pf.MaxHeight)) {
+		return nil, fmt.Errorf("%w: the entry function needs more than %d stack slots", ErrLimit, cfg.maxSlots)
+	}
 	copy(m.locals, tr.Args)
 	m.ltop = pf.Locals
-	m.ensureStack(int(pf.MaxHeight))
 	err := m.exec(ctx, tr, pf.Entry)
+	// Memory and globals changed in place; memory.grow may have moved it.
+	inst.mem, inst.pages = m.mem, m.pages
 	if err != nil {
 		return nil, err
 	}
 	tr.Output = m.io.Output
 	tr.FinalMemory = m.mem
+	if persistent {
+		tr.FinalMemory = append([]byte(nil), m.mem...)
+	}
 	tr.FinalGlobals = append([]uint64(nil), m.globals...)
 	if cfg.handler == nil {
 		tr.Segments = m.segs
@@ -114,52 +169,51 @@ func Run(ctx context.Context, mod *Module, export string, args []uint64, input [
 	return tr, nil
 }
 
-func (m *machine) instantiate() error {
-	mod := m.mod
-	m.globals = make([]uint64, len(mod.Globals))
+func (inst *Instance) instantiate(cfg config) error {
+	mod := inst.mod
+	inst.globals = make([]uint64, len(mod.Globals))
 	for i, g := range mod.Globals {
-		m.globals[i] = g.Init
+		inst.globals[i] = g.Init
 	}
 	if mem := mod.Memory; mem != nil {
-		m.maxPage = m.cfg.maxPages
-		if mem.HasMax && mem.Max < m.maxPage {
-			m.maxPage = mem.Max
+		inst.maxPage = cfg.maxPages
+		if mem.HasMax && mem.Max < inst.maxPage {
+			inst.maxPage = mem.Max
 		}
-		if mem.Min > m.cfg.maxPages {
-			return &LimitError{Limit: ErrMemoryLimit, Max: uint64(m.cfg.maxPages), Got: uint64(mem.Min)}
+		if mem.Min > cfg.maxPages {
+			return &LimitError{Limit: ErrMemoryLimit, Max: uint64(cfg.maxPages), Got: uint64(mem.Min)}
 		}
-		m.pages = mem.Min
-		m.mem = make([]byte, int(mem.Min)*pageSize)
+		inst.pages = mem.Min
+		inst.mem = make([]byte, int(mem.Min)*pageSize)
 	}
 	if t := mod.Table; t != nil {
 		if t.Min > maxTableLen {
 			return fmt.Errorf("%w: table of %d elements is larger than %d", ErrInstantiate, t.Min, maxTableLen)
 		}
-		m.table = make([]uint64, t.Min)
-		for i := range m.table {
-			m.table[i] = NullFunc
+		inst.table = make([]uint64, t.Min)
+		for i := range inst.table {
+			inst.table[i] = NullFunc
 		}
 	}
 	// WebAssembly 1.0: check every segment before writing any.
 	for _, e := range mod.Elems {
-		if uint64(e.Offset)+uint64(len(e.Funcs)) > uint64(len(m.table)) {
-			return fmt.Errorf("%w: element segment at offset %#x does not fit the table (elements [%d, %d) of %d)", ErrInstantiate, e.At, e.Offset, uint64(e.Offset)+uint64(len(e.Funcs)), len(m.table))
+		if uint64(e.Offset)+uint64(len(e.Funcs)) > uint64(len(inst.table)) {
+			return fmt.Errorf("%w: element segment at offset %#x does not fit the table (elements [%d, %d) of %d)", ErrInstantiate, e.At, e.Offset, uint64(e.Offset)+uint64(len(e.Funcs)), len(inst.table))
 		}
 	}
 	for _, d := range mod.Datas {
-		if uint64(d.Offset)+uint64(len(d.Bytes)) > uint64(len(m.mem)) {
-			return fmt.Errorf("%w: data segment at offset %#x does not fit memory (bytes [%d, %d) of %d)", ErrInstantiate, d.At, d.Offset, uint64(d.Offset)+uint64(len(d.Bytes)), len(m.mem))
+		if uint64(d.Offset)+uint64(len(d.Bytes)) > uint64(len(inst.mem)) {
+			return fmt.Errorf("%w: data segment at offset %#x does not fit memory (bytes [%d, %d) of %d)", ErrInstantiate, d.At, d.Offset, uint64(d.Offset)+uint64(len(d.Bytes)), len(inst.mem))
 		}
 	}
 	for _, e := range mod.Elems {
 		for i, f := range e.Funcs {
-			m.table[int(e.Offset)+i] = uint64(f)
+			inst.table[int(e.Offset)+i] = uint64(f)
 		}
 	}
 	for _, d := range mod.Datas {
-		copy(m.mem[d.Offset:], d.Bytes)
+		copy(inst.mem[d.Offset:], d.Bytes)
 	}
-	m.chunkEpoch = make([]uint32, len(m.mem)/ChunkSize)
 	return nil
 }
 

@@ -456,8 +456,8 @@ func (v *validator) instr(b byte, at int) bool {
 				return true
 			}
 			lt := l.labelTypes()
-			if len(lt) != arity {
-				v.invalid(at, "type mismatch: br_table labels have different arities")
+			if len(lt) != arity || !sameTypes(lt, def.labelTypes()) {
+				v.invalid(at, "type mismatch: br_table labels have different types")
 				return true
 			}
 			// Check the operands against this label without consuming them.
