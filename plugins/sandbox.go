@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -281,9 +282,29 @@ type Call struct {
 
 type envKey struct{}
 
-// Run instantiates a fresh instance of the module, calls method and closes
-// the instance, so that no memory survives from one call to the next.
+// Run instantiates a fresh instance of the module, calls method (a () -> ()
+// export) and closes the instance, so that no memory survives from one call
+// to the next.
 func (m *Module) Run(ctx context.Context, method string, call *Call) error {
+	_, err := m.Invoke(ctx, method, nil, call)
+	return err
+}
+
+// FunctionType returns the parameter and result types of an exported
+// function.
+func (m *Module) FunctionType(name string) (params, results []api.ValueType, ok bool) {
+	def, ok := m.compiled.ExportedFunctions()[name]
+	if !ok {
+		return nil, nil, false
+	}
+	return def.ParamTypes(), def.ResultTypes(), true
+}
+
+// Invoke instantiates a fresh instance of the module, calls the exported
+// function fn with args, and closes the instance. Results are masked to
+// their type's width (the compiler engine may leave junk in the high bits of
+// an i32).
+func (m *Module) Invoke(ctx context.Context, fn string, args []uint64, call *Call) ([]uint64, error) {
 	if call.Deadline > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, call.Deadline)
@@ -298,32 +319,55 @@ func (m *Module) Run(ctx context.Context, method string, call *Call) error {
 	}
 	inst, err := m.rt.r.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
-		return m.classify(ctx, nil, fmt.Errorf("instantiate: %w", err))
+		return nil, m.classify(ctx, nil, fmt.Errorf("instantiate: %w", err))
 	}
 	defer inst.Close(ctx)
-	fn := inst.ExportedFunction(method)
-	if fn == nil {
-		return fmt.Errorf("%w: no exported function %q", ErrMissingExport, method)
+	f := inst.ExportedFunction(fn)
+	if f == nil {
+		return nil, fmt.Errorf("%w: no exported function %q", ErrMissingExport, fn)
+	}
+	if n := len(f.Definition().ParamTypes()); n != len(args) {
+		return nil, fmt.Errorf("%w: %s takes %d arguments, got %d", ErrHostArgs, fn, n, len(args))
 	}
 	meter := m.sb.meter
 	if meter != nil {
 		if err := meter.Begin(inst, call.Fuel); err != nil {
-			return fmt.Errorf("plugins: fuel: %w", err)
+			return nil, fmt.Errorf("plugins: fuel: %w", err)
 		}
 	}
-	_, callErr := fn.Call(ctx)
+	res, callErr := f.Call(ctx, args...)
 	if meter != nil {
 		if used, err := meter.Used(inst); err == nil {
 			call.FuelUsed = used
 		}
 	}
 	if callErr != nil {
-		return m.classify(ctx, inst, callErr)
+		return nil, m.classify(ctx, inst, callErr)
 	}
-	return nil
+	for i, t := range f.Definition().ResultTypes() {
+		if t == api.ValueTypeI32 || t == api.ValueTypeF32 {
+			res[i] = uint64(uint32(res[i]))
+		}
+	}
+	return res, nil
 }
 
+// firstLine keeps wazero's error chain but shows only its first line: the
+// wasm stack trace that follows is for debugging, not for a one-line error.
+type firstLine struct{ err error }
+
+func (f firstLine) Error() string {
+	s := f.err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSuffix(s, " (recovered by wazero)")
+}
+
+func (f firstLine) Unwrap() error { return f.err }
+
 func (m *Module) classify(ctx context.Context, inst api.Module, err error) error {
+	err = firstLine{err}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
 		switch exit.ExitCode() {

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# mcpzero demo: the kernel's whole life cycle on a temporary data directory.
+# Usage: bash internal/demo/demo.sh BIN_DIR   (what `make demo` runs)
+set -euo pipefail
+BIN="${1:-bin}"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+MZ="$(cd "$BIN" && pwd)/mcpzero"
+DATA="$(mktemp -d "${TMPDIR:-/tmp}/mcpzero-demo.XXXXXX")"
+WORK="$DATA/work"
+mkdir -p "$WORK"
+trap 'rm -rf "$DATA"' EXIT
+EX="$ROOT/plugins/examples"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ mcpzero %s\n' "$*"; "$MZ" --data-dir "$DATA" "$@"; }
+fails() { # a command that must fail: print its one-line error
+  printf '$ mcpzero %s   # must fail\n' "$*"
+  if "$MZ" --data-dir "$DATA" "$@" 2>"$WORK/err"; then echo "demo: expected a failure" >&2; exit 1; fi
+  sed 's/^/  /' "$WORK/err"
+}
+
+echo "mcpzero demo, data directory $DATA (deleted at the end)"
+
+step "1. An operator key (private key mode 0600; its public key is trusted by this data dir)"
+run key generate --name operator
+
+step "2. Sign, verify and install the example plugins"
+for p in counter kv compute; do
+  run plugin sign "$EX/$p/$p.wasm" --key "$DATA/keys/operator.key" --manifest "$EX/$p/manifest.json" --out "$WORK/$p.signed.json"
+done
+run plugin verify "$EX/counter/counter.wasm" --manifest "$WORK/counter.signed.json"
+for p in counter kv compute; do
+  run plugin install "$EX/$p/$p.wasm" --manifest "$WORK/$p.signed.json"
+done
+run plugin list
+
+step "3. Bad plugins are refused with a reason"
+cp "$EX/counter/counter.wasm" "$WORK/tampered.wasm"
+printf '\x00' >>"$WORK/tampered.wasm"
+fails plugin install "$WORK/tampered.wasm" --manifest "$WORK/counter.signed.json"
+run key generate --name stranger --out "$WORK/keys" >/dev/null
+run plugin sign "$EX/counter/counter.wasm" --key "$WORK/keys/stranger.key" --manifest "$EX/counter/manifest.json" --out "$WORK/stranger.signed.json" >/dev/null
+fails plugin install "$EX/counter/counter.wasm" --manifest "$WORK/stranger.signed.json"
+
+step "4. Spawn an agent with resource constraints and attach plugins"
+AGENT=$("$MZ" --data-dir "$DATA" --json agent spawn --memory-pages 8 --state-bytes 65536 --deadline 2s | sed -n 's/^  "id": "\(.*\)",$/\1/p')
+echo "spawned $AGENT (memory 8 pages, state 64 KiB, deadline 2s)"
+run agent attach "$AGENT" counter
+run agent attach "$AGENT" kv
+
+step "5. Execute methods (each execute commits its state change and record atomically)"
+run agent exec "$AGENT" increment
+run agent exec "$AGENT" increment --input 41
+run agent exec "$AGENT" kv.put --input "greeting=hello, world"
+run agent exec "$AGENT" kv.get --input greeting
+
+step "6. Snapshot, change, recover"
+SNAP=$("$MZ" --data-dir "$DATA" --json agent snapshot "$AGENT" | sed -n 's/^  "snapshot": "\(.*\)",$/\1/p')
+echo "snapshot $SNAP"
+run agent exec "$AGENT" increment --input 1000
+run agent exec "$AGENT" kv.delete --input greeting
+run agent recover "$AGENT" "$SNAP"
+run agent exec "$AGENT" counter.get
+run agent exec "$AGENT" kv.get --input greeting
+
+step "7. Failures change nothing: a trap, a resource limit"
+fails agent exec "$AGENT" increment --input not-a-number
+{ printf 'big='; head -c 70000 /dev/zero | tr '\0' x; } >"$WORK/big.txt"
+fails agent exec "$AGENT" kv.put --input-file "$WORK/big.txt"   # 70 KB > the 64 KiB state limit
+run agent exec "$AGENT" counter.get
+
+step "8. Every run is deterministic: the interpreter engine gives the same output and state root"
+root() { sed -n 's/^  "state_root": "\(.*\)",$/\1/p'; }
+SNAP2=$("$MZ" --data-dir "$DATA" --json agent snapshot "$AGENT" | sed -n 's/^  "snapshot": "\(.*\)",$/\1/p')
+A=$("$MZ" --data-dir "$DATA" --json agent exec "$AGENT" increment --input 7 --engine compiler | root)
+echo "compiler:    increment 7 -> state root $A"
+"$MZ" --data-dir "$DATA" agent recover "$AGENT" "$SNAP2" >/dev/null
+B=$("$MZ" --data-dir "$DATA" --json agent exec "$AGENT" increment --input 7 --engine interpreter | root)
+echo "interpreter: increment 7 -> state root $B"
+[ "$A" = "$B" ] && echo "identical state roots on both engines" || { echo "demo: engines disagree" >&2; exit 1; }
+
+step "9. A pure function without kernel state"
+run run "$EX/compute/compute.wasm" --func add --args 27,3
+run run "$EX/compute/compute.wasm" --func fib --args 50 --engine interpreter
+
+step "10. Inspect, terminate"
+run agent inspect "$AGENT" --records 5
+run agent terminate "$AGENT"
+fails agent exec "$AGENT" counter.get
+run agent list
+
+echo
+echo "demo complete: every step above ran in a fresh process on $DATA"
