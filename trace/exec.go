@@ -706,7 +706,9 @@ func (m *machine) host(acc []Access, tb uint64, r *Row, kind IOKind, sp uint32, 
 			acc = append(acc, Access{TS: tb + uint64(len(acc)), Value: uint64(b), Addr: uint32(off) + i, Space: SpaceInput, Width: 1})
 			acc = memAcc(acc, tb, uint64(uint32(dst)+i), 1, uint64(b), true)
 		}
-		seg.IOData = append(seg.IOData, m.io.Input[uint32(off):uint32(off)+got]...)
+		if got > 0 {
+			seg.IOData = append(seg.IOData, m.io.Input[uint32(off):uint32(off)+got]...)
+		}
 		seg.IO = append(seg.IO, IOEvent{Step: step, Kind: kind, Ptr: uint32(dst), Offset: uint32(off), Len: got, Data: data})
 		v := uint64(got)
 		acc = wr(acc, tb, SpaceStack, sp-3, v)

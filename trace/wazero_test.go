@@ -48,7 +48,7 @@ func trapFromWazero(err error) (TrapKind, bool) {
 	}
 	msg := err.Error()
 	for k := TrapUnreachable; k <= TrapOutputLimit; k++ {
-		if strings.Contains(msg, "wasm error: "+k.String()) {
+		if strings.Contains(msg, "wasm error: "+k.String()) || k == TrapStackOverflow && strings.Contains(msg, k.String()) {
 			return k, true
 		}
 	}

@@ -1,0 +1,207 @@
+package trace
+
+import (
+	"encoding/binary"
+	"fmt"
+	"reflect"
+)
+
+// checkTrace replays a trace's accesses against a model of every address
+// space, starting from each segment's Before state, and checks what the
+// circuits will rely on: every read returns the last value written (or the
+// boundary state's value), rows chain (pc, stack height, access ranges,
+// timestamps), segments chain (After = next Before), the touched memory
+// chunks hold what the model holds, and the end matches the trace's final
+// memory, globals and output.
+func checkTrace(tr *Trace, segCap int) error {
+	if len(tr.Segments) == 0 {
+		return fmt.Errorf("no segments")
+	}
+	var steps uint64
+	out := []byte{}
+	mem := append([]byte(nil), tr.InitialMemory...)
+	for k := range tr.Segments {
+		s := &tr.Segments[k]
+		if s.Index != k || s.FirstStep != steps || s.Before.Step != steps {
+			return fmt.Errorf("segment %d: index %d, first step %d, before.step %d, want %d", k, s.Index, s.FirstStep, s.Before.Step, steps)
+		}
+		if len(s.Rows) == 0 || len(s.Rows) > segCap {
+			return fmt.Errorf("segment %d: %d rows (capacity %d)", k, len(s.Rows), segCap)
+		}
+		if k > 0 && !reflect.DeepEqual(tr.Segments[k-1].After, s.Before) {
+			return fmt.Errorf("segment %d: before state differs from the previous after state", k)
+		}
+		// Model of the address spaces at the segment start.
+		stack := append([]uint64(nil), s.Before.Stack...)
+		locals := append([]uint64(nil), s.Before.Locals...)
+		globals := append([]uint64(nil), s.Before.Globals...)
+		frames := map[uint32]uint64{}
+		for i, f := range s.Before.Frames {
+			d := uint32(i + 1)
+			callerFP := uint32(0)
+			if i > 0 {
+				callerFP = s.Before.Frames[i-1].FP
+			}
+			frames[d*FrameWords+FrameRet] = uint64(f.ReturnPC)
+			frames[d*FrameWords+FrameCallerFP] = uint64(callerFP)
+			frames[d*FrameWords+FrameStackBase] = uint64(f.StackBase)
+			frames[d*FrameWords+FrameFunc] = uint64(f.Func)
+		}
+		if k == len(tr.Segments)-1 && len(tr.Segments) < 50 {
+			if string(tr.MemoryAt(k)) != string(mem) {
+				return fmt.Errorf("MemoryAt(%d) differs from the replayed memory", k)
+			}
+		}
+		// Pages grown during the segment read as zeros before it.
+		if need := int(s.After.MemPages) * pageSize; need > len(mem) {
+			mem = append(mem, make([]byte, need-len(mem))...)
+		}
+		for j, c := range s.Chunks {
+			if j > 0 && s.Chunks[j-1] >= c {
+				return fmt.Errorf("segment %d: chunks not ascending", k)
+			}
+			if string(mem[c*ChunkSize:(c+1)*ChunkSize]) != string(s.ChunksBefore[j*ChunkSize:(j+1)*ChunkSize]) {
+				return fmt.Errorf("segment %d: chunk %d before-contents differ from memory", k, c)
+			}
+		}
+		touched := map[uint32]bool{}
+		for _, c := range s.Chunks {
+			touched[c] = true
+		}
+		if uint32(len(out)) != s.Before.OutputLen {
+			return fmt.Errorf("segment %d: output length %d, state says %d", k, len(out), s.Before.OutputLen)
+		}
+		grow := func(sl []uint64, n uint32) []uint64 {
+			for uint32(len(sl)) <= n {
+				sl = append(sl, 0)
+			}
+			return sl
+		}
+		ts := s.Before.TS
+		next := uint32(0)
+		for i := range s.Rows {
+			r := &s.Rows[i]
+			if i > 0 {
+				p := &s.Rows[i-1]
+				if p.NextPC != r.PC || p.SPAfter != r.SP {
+					return fmt.Errorf("segment %d row %d: pc/sp %d/%d does not follow %d/%d", k, i, r.PC, r.SP, p.NextPC, p.SPAfter)
+				}
+			} else if r.PC != s.Before.PC || r.SP != uint32(len(s.Before.Stack)) {
+				return fmt.Errorf("segment %d: first row pc/sp %d/%d, state %d/%d", k, r.PC, r.SP, s.Before.PC, len(s.Before.Stack))
+			}
+			if r.Op != tr.Program.Code[r.PC].Op {
+				return fmt.Errorf("segment %d row %d: op %v, program has %v", k, i, r.Op, tr.Program.Code[r.PC].Op)
+			}
+			if r.Acc != next {
+				return fmt.Errorf("segment %d row %d: accesses start at %d, want %d", k, i, r.Acc, next)
+			}
+			next = r.Acc + r.NAcc
+			for _, a := range s.Accesses[r.Acc:next] {
+				if a.TS != ts {
+					return fmt.Errorf("segment %d row %d: timestamp %d, want %d", k, i, a.TS, ts)
+				}
+				ts++
+				var cur *uint64
+				switch a.Space {
+				case SpaceStack:
+					stack = grow(stack, a.Addr)
+					cur = &stack[a.Addr]
+				case SpaceLocal:
+					locals = grow(locals, a.Addr)
+					cur = &locals[a.Addr]
+				case SpaceGlobal:
+					cur = &globals[a.Addr]
+				case SpaceFrame:
+					v := frames[a.Addr]
+					if a.Write {
+						frames[a.Addr] = a.Value
+					} else if v != a.Value {
+						return fmt.Errorf("segment %d row %d: frame read [%d] = %d, model %d", k, i, a.Addr, a.Value, v)
+					}
+					continue
+				case SpaceTable:
+					if a.Write {
+						return fmt.Errorf("table write")
+					}
+					continue
+				case SpaceInput:
+					if a.Write || int(a.Addr) >= len(tr.Input) || uint64(tr.Input[a.Addr]) != a.Value {
+						return fmt.Errorf("segment %d row %d: bad input access %+v", k, i, a)
+					}
+					continue
+				case SpaceOutput:
+					if !a.Write || int(a.Addr) != len(out) {
+						return fmt.Errorf("segment %d row %d: output access %+v at length %d", k, i, a, len(out))
+					}
+					out = append(out, byte(a.Value))
+					continue
+				case SpaceMemory:
+					for c := a.Addr / ChunkSize; c <= (a.Addr+uint32(a.Width)-1)/ChunkSize; c++ {
+						if !touched[c] {
+							return fmt.Errorf("segment %d row %d: memory access in chunk %d not listed", k, i, c)
+						}
+					}
+					if need := int(a.Addr) + int(a.Width); need > len(mem) {
+						mem = append(mem, make([]byte, need-len(mem))...)
+					}
+					var b [8]byte
+					copy(b[:], mem[a.Addr:a.Addr+uint32(a.Width)])
+					v := binary.LittleEndian.Uint64(b[:])
+					if a.Write {
+						binary.LittleEndian.PutUint64(b[:], a.Value)
+						copy(mem[a.Addr:], b[:a.Width])
+					} else if v != a.Value {
+						return fmt.Errorf("segment %d row %d (%v): memory read %d@%d = %#x, model %#x", k, i, r.Op, a.Width, a.Addr, a.Value, v)
+					}
+					continue
+				default:
+					return fmt.Errorf("bad space %v", a.Space)
+				}
+				if a.Write {
+					*cur = a.Value
+				} else if *cur != a.Value {
+					return fmt.Errorf("segment %d row %d (%v pc %d): read %v[%d] = %#x, model %#x", k, i, r.Op, r.PC, a.Space, a.Addr, a.Value, *cur)
+				}
+			}
+		}
+		if next != uint32(len(s.Accesses)) || ts != s.After.TS {
+			return fmt.Errorf("segment %d: %d accesses used of %d; ts %d, after.TS %d", k, next, len(s.Accesses), ts, s.After.TS)
+		}
+		// The model must agree with the After state on what it can see.
+		if n := len(s.After.Stack); len(stack) < n || !reflect.DeepEqual(stack[:n], s.After.Stack) && n > 0 {
+			return fmt.Errorf("segment %d: after stack %v, model %v", k, s.After.Stack, stack)
+		}
+		if n := len(s.After.Locals); n > 0 && (len(locals) < n || !reflect.DeepEqual(locals[:n], s.After.Locals)) {
+			return fmt.Errorf("segment %d: after locals differ", k)
+		}
+		if !reflect.DeepEqual(globals, s.After.Globals) {
+			return fmt.Errorf("segment %d: after globals %v, model %v", k, s.After.Globals, globals)
+		}
+		for j, c := range s.Chunks {
+			if string(mem[c*ChunkSize:(c+1)*ChunkSize]) != string(s.ChunksAfter[j*ChunkSize:(j+1)*ChunkSize]) {
+				return fmt.Errorf("segment %d: chunk %d after-contents differ from the model", k, c)
+			}
+		}
+		if uint32(len(out)) != s.After.OutputLen {
+			return fmt.Errorf("segment %d: output length %d, after state %d", k, len(out), s.After.OutputLen)
+		}
+		steps += uint64(len(s.Rows))
+	}
+	if steps != tr.Steps {
+		return fmt.Errorf("rows %d, steps %d", steps, tr.Steps)
+	}
+	if final := tr.MemoryAt(len(tr.Segments)); string(final) != string(tr.FinalMemory) {
+		return fmt.Errorf("memory rebuilt from the chunks differs from the final memory")
+	}
+	if string(out) != string(tr.Output) {
+		return fmt.Errorf("output from accesses %q, trace %q", out, tr.Output)
+	}
+	last := tr.Segments[len(tr.Segments)-1].After
+	if !reflect.DeepEqual(last.Globals, tr.FinalGlobals) {
+		return fmt.Errorf("final globals differ")
+	}
+	if tr.Status == Returned && !reflect.DeepEqual(last.Stack, tr.Results) && !(len(last.Stack) == 0 && len(tr.Results) == 0) {
+		return fmt.Errorf("final stack %v, results %v", last.Stack, tr.Results)
+	}
+	return nil
+}
