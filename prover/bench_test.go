@@ -1,0 +1,186 @@
+package prover
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/mcpzero/mcpzero/bench"
+	"github.com/mcpzero/mcpzero/trace"
+	"github.com/mcpzero/mcpzero/verifier"
+)
+
+// plainCircuit is the baseline: N chained multiplications, x ← x² + i,
+// about one R1CS constraint each and no lookups or commitments — the
+// cheapest circuit gnark can prove with N constraints.
+type plainCircuit struct {
+	n int
+	X frontend.Variable
+	Y frontend.Variable `gnark:",public"`
+}
+
+func (c *plainCircuit) Define(api frontend.API) error {
+	x := c.X
+	for i := 0; i < c.n; i++ {
+		x = api.Add(api.Mul(x, x), i)
+	}
+	api.AssertIsEqual(x, c.Y)
+	return nil
+}
+
+type plainSystem struct {
+	cs  constraint.ConstraintSystem
+	k   *Keys
+	wit func() frontend.Circuit
+}
+
+var plainCache sync.Map // "backend/n" -> *plainSystem
+
+// plainOfSize compiles and sets up (once per process) a plain circuit
+// with n constraints for backend.
+func plainOfSize(tb testing.TB, b verifier.Backend, n int) *plainSystem {
+	key := fmt.Sprint(b, "/", n)
+	if p, ok := plainCache.Load(key); ok {
+		return p.(*plainSystem)
+	}
+	cs, err := Compile(b, &plainCircuit{n: n})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ks, err := OpenKeyStore(testKeysDir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	k, _, err := ks.LoadOrSetup(context.Background(), fmt.Sprintf("plain-%d", n), b, cs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := ecc.BN254.ScalarField()
+	p := &plainSystem{cs: cs, k: k, wit: func() frontend.Circuit {
+		// Compute Y natively.
+		var x, sq = bigOf(3), bigOf(0)
+		for i := 0; i < n; i++ {
+			sq.Mul(x, x)
+			sq.Add(sq, bigOf(int64(i)))
+			sq.Mod(sq, f)
+			x, sq = sq, x
+		}
+		return &plainCircuit{n: n, X: 3, Y: x}
+	}}
+	plainCache.Store(key, p)
+	return p
+}
+
+func (p *plainSystem) prove(tb testing.TB) time.Duration {
+	w, err := frontend.NewWitness(p.wit(), ecc.BN254.ScalarField())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	t0 := time.Now()
+	if _, err := p.k.ProveWitness(context.Background(), p.cs, w); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Since(t0)
+}
+
+// BenchmarkProve proves each benchmark program with warm keys and, side by
+// side in the same run, a plain gnark circuit with the same number of
+// constraints per segment. Reported per op (one whole run): steps/s,
+// constraints/step, plain_ratio (our prove time / plain prove time for the
+// same constraint count), verify_ms/segment, bundle bytes, peak RSS.
+//
+//	go test -run '^$' -bench Prove -benchtime 3x ./prover/
+func BenchmarkProve(b *testing.B) {
+	if allShapes == nil {
+		b.Skip("circuits not wired into the prover")
+	}
+	ks, err := OpenKeyStore(testKeysDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range bench.Programs() {
+		b.Run(p.Name, func(b *testing.B) {
+			wasm, err := p.Wasm()
+			if err != nil {
+				b.Fatal(err)
+			}
+			mod, err := trace.Decode(wasm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in := Input{Args: p.Args, Bytes: p.Input}
+			// Warm-up: compile and set up keys outside the timer.
+			res, err := ProveModule(context.Background(), mod, p.Export, in, WithKeyStore(ks))
+			if err != nil {
+				b.Skipf("%s: %v", p.Name, err)
+			}
+			var prove, plain, verify time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				res, err = ProveModule(context.Background(), mod, p.Export, in, WithKeyStore(ks))
+				if err != nil {
+					b.Fatal(err)
+				}
+				prove += res.Stats.ProveTime
+				b.StopTimer()
+				t0 := time.Now()
+				if _, err := verifier.Verify(res.Bundle, res.Bundle.Keys); err != nil {
+					b.Fatal(err)
+				}
+				verify += time.Since(t0)
+				// The baseline: one plain proof per segment, each with its
+				// segment shape's constraint count.
+				per := res.Stats.Constraints / res.Stats.Segments
+				ps := plainOfSize(b, verifier.Groth16, per)
+				for s := 0; s < res.Stats.Segments; s++ {
+					plain += ps.prove(b)
+				}
+				b.StartTimer()
+			}
+			st := res.Stats
+			n := float64(b.N)
+			b.ReportMetric(float64(st.Steps), "steps")
+			b.ReportMetric(float64(st.Segments), "segments")
+			b.ReportMetric(st.ConstraintsPerStep, "constraints/step")
+			b.ReportMetric(float64(st.Steps)*n/prove.Seconds(), "steps/s")
+			b.ReportMetric(prove.Seconds()/plain.Seconds(), "plain_ratio")
+			b.ReportMetric(verify.Seconds()*1000/n/float64(st.Segments), "verify_ms/segment")
+			b.ReportMetric(float64(st.BundleBytes), "bundle_bytes")
+			b.ReportMetric(float64(peakRSS())/(1<<20), "peak_rss_MiB")
+		})
+	}
+}
+
+// BenchmarkPlain proves the plain baseline alone at a few sizes, to place
+// the machine on the throughput scale of the design brief (constraints/s).
+func BenchmarkPlain(b *testing.B) {
+	for _, n := range []int{1 << 12, 1 << 15} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			ps := plainOfSize(b, verifier.Groth16, n)
+			var d time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				d += ps.prove(b)
+			}
+			b.ReportMetric(float64(ps.cs.GetNbConstraints())*float64(b.N)/d.Seconds(), "constraints/s")
+		})
+	}
+}
+
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024 // kilobytes on Linux
+}
+
+func bigOf(v int64) *big.Int { return big.NewInt(v) }
