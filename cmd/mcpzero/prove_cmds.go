@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/consensys/gnark/logger"
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -36,12 +37,12 @@ func proveCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "prove",
 		Usage:     "run a WebAssembly function with the tracer and prove the run",
-		ArgsUsage: "FILE.wasm",
+		ArgsUsage: "FILE.wasm --func NAME [--args 27,3] [--input FILE] [--out run.proof]",
 		Description: "Replays the call deterministically, splits the trace into segments, proves each segment\n" +
 			"and writes one bundle that anyone verifies offline with `mcpzero verify`.\n" +
 			"Modules outside the provable subset are refused before any proving; a trap is proven as a trap.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "func", Aliases: []string{"f"}, Usage: "exported function `NAME`", Required: true},
+			&cli.StringFlag{Name: "func", Aliases: []string{"f"}, Usage: "exported function `NAME` (required)"},
 			&cli.StringFlag{Name: "args", Usage: "comma-separated integer arguments, e.g. 27,3 (decimal or 0x hex; negative allowed)"},
 			&cli.StringFlag{Name: "input", Usage: "input bytes from `FILE` (for plugins using the I/O ABI; - for stdin)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "bundle `FILE` to write", Value: "run.proof"},
@@ -83,10 +84,18 @@ type proveReport struct {
 }
 
 func runProve(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("prove: want exactly one FILE.wasm, got %d arguments", c.NArg())
+	logger.Disable() // gnark logs to stdout, which would corrupt --json
+	args, err := verifycli.Interspersed(c)
+	if err != nil {
+		return fmt.Errorf("prove: %w", err)
 	}
-	wasm, err := os.ReadFile(c.Args().First())
+	if len(args) != 1 {
+		return fmt.Errorf("prove: want exactly one FILE.wasm, got %d arguments", len(args))
+	}
+	if c.String("func") == "" {
+		return fmt.Errorf("prove: --func NAME is required")
+	}
+	wasm, err := os.ReadFile(args[0])
 	if err != nil {
 		return fmt.Errorf("prove: %w", err)
 	}
@@ -290,6 +299,12 @@ type setupReport struct {
 }
 
 func runSetup(c *cli.Context) error {
+	logger.Disable()
+	if args, err := verifycli.Interspersed(c); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	} else if len(args) != 0 {
+		return fmt.Errorf("setup: unexpected arguments %v", args)
+	}
 	backend, err := verifier.ParseBackend(c.String("backend"))
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/logger"
 	"github.com/urfave/cli/v2"
 
 	"github.com/mcpzero/mcpzero/verifier"
@@ -101,7 +102,7 @@ func VerifyCommand(cfg Config) *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "verify a proof bundle offline; exit 0 only when it is valid",
-		ArgsUsage: "FILE",
+		ArgsUsage: "FILE [--vk FILE] [--module FILE.wasm] [--json]",
 		Description: "Checks every segment proof against the pinned verifying-key set (--vk), the chaining of\n" +
 			"the segment claims and the trace root, then prints the statement that was verified.\n" +
 			"Without --vk the keys embedded in the bundle are used and the output says the key was NOT pinned.",
@@ -109,17 +110,21 @@ func VerifyCommand(cfg Config) *cli.Command {
 			&cli.StringFlag{Name: "vk", Usage: "pinned verifying-key set `FILE` (from `mcpzero setup --export-vk`)"},
 			&cli.StringFlag{Name: "module", Usage: "also check that the bundle proves a run of this `FILE.wasm`"},
 			&cli.BoolFlag{Name: "require-ceremony", Usage: "refuse keys from a single-party dev setup"},
-			&cli.BoolFlag{Name: "json", Usage: "print machine-readable JSON"},
 		},
 		Action: func(c *cli.Context) error { return runVerify(c, cfg) },
 	}
 }
 
 func runVerify(c *cli.Context, cfg Config) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("verify: want exactly one bundle FILE, got %d arguments", c.NArg())
+	args, err := Interspersed(c)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
 	}
-	path := c.Args().First()
+	if len(args) != 1 {
+		return fmt.Errorf("verify: want exactly one bundle FILE, got %d arguments", len(args))
+	}
+	path := args[0]
+	logger.Disable() // gnark logs to stdout, which would corrupt --json
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
@@ -192,12 +197,15 @@ func InspectCommand() *cli.Command {
 		Name:      "inspect",
 		Usage:     "show what a proof bundle claims, without verifying it",
 		ArgsUsage: "FILE",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print machine-readable JSON"}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return fmt.Errorf("inspect: want exactly one bundle FILE, got %d arguments", c.NArg())
+			args, err := Interspersed(c)
+			if err != nil {
+				return fmt.Errorf("inspect: %w", err)
 			}
-			path := c.Args().First()
+			if len(args) != 1 {
+				return fmt.Errorf("inspect: want exactly one bundle FILE, got %d arguments", len(args))
+			}
+			path := args[0]
 			raw, err := os.ReadFile(path)
 			if err != nil {
 				return fmt.Errorf("inspect: %w", err)

@@ -35,7 +35,7 @@ func run(t *testing.T, args ...string) (stdout, stderr string, err error) {
 }
 
 func TestVerifyPinned(t *testing.T) {
-	out, errOut, err := run(t, "verify", "--vk", td+"toy.vks", td+"toy.proof")
+	out, errOut, err := run(t, "verify", td+"toy.proof", "--vk", td+"toy.vks")
 	if err != nil {
 		t.Fatalf("valid bundle: %v", err)
 	}
@@ -50,7 +50,7 @@ func TestVerifyPinned(t *testing.T) {
 }
 
 func TestVerifyJSONAndEmbedded(t *testing.T) {
-	out, _, err := run(t, "verify", "--json", td+"toy-embedded.proof")
+	out, _, err := run(t, "verify", td+"toy-embedded.proof", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestInspect(t *testing.T) {
 	if !strings.Contains(out, "not verified") || !strings.Contains(out, "DEV SETUP") {
 		t.Fatalf("inspect output:\n%s", out)
 	}
-	out, _, err = run(t, "inspect", "--json", td+"toy.proof")
+	out, _, err = run(t, "--json", "inspect", td+"toy.proof")
 	var r Report
 	if err != nil || json.Unmarshal([]byte(out), &r) != nil || r.Valid || r.Export != "run" {
 		t.Fatalf("inspect --json: %v\n%s", err, out)
