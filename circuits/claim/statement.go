@@ -36,11 +36,14 @@ const (
 	TrapIntegerDivideByZero TrapKind = 2 // div/rem with a zero divisor
 	TrapIntegerOverflow     TrapKind = 3 // signed div of MIN by -1
 	TrapOutOfBounds         TrapKind = 4 // load, store or host I/O outside memory
-	TrapIndirectCallType    TrapKind = 5 // call_indirect type mismatch
-	TrapUndefinedElement    TrapKind = 6 // call_indirect index outside the table or null
-	TrapCallStackExhausted  TrapKind = 7 // call depth past the limit
+	TrapInvalidTableAccess  TrapKind = 5 // call_indirect index outside the table or null
+	TrapIndirectCallType    TrapKind = 6 // call_indirect type mismatch
+	TrapStackOverflow       TrapKind = 7 // call depth or value-stack limit exceeded
 	TrapOutputLimit         TrapKind = 8 // output_write past the output limit
 )
+
+// The numbering above equals trace.TrapKind's, so that the tracer's kind
+// converts by value.
 
 var trapNames = map[TrapKind]string{
 	TrapNone:                "none",
@@ -48,9 +51,9 @@ var trapNames = map[TrapKind]string{
 	TrapIntegerDivideByZero: "integer divide by zero",
 	TrapIntegerOverflow:     "integer overflow",
 	TrapOutOfBounds:         "out of bounds memory access",
+	TrapInvalidTableAccess:  "invalid table access",
 	TrapIndirectCallType:    "indirect call type mismatch",
-	TrapUndefinedElement:    "undefined element",
-	TrapCallStackExhausted:  "call stack exhausted",
+	TrapStackOverflow:       "stack overflow",
 	TrapOutputLimit:         "output limit exceeded",
 }
 

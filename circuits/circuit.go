@@ -1,0 +1,474 @@
+package circuits
+
+import (
+	"math/big"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/multicommit"
+	"github.com/consensys/gnark/std/permutation/poseidon2"
+	"github.com/consensys/gnark/std/rangecheck"
+
+	"github.com/mcpzero/mcpzero/circuits/claim"
+)
+
+// Address spaces of the offline memory check: key = space<<32 | address.
+// (trace.Space + 1, so that no key is a small number.)
+const (
+	keyStack  = 1
+	keyLocal  = 2
+	keyGlobal = 3
+)
+
+// Ports per row, in timestamp order: three stack reads (top first), the
+// local/global port, the stack write.
+const (
+	portPop1 = iota
+	portPop2
+	portPop3
+	portVar
+	portPush
+	nbPorts
+	tsStride = 8 // timestamp of row r, port k: tsStride*(r+1) + k; 0 is the initial state
+	tsBits   = 24
+)
+
+// HaltPC is the pc after the run halted (trace.HaltPC).
+const HaltPC = 1<<32 - 1
+
+// Row is one step of the execution table.
+type Row struct {
+	S                                [numClasses]frontend.Variable // one-hot class selector; S[ClassPad] marks padding
+	W64, Swap, Neg, Signed, Arity    frontend.Variable             // flags of the program entry
+	PC, Imm, Target, Height          frontend.Variable             // program entry fields
+	SP                               frontend.Variable             // value-stack height before the step
+	X1, X2, X3                       frontend.Variable             // stack operands, top first
+	R                                frontend.Variable             // result (value pushed)
+	V                                frontend.Variable             // old value of the local/global port
+	O                                frontend.Variable             // old value of the pushed slot
+	Cy, E, Inv, D1, Sg1, Sg2, L1, L2 frontend.Variable             // auxiliary: carry, zero flag and inverse, high part/difference, sign bits and low parts
+	PrevTS                           [nbPorts]frontend.Variable    // timestamp of the previous access to each port's cell
+}
+
+// ProgEntry is one program-table entry as the circuit sees it.
+type ProgEntry struct {
+	Flags, Imm, Target, Height frontend.Variable
+	Mult                       frontend.Variable // how many rows execute it
+}
+
+// FuncEntry is one function of the module.
+type FuncEntry struct {
+	Entry, Params, Locals frontend.Variable
+}
+
+// Region is the content of one dense address space at a boundary.
+type Region struct {
+	Before, After, LastTS []frontend.Variable
+}
+
+// Circuit is the segment circuit of one Shape. Public inputs (in order):
+// claim.Claim's Module, Before, After, Steps.
+type Circuit struct {
+	Module frontend.Variable `gnark:",public"`
+	Before frontend.Variable `gnark:",public"`
+	After  frontend.Variable `gnark:",public"`
+	Steps  frontend.Variable `gnark:",public"`
+
+	// Module: program table, functions, initial globals.
+	Prog              []ProgEntry
+	Funcs             []FuncEntry
+	GInit             []frontend.Variable
+	NProg, NFuncs, NG frontend.Variable
+
+	// Run / segment context.
+	IsFirst        frontend.Variable
+	Function       frontend.Variable
+	FuncSel        []frontend.Variable // one-hot over Funcs: the called function (first segment)
+	InDigest       frontend.Variable
+	FP, Base, LTop frontend.Variable
+
+	Stack, Locals, Globals Region
+	Rows                   []Row
+
+	shape Shape
+}
+
+// NewCircuit allocates the circuit of the shape, for compilation.
+func (s Shape) NewCircuit() frontend.Circuit { return s.alloc() }
+
+func (s Shape) alloc() *Circuit {
+	c := &Circuit{shape: s}
+	c.Prog = make([]ProgEntry, s.Prog)
+	c.Funcs = make([]FuncEntry, s.Funcs)
+	c.FuncSel = make([]frontend.Variable, s.Funcs)
+	c.GInit = make([]frontend.Variable, s.Globals)
+	region := func(n int) Region {
+		return Region{make([]frontend.Variable, n), make([]frontend.Variable, n), make([]frontend.Variable, n)}
+	}
+	c.Stack, c.Locals, c.Globals = region(s.Stack), region(s.Locals), region(s.Globals)
+	c.Rows = make([]Row, s.Rows)
+	return c
+}
+
+var (
+	two32 = new(big.Int).Lsh(big.NewInt(1), 32)
+	two64 = new(big.Int).Lsh(big.NewInt(1), 64)
+)
+
+func pow2(n uint) *big.Int { return new(big.Int).Lsh(big.NewInt(1), n) }
+
+// logup collects the terms of the single log-derivative argument that ties
+// together the program lookup and the offline memory check: the sum over
+// all terms of mult/(alpha - fingerprint) must be zero.
+type logup struct {
+	terms []term
+}
+
+type term struct {
+	mult   frontend.Variable // signed multiplicity (a linear expression)
+	fields []frontend.Variable
+	tag    int
+}
+
+const (
+	tagProg = 1
+	tagMem  = 2
+)
+
+func (l *logup) add(mult frontend.Variable, tag int, fields ...frontend.Variable) {
+	l.terms = append(l.terms, term{mult, fields, tag})
+}
+
+// hasher is Poseidon2 in the circuit, the same functions as package claim.
+type hasher struct {
+	api frontend.API
+	p   *poseidon2.Permutation
+}
+
+func (h hasher) compress(l, r frontend.Variable) frontend.Variable { return h.p.Compress(l, r) }
+
+func (h hasher) hash(xs ...frontend.Variable) frontend.Variable {
+	var acc frontend.Variable = 0
+	for _, x := range xs {
+		acc = h.compress(acc, x)
+	}
+	return acc
+}
+
+// prefixFlags returns g with g[i] = 1 for i < n and 0 after; it constrains
+// n <= len(g).
+func prefixFlags(api frontend.API, n frontend.Variable, size int) []frontend.Variable {
+	g := make([]frontend.Variable, size)
+	var sum frontend.Variable = 0
+	for i := range g {
+		out, err := api.Compiler().NewHint(prefixHint, 1, n, i)
+		if err != nil {
+			panic(err)
+		}
+		g[i] = out[0]
+		api.AssertIsBoolean(g[i])
+		if i > 0 {
+			api.AssertIsEqual(api.Mul(g[i], api.Sub(1, g[i-1])), 0)
+		}
+		sum = api.Add(sum, g[i])
+	}
+	api.AssertIsEqual(sum, n)
+	return g
+}
+
+// prefixDigest is claim.ValuesDigest of cells[:n] (= Hash(n, cells[0..n-1]))
+// for any n <= len(cells), given g = prefixFlags(n).
+func (h hasher) prefixDigest(cells []frontend.Variable, n frontend.Variable, g []frontend.Variable) frontend.Variable {
+	api := h.api
+	acc := h.compress(0, n)
+	// sel_i = g[i-1] - g[i]: 1 exactly at i == n.
+	out := api.Mul(api.Sub(1, g[0]), acc)
+	for i, c := range cells {
+		acc = h.compress(acc, c)
+		next := frontend.Variable(0)
+		if i+1 < len(g) {
+			next = g[i+1]
+		}
+		out = api.Add(out, api.Mul(api.Sub(g[i], next), acc))
+	}
+	return out
+}
+
+// Define implements frontend.Circuit.
+func (c *Circuit) Define(api frontend.API) error {
+	perm, err := poseidon2.NewPoseidon2(api)
+	if err != nil {
+		return err
+	}
+	h := hasher{api, perm}
+	rc := rangecheck.New(api)
+	lu := &logup{}
+	var committed []frontend.Variable
+	commit := func(vs ...frontend.Variable) { committed = append(committed, vs...) }
+
+	// --- Module commitment: program table, functions, initial globals. ---
+	gProg := prefixFlags(api, c.NProg, len(c.Prog))
+	packed := make([]frontend.Variable, len(c.Prog))
+	for i, e := range c.Prog {
+		rc.Check(e.Flags, 16)
+		rc.Check(e.Target, 32)
+		rc.Check(e.Height, 32)
+		rc.Check(e.Imm, 64)
+		packed[i] = api.Add(e.Flags, api.Mul(e.Target, pow2(16)), api.Mul(e.Height, pow2(48)), api.Mul(e.Imm, pow2(80)))
+		api.AssertIsEqual(api.Mul(e.Mult, api.Sub(1, gProg[i])), 0) // no lookups past the program
+		lu.add(api.Neg(e.Mult), tagProg, i, e.Flags, e.Imm, e.Target, e.Height)
+		commit(e.Flags, e.Imm, e.Target, e.Height, e.Mult)
+	}
+	gFuncs := prefixFlags(api, c.NFuncs, len(c.Funcs))
+	packedF := make([]frontend.Variable, len(c.Funcs))
+	for i, f := range c.Funcs {
+		rc.Check(f.Entry, 32)
+		rc.Check(f.Params, 32)
+		rc.Check(f.Locals, 32)
+		packedF[i] = api.Add(f.Entry, api.Mul(f.Params, two32), api.Mul(f.Locals, two64))
+	}
+	gGlob := prefixFlags(api, c.NG, len(c.GInit))
+	module := h.hash(claim.TagModule,
+		h.prefixDigest(packed, c.NProg, gProg),
+		h.prefixDigest(packedF, c.NFuncs, gFuncs),
+		h.prefixDigest(c.GInit, c.NG, gGlob))
+	api.AssertIsEqual(module, c.Module)
+
+	// --- Rows. ---
+	halted := frontend.Variable(0) // number of halting rows (0 or 1)
+	status := frontend.Variable(0)
+	trapKind := frontend.Variable(0)
+	steps := frontend.Variable(0)
+	var nextPC, spAfter frontend.Variable
+	for r := range c.Rows {
+		row := &c.Rows[r]
+		S := row.S
+		var sum, class frontend.Variable = 0, 0
+		for k := range S {
+			api.AssertIsBoolean(S[k])
+			sum = api.Add(sum, S[k])
+			class = api.Add(class, api.Mul(S[k], k))
+		}
+		api.AssertIsEqual(sum, 1)
+		for _, b := range []frontend.Variable{row.W64, row.Swap, row.Neg, row.Signed, row.Arity, row.Cy, row.Sg1, row.Sg2} {
+			api.AssertIsBoolean(b)
+		}
+		flags := api.Add(row.W64, api.Mul(row.Swap, 2), api.Mul(row.Neg, 4), api.Mul(row.Signed, 8), api.Mul(row.Arity, 16), api.Mul(class, 32))
+		active := api.Sub(1, S[ClassPad])
+		steps = api.Add(steps, active)
+		lu.add(active, tagProg, row.PC, flags, row.Imm, row.Target, row.Height)
+
+		// Transition from the previous row.
+		if r > 0 {
+			api.AssertIsEqual(row.PC, nextPC)
+			api.AssertIsEqual(row.SP, spAfter)
+		}
+
+		pow := api.Add(two32, api.Mul(row.W64, new(big.Int).Sub(two64, two32)))
+		half := api.Add(pow2(31), api.Mul(row.W64, new(big.Int).Sub(pow2(63), pow2(31))))
+		scale := api.Sub(two32, api.Mul(row.W64, new(big.Int).Sub(two32, big.NewInt(1))))
+
+		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp])
+		unop := api.Add(S[ClassEqz], S[ClassWrap], S[ClassExtendU], S[ClassExtendS])
+
+		// Zero test of Z: E = (Z == 0).
+		z := api.Sub(row.X1, api.Mul(S[ClassEq], row.X2))
+		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf])
+		api.AssertIsEqual(api.Mul(zt, api.Sub(api.Add(api.Mul(z, row.Inv), row.E), 1)), 0)
+		api.AssertIsEqual(api.Mul(zt, api.Mul(z, row.E)), 0)
+		negE := api.Mul(row.Neg, row.E)
+		api.AssertIsEqual(api.Mul(api.Add(S[ClassEqz], S[ClassEq]), api.Sub(row.R, api.Sub(api.Add(row.E, row.Neg), api.Mul(negE, 2)))), 0)
+
+		// Values moved or copied.
+		api.AssertIsEqual(api.Mul(S[ClassSelect], api.Sub(row.R, api.Add(row.X3, api.Mul(row.E, api.Sub(row.X2, row.X3))))), 0)
+		api.AssertIsEqual(api.Mul(S[ClassConst], api.Sub(row.R, row.Imm)), 0)
+		api.AssertIsEqual(api.Mul(api.Add(S[ClassLocalGet], S[ClassGlobalGet]), api.Sub(row.R, row.V)), 0)
+		api.AssertIsEqual(api.Mul(api.Add(S[ClassLocalTee], S[ClassExtendU]), api.Sub(row.R, row.X1)), 0)
+
+		// Arithmetic.
+		cyPow := api.Mul(row.Cy, pow)
+		api.AssertIsEqual(api.Mul(S[ClassAdd], api.Sub(api.Add(row.X2, row.X1), api.Add(row.R, cyPow))), 0)
+		api.AssertIsEqual(api.Mul(S[ClassSub], api.Sub(api.Add(row.X2, cyPow), api.Add(row.X1, row.R))), 0)
+		api.AssertIsEqual(api.Mul(S[ClassMul], api.Sub(api.Mul(row.X2, row.X1), api.Add(row.R, api.Mul(row.D1, pow)))), 0)
+		api.AssertIsEqual(api.Mul(S[ClassWrap], api.Sub(row.X1, api.Add(row.R, api.Mul(row.D1, two32)))), 0)
+
+		// Signs: X = sign*half + low, low < half.
+		sg1 := api.Add(api.Mul(S[ClassCmp], row.Signed), S[ClassExtendS])
+		api.AssertIsEqual(api.Mul(sg1, api.Sub(row.X1, api.Add(api.Mul(row.Sg1, half), row.L1))), 0)
+		sg2 := api.Mul(S[ClassCmp], row.Signed)
+		api.AssertIsEqual(api.Mul(sg2, api.Sub(row.X2, api.Add(api.Mul(row.Sg2, half), row.L2))), 0)
+		api.AssertIsEqual(api.Mul(S[ClassExtendS], api.Sub(row.R, api.Add(row.X1, api.Mul(row.Sg1, new(big.Int).Sub(two64, two32))))), 0)
+
+		// Comparisons: lt(x, y) xor Neg, x - y + lt*2^W = D1 in [0, 2^W).
+		a := api.Add(row.X2, api.Mul(row.Signed, api.Sub(half, api.Mul(row.Sg2, pow))))
+		b := api.Add(row.X1, api.Mul(row.Signed, api.Sub(half, api.Mul(row.Sg1, pow))))
+		x := api.Add(a, api.Mul(row.Swap, api.Sub(b, a)))
+		y := api.Sub(api.Add(a, b), x)
+		lt := api.Sub(api.Add(row.R, row.Neg), api.Mul(api.Mul(row.Neg, row.R), 2))
+		api.AssertIsEqual(api.Mul(S[ClassCmp], api.Sub(api.Add(api.Sub(x, y), api.Mul(lt, pow)), row.D1)), 0)
+
+		// Range checks shared by the families: result, high part/difference, low parts.
+		rScale := api.Sub(scale, api.Mul(S[ClassExtendS], new(big.Int).Sub(two32, big.NewInt(1))))
+		rc.Check(api.Mul(row.R, rScale), 64)
+		rc.Check(api.Mul(row.D1, scale), 64)
+		rc.Check(api.Mul(row.L1, api.Mul(scale, 2)), 64)
+		rc.Check(api.Mul(row.L2, api.Mul(scale, 2)), 64)
+
+		// Control flow.
+		tk := api.Mul(S[ClassBrIf], api.Sub(1, row.E)) // br_if taken
+		jump := api.Sub(row.Target, api.Add(row.PC, 1))
+		nextPC = api.Add(row.PC, 1,
+			api.Mul(api.Add(S[ClassBr], S[ClassElse], tk, api.Mul(S[ClassIf], row.E)), jump),
+			api.Mul(api.Add(S[ClassReturn], S[ClassUnreachable]), api.Sub(HaltPC-1, row.PC)),
+			api.Neg(S[ClassPad]))
+		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet]),
+			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf]))
+		target := api.Add(c.Base, row.Height, row.Arity)
+		spAfter = api.Add(row.SP, delta,
+			api.Mul(S[ClassBr], api.Sub(target, row.SP)),
+			api.Mul(tk, api.Add(api.Sub(target, row.SP), 1)),
+			api.Mul(S[ClassReturn], api.Sub(api.Add(c.Base, row.Arity), row.SP)))
+
+		brA := api.Mul(S[ClassBr], row.Arity)
+		tkA := api.Mul(tk, row.Arity)
+		retA := api.Mul(S[ClassReturn], row.Arity)
+		api.AssertIsEqual(api.Mul(api.Add(brA, retA), api.Sub(row.R, row.X1)), 0)
+		api.AssertIsEqual(api.Mul(tkA, api.Sub(row.R, row.X2)), 0)
+
+		// Halting: v1 proves single-frame runs, so every return halts.
+		api.AssertIsEqual(api.Mul(S[ClassReturn], api.Sub(c.FP, 0)), 0)
+		halted = api.Add(halted, S[ClassReturn], S[ClassUnreachable])
+		status = api.Add(status, api.Mul(S[ClassReturn], int(claim.StatusReturned)), api.Mul(S[ClassUnreachable], int(claim.StatusTrapped)))
+		trapKind = api.Add(trapKind, api.Mul(S[ClassUnreachable], int(claim.TrapUnreachable)))
+
+		// Memory ports.
+		used := [nbPorts]frontend.Variable{
+			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA),
+			api.Add(binop, S[ClassSelect], tkA),
+			S[ClassSelect],
+			api.Add(S[ClassLocalGet], S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalGet], S[ClassGlobalSet]),
+			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brA, tkA, retA),
+		}
+		isLocal := api.Add(S[ClassLocalGet], S[ClassLocalSet], S[ClassLocalTee])
+		isGlobal := api.Add(S[ClassGlobalGet], S[ClassGlobalSet])
+		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
+		stackKey := api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), row.SP)
+		keys := [nbPorts]frontend.Variable{
+			api.Sub(stackKey, 1), api.Sub(stackKey, 2), api.Sub(stackKey, 3),
+			api.Add(api.Mul(isLocal, api.Add(new(big.Int).Lsh(big.NewInt(keyLocal), 32), c.FP)),
+				api.Mul(isGlobal, new(big.Int).Lsh(big.NewInt(keyGlobal), 32)), row.Imm),
+			api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), spAfter, -1),
+		}
+		olds := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3, row.V, row.O}
+		news := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3,
+			api.Add(row.V, api.Mul(isWrite, api.Sub(row.X1, row.V))), row.R}
+		for k := 0; k < nbPorts; k++ {
+			ts := tsStride*(r+1) + k
+			rc.Check(api.Sub(ts-1, row.PrevTS[k]), tsBits)
+			lu.add(api.Neg(used[k]), tagMem, keys[k], olds[k], row.PrevTS[k])
+			lu.add(used[k], tagMem, keys[k], news[k], ts)
+		}
+
+		commit(row.PC, row.SP, row.Imm, row.Target, row.Height, row.W64, row.Swap, row.Neg, row.Signed, row.Arity,
+			row.X1, row.X2, row.X3, row.R, row.V, row.O)
+		commit(row.S[:]...)
+		commit(row.PrevTS[:]...)
+	}
+	api.AssertIsEqual(steps, c.Steps)
+	api.AssertIsBoolean(halted)
+
+	// --- Boundary states. ---
+	api.AssertIsBoolean(c.IsFirst)
+	gStackB := prefixFlags(api, c.Rows[0].SP, len(c.Stack.Before))
+	gStackA := prefixFlags(api, spAfter, len(c.Stack.After))
+	gLocals := prefixFlags(api, c.LTop, len(c.Locals.Before))
+	depth := 1
+	state := func(pc, sp frontend.Variable, stack []frontend.Variable, g []frontend.Variable, reg string) (frontend.Variable, frontend.Variable) {
+		stackD := h.prefixDigest(stack, sp, g)
+		var locals, globals []frontend.Variable
+		if reg == "before" {
+			locals, globals = c.Locals.Before, c.Globals.Before
+		} else {
+			locals, globals = c.Locals.After, c.Globals.After
+		}
+		return h.hash(claim.TagState, pc, sp, c.FP, c.Base, c.LTop, depth,
+			stackD, h.prefixDigest(locals, c.LTop, gLocals), h.prefixDigest(globals, c.NG, gGlob)), stackD
+	}
+	beforeState, _ := state(c.Rows[0].PC, c.Rows[0].SP, c.Stack.Before, gStackB, "before")
+	afterState, stackAfterD := state(nextPC, spAfter, c.Stack.After, gStackA, "after")
+
+	// First segment: the canonical initial state of the called function.
+	var entry, params, nLocals frontend.Variable = 0, 0, 0
+	var selSum, selIdx frontend.Variable = 0, 0
+	for j, f := range c.Funcs {
+		api.AssertIsBoolean(c.FuncSel[j])
+		selSum = api.Add(selSum, c.FuncSel[j])
+		selIdx = api.Add(selIdx, api.Mul(c.FuncSel[j], j))
+		entry = api.Add(entry, api.Mul(c.FuncSel[j], f.Entry))
+		params = api.Add(params, api.Mul(c.FuncSel[j], f.Params))
+		nLocals = api.Add(nLocals, api.Mul(c.FuncSel[j], f.Locals))
+		api.AssertIsEqual(api.Mul(c.FuncSel[j], api.Sub(1, gFuncs[j])), 0)
+	}
+	api.AssertIsEqual(selSum, 1)
+	api.AssertIsEqual(selIdx, c.Function)
+	first := c.IsFirst
+	api.AssertIsEqual(api.Mul(first, api.Sub(c.Rows[0].PC, entry)), 0)
+	api.AssertIsEqual(api.Mul(first, c.Rows[0].SP), 0)
+	api.AssertIsEqual(api.Mul(first, c.FP), 0)
+	api.AssertIsEqual(api.Mul(first, c.Base), 0)
+	api.AssertIsEqual(api.Mul(first, api.Sub(c.LTop, nLocals)), 0)
+	gParams := prefixFlags(api, params, len(c.Locals.Before))
+	for i, v := range c.Locals.Before {
+		// locals past the parameters start at zero
+		api.AssertIsEqual(api.Mul(first, api.Mul(api.Sub(gLocals[i], gParams[i]), v)), 0)
+	}
+	for i, v := range c.Globals.Before {
+		api.AssertIsEqual(api.Mul(first, api.Mul(gGlob[i], api.Sub(v, c.GInit[i]))), 0)
+	}
+	emptyBytes := claim.BytesDigest(nil)
+	inDigest := h.hash(claim.TagInput, h.prefixDigest(c.Locals.Before, params, gParams), emptyBytes)
+	api.AssertIsEqual(api.Mul(first, api.Sub(inDigest, c.InDigest)), 0)
+	initial := h.hash(claim.TagInit, c.Module, c.Function, c.InDigest)
+	api.AssertIsEqual(c.Before, api.Select(first, initial, beforeState))
+
+	// Halted in this segment: the canonical final state.
+	isTrap := api.Sub(status, api.Mul(halted, int(claim.StatusReturned))) // 1 iff trapped
+	emptyValues := claim.ValuesDigest(nil)
+	results := api.Select(isTrap, emptyValues, stackAfterD)
+	output := h.hash(claim.TagOutput, results, emptyBytes)
+	final := h.hash(claim.TagFinal, status, trapKind, output)
+	api.AssertIsEqual(c.After, api.Select(halted, final, afterState))
+
+	// --- Offline memory check: initial and final contents of every cell. ---
+	for _, reg := range []struct {
+		r     Region
+		space int64
+	}{{c.Stack, keyStack}, {c.Locals, keyLocal}, {c.Globals, keyGlobal}} {
+		base := new(big.Int).Lsh(big.NewInt(reg.space), 32)
+		for i := range reg.r.Before {
+			key := new(big.Int).Add(base, big.NewInt(int64(i)))
+			lu.add(1, tagMem, key, reg.r.Before[i], 0)
+			lu.add(-1, tagMem, key, reg.r.After[i], reg.r.LastTS[i])
+			commit(reg.r.Before[i], reg.r.After[i], reg.r.LastTS[i])
+		}
+	}
+	commit(c.FP, c.Base, c.LTop)
+
+	multicommit.WithCommitment(api, func(api frontend.API, alpha frontend.Variable) error {
+		beta := h.compress(alpha, 1)
+		pows := []frontend.Variable{1, beta}
+		var acc frontend.Variable = 0
+		for _, t := range lu.terms {
+			for len(pows) < len(t.fields)+1 {
+				pows = append(pows, api.Mul(pows[len(pows)-1], beta))
+			}
+			f := api.Mul(pows[len(t.fields)], t.tag)
+			for i, v := range t.fields {
+				f = api.Add(f, api.Mul(pows[i], v))
+			}
+			acc = api.Add(acc, api.DivUnchecked(t.mult, api.Sub(alpha, f)))
+		}
+		api.AssertIsEqual(acc, 0)
+		return nil
+	}, committed...)
+	return nil
+}

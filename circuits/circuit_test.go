@@ -1,0 +1,80 @@
+package circuits
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/test"
+
+	"github.com/mcpzero/mcpzero/circuits/claim"
+	"github.com/mcpzero/mcpzero/trace"
+)
+
+var tiny = Shape{Rows: 64, Prog: 192, Funcs: 4, Stack: 8, Locals: 8, Globals: 2}
+
+func loadModule(t testing.TB, name string) *trace.Module {
+	t.Helper()
+	bin, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := trace.Decode(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mod
+}
+
+func run(t testing.TB, mod *trace.Module, export string, args []uint64, segCap int) *trace.Trace {
+	t.Helper()
+	tr, err := trace.Run(context.Background(), mod, export, args, nil, trace.WithSegmentCapacity(segCap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestSegmentsSolve(t *testing.T) {
+	mod := loadModule(t, "core.wasm")
+	tab, err := Table(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		export string
+		args   []uint64
+		segCap int
+	}{
+		{"sum", []uint64{5}, 64},
+		{"sum", []uint64{9}, 20},
+		{"mix", []uint64{3, 1<<63 + 12345}, 64},
+		{"mix", []uint64{^uint64(0) - 9, 77}, 40},
+		{"trap", []uint64{1}, 64},
+		{"trap", []uint64{7}, 64},
+	}
+	for _, tc := range cases {
+		tr := run(t, mod, tc.export, tc.args, tc.segCap)
+		stmt, claims, err := tab.Statement(tr)
+		if err != nil {
+			t.Fatalf("%s%v: %v", tc.export, tc.args, err)
+		}
+		if err := claim.CheckStatement(stmt, claims); err != nil {
+			t.Fatalf("%s%v: %v", tc.export, tc.args, err)
+		}
+		for k := range tr.Segments {
+			w, cl, err := tiny.Assign(tab, tr, k)
+			if err != nil {
+				t.Fatalf("%s%v segment %d: %v", tc.export, tc.args, k, err)
+			}
+			if cl != claims[k] {
+				t.Fatalf("claim mismatch")
+			}
+			if err := test.IsSolved(tiny.NewCircuit(), w, ecc.BN254.ScalarField()); err != nil {
+				t.Fatalf("%s%v segment %d of %d: %v", tc.export, tc.args, k, len(tr.Segments), err)
+			}
+		}
+		t.Logf("%s%v: %d steps, %d segments, status %v", tc.export, tc.args, tr.Steps, len(tr.Segments), tr.Status)
+	}
+}

@@ -1,0 +1,121 @@
+package circuits
+
+import (
+	"fmt"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/mcpzero/mcpzero/circuits/claim"
+	"github.com/mcpzero/mcpzero/trace"
+)
+
+// ClassUnsupported marks, in the program table, an instruction the circuits
+// cannot execute yet. It is committed like any other entry (so that a
+// module's commitment does not depend on which paths a run takes) but no
+// row can execute it: no class selector produces its flags.
+const ClassUnsupported Class = 63
+
+// ModuleTable is the circuit's view of a module: the encoded program table,
+// the function table and the initial globals. Commit hashes exactly this.
+type ModuleTable struct {
+	Entries []Entry
+	Funcs   []trace.FuncInfo
+	Globals []uint64
+	// Unsupported lists the instructions encoded as ClassUnsupported.
+	Unsupported []*UnsupportedError
+}
+
+// Table encodes a decoded module for the circuits.
+func Table(mod *trace.Module) (*ModuleTable, error) {
+	if mod == nil || mod.Program == nil {
+		return nil, fmt.Errorf("circuits: module has no program table")
+	}
+	t := &ModuleTable{Funcs: mod.Program.Funcs}
+	for pc := range mod.Program.Code {
+		e, err := Encode(mod.Program, uint32(pc))
+		if err != nil {
+			ue, ok := err.(*UnsupportedError)
+			if !ok {
+				return nil, err
+			}
+			t.Unsupported = append(t.Unsupported, ue)
+			e = Entry{Class: ClassUnsupported, Imm: uint64(mod.Program.Code[pc].Op)}
+		}
+		t.Entries = append(t.Entries, e)
+	}
+	for _, g := range mod.Globals {
+		if g.Imported {
+			return nil, fmt.Errorf("circuits: imported globals have no committed value")
+		}
+		t.Globals = append(t.Globals, g.Init)
+	}
+	return t, nil
+}
+
+func (e Entry) packed() fr.Element {
+	// flags | target<<16 | height<<48 | imm<<80, as in the circuit.
+	var r, t fr.Element
+	r.SetUint64(e.Flags())
+	t.SetUint64(uint64(e.Target))
+	t.Mul(&t, pow2fr(16))
+	r.Add(&r, &t)
+	t.SetUint64(uint64(e.Height))
+	t.Mul(&t, pow2fr(48))
+	r.Add(&r, &t)
+	t.SetUint64(e.Imm)
+	t.Mul(&t, pow2fr(80))
+	r.Add(&r, &t)
+	return r
+}
+
+func packedFunc(f trace.FuncInfo) fr.Element {
+	var r, t fr.Element
+	r.SetUint64(uint64(f.Entry))
+	t.SetUint64(uint64(f.Params))
+	t.Mul(&t, pow2fr(32))
+	r.Add(&r, &t)
+	t.SetUint64(uint64(f.Locals))
+	t.Mul(&t, pow2fr(64))
+	r.Add(&r, &t)
+	return r
+}
+
+func pow2fr(n uint) *fr.Element {
+	var e fr.Element
+	e.SetUint64(1)
+	var two fr.Element
+	two.SetUint64(2)
+	for range n {
+		e.Mul(&e, &two)
+	}
+	return &e
+}
+
+// elemsDigest is claim.ValuesDigest over field elements: Hash(len, xs...).
+func elemsDigest(xs []fr.Element) fr.Element {
+	return claim.Hash(append([]fr.Element{claim.U64(uint64(len(xs)))}, xs...)...)
+}
+
+// Commitment is the module commitment: Hash(TagModule, digest of the
+// packed program entries, digest of the packed function table, digest of
+// the initial globals).
+func (t *ModuleTable) Commitment() fr.Element {
+	prog := make([]fr.Element, len(t.Entries))
+	for i, e := range t.Entries {
+		prog[i] = e.packed()
+	}
+	funcs := make([]fr.Element, len(t.Funcs))
+	for i, f := range t.Funcs {
+		funcs[i] = packedFunc(f)
+	}
+	return claim.Hash(claim.U64(claim.TagModule), elemsDigest(prog), elemsDigest(funcs), claim.ValuesDigest(t.Globals))
+}
+
+// Commit is the module commitment of a decoded module (the statement's M).
+func Commit(mod *trace.Module) (fr.Element, error) {
+	t, err := Table(mod)
+	if err != nil {
+		return fr.Element{}, err
+	}
+	return t.Commitment(), nil
+}

@@ -1,0 +1,196 @@
+package circuits
+
+import (
+	"fmt"
+
+	"github.com/mcpzero/mcpzero/trace"
+)
+
+// Class is the circuit's family of an instruction: every instruction of a
+// class obeys the same constraints, parameterised by the flags of its
+// program-table entry (operand width, operand swap, result negation,
+// signedness, arity).
+type Class uint8
+
+const (
+	ClassPad         Class = iota // padding row after the segment's last step (never in the program table)
+	ClassNop                      // nop, block, loop, end of a block
+	ClassConst                    // i32.const, i64.const
+	ClassLocalGet                 //
+	ClassLocalSet                 //
+	ClassLocalTee                 //
+	ClassGlobalGet                //
+	ClassGlobalSet                //
+	ClassDrop                     //
+	ClassSelect                   //
+	ClassAdd                      // i32/i64.add
+	ClassSub                      // i32/i64.sub
+	ClassMul                      // i32/i64.mul
+	ClassEqz                      // i32/i64.eqz
+	ClassEq                       // eq, ne (Neg)
+	ClassCmp                      // lt/gt/le/ge, signed or unsigned (Swap, Neg, Signed)
+	ClassWrap                     // i32.wrap_i64
+	ClassExtendU                  // i64.extend_i32_u
+	ClassExtendS                  // i64.extend_i32_s
+	ClassBr                       //
+	ClassBrIf                     //
+	ClassIf                       //
+	ClassElse                     //
+	ClassReturn                   // return, end of a function (entry function: halts)
+	ClassUnreachable              // traps
+	numClasses
+)
+
+var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.set", "local.tee",
+	"global.get", "global.set", "drop", "select", "add", "sub", "mul", "eqz", "eq", "cmp",
+	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable"}
+
+func (c Class) String() string {
+	if c < numClasses {
+		return classNames[c]
+	}
+	return fmt.Sprintf("class(%d)", uint8(c))
+}
+
+// Entry is one row of the circuit's program table: the trace's Instr
+// encoded into what the constraints need. Commit hashes exactly these
+// fields, so the encoding is part of the module commitment.
+type Entry struct {
+	Class  Class
+	W64    bool // 64-bit operands (false: i32)
+	Swap   bool // compare (B, A) instead of (A, B)
+	Neg    bool // negate the boolean result
+	Signed bool // signed comparison
+	Arity  uint32
+	Imm    uint64
+	Target uint32
+	Height uint32
+}
+
+// Flags packs the small fields: W64 | Swap<<1 | Neg<<2 | Signed<<3 | Arity<<4 | Class<<5.
+func (e Entry) Flags() uint64 {
+	return b2u(e.W64) | b2u(e.Swap)<<1 | b2u(e.Neg)<<2 | b2u(e.Signed)<<3 | uint64(e.Arity)<<4 | uint64(e.Class)<<5
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// UnsupportedError says that an instruction is in the tracer's provable
+// subset but not (yet) constrained by the circuits. Proving stops before any
+// key is set up.
+type UnsupportedError struct {
+	PC   uint32
+	Op   trace.Op
+	Func uint32
+	Why  string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("circuits: %s at pc %d (function %d) is not supported by the circuits yet: %s",
+		e.Op.String(), e.PC, e.Func, e.Why)
+}
+
+type cmpFlags struct {
+	w64, swap, neg, signed bool
+}
+
+// comparisons: a OP b == lt(x, y) xor neg with (x, y) = (a, b) or swapped.
+var cmpOps = map[trace.Op]cmpFlags{
+	0x48: {false, false, false, true}, 0x49: {false, false, false, false}, // i32.lt_s, lt_u
+	0x4A: {false, true, false, true}, 0x4B: {false, true, false, false}, // gt: lt(b, a)
+	0x4C: {false, true, true, true}, 0x4D: {false, true, true, false}, // le: !lt(b, a)
+	0x4E: {false, false, true, true}, 0x4F: {false, false, true, false}, // ge: !lt(a, b)
+	0x53: {true, false, false, true}, 0x54: {true, false, false, false},
+	0x55: {true, true, false, true}, 0x56: {true, true, false, false},
+	0x57: {true, true, true, true}, 0x58: {true, true, true, false},
+	0x59: {true, false, true, true}, 0x5A: {true, false, true, false},
+}
+
+// Encode maps one instruction of the program table to its circuit entry.
+func Encode(p *trace.Program, pc uint32) (Entry, error) {
+	in := p.Code[pc]
+	unsupported := func(why string) (Entry, error) {
+		return Entry{}, &UnsupportedError{PC: pc, Op: in.Op, Func: in.Func, Why: why}
+	}
+	e := Entry{W64: true, Imm: in.Imm, Target: in.Target, Height: in.Height}
+	switch op := in.Op; {
+	case op == 0x00:
+		e.Class = ClassUnreachable
+	case op == 0x01 || op == 0x02 || op == 0x03:
+		e.Class = ClassNop
+		e.Imm, e.Target = 0, 0
+	case op == 0x04:
+		e.Class, e.Imm = ClassIf, 0
+	case op == 0x05:
+		e.Class, e.Imm = ClassElse, 0
+	case op == 0x0B:
+		if in.Imm == 1 { // end of a function: returns
+			e.Class, e.Imm, e.Arity, e.Height = ClassReturn, 0, in.Arity, 0
+		} else {
+			e.Class, e.Imm, e.Target = ClassNop, 0, 0
+		}
+	case op == 0x0C || op == 0x0D:
+		e.Class, e.Arity, e.Imm = ClassBr, in.Arity, 0
+		if op == 0x0D {
+			e.Class = ClassBrIf
+		}
+	case op == 0x0F:
+		e.Class, e.Arity, e.Imm, e.Height = ClassReturn, in.Arity, 0, 0
+	case op == 0x1A:
+		e.Class = ClassDrop
+	case op == 0x1B:
+		e.Class = ClassSelect
+	case op == 0x20:
+		e.Class = ClassLocalGet
+	case op == 0x21:
+		e.Class = ClassLocalSet
+	case op == 0x22:
+		e.Class = ClassLocalTee
+	case op == 0x23:
+		e.Class = ClassGlobalGet
+	case op == 0x24:
+		e.Class = ClassGlobalSet
+	case op == 0x41:
+		e.Class, e.W64 = ClassConst, true
+	case op == 0x42:
+		e.Class = ClassConst
+	case op == 0x45 || op == 0x50:
+		e.Class, e.W64 = ClassEqz, op == 0x50
+	case op == 0x46 || op == 0x47 || op == 0x51 || op == 0x52:
+		e.Class, e.W64, e.Neg = ClassEq, op >= 0x51, op == 0x47 || op == 0x52
+	case cmpOps[op] != (cmpFlags{}) || op == 0x49:
+		f := cmpOps[op]
+		e.Class, e.W64, e.Swap, e.Neg, e.Signed = ClassCmp, f.w64, f.swap, f.neg, f.signed
+	case op == 0x6A || op == 0x7C:
+		e.Class, e.W64 = ClassAdd, op == 0x7C
+	case op == 0x6B || op == 0x7D:
+		e.Class, e.W64 = ClassSub, op == 0x7D
+	case op == 0x6C || op == 0x7E:
+		e.Class, e.W64 = ClassMul, op == 0x7E
+	case op == 0xA7:
+		e.Class, e.W64 = ClassWrap, false
+	case op == 0xAD:
+		e.Class = ClassExtendU
+	case op == 0xAC:
+		e.Class, e.W64 = ClassExtendS, false // W64 is the operand width here
+	default:
+		return unsupported("no constraint family for this opcode")
+	}
+	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassIf && e.Class != ClassElse {
+		e.Target = 0
+	}
+	if e.Class != ClassBr && e.Class != ClassBrIf {
+		e.Height = 0
+	}
+	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn {
+		e.Arity = 0
+	}
+	if e.Arity > 1 {
+		return unsupported("multi-value branches are outside WebAssembly 1.0")
+	}
+	return e, nil
+}

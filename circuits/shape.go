@@ -1,0 +1,34 @@
+package circuits
+
+import (
+	"fmt"
+)
+
+// Shape is a capacity class of the segment circuit. Every field is a
+// capacity: a segment fits a shape when its steps, program, stack, locals,
+// globals and functions fit. One proving/verifying key exists per shape.
+type Shape struct {
+	Rows    int // steps per segment (padding fills the rest)
+	Prog    int // program-table entries (instructions of the module)
+	Funcs   int // functions of the module
+	Stack   int // value-stack slots
+	Locals  int // locals-area slots
+	Globals int // globals
+}
+
+// ID is the shape's stable name, used to key and cache its circuit keys.
+func (s Shape) ID() string {
+	return fmt.Sprintf("seg-r%d-p%d-f%d-s%d-l%d-g%d", s.Rows, s.Prog, s.Funcs, s.Stack, s.Locals, s.Globals)
+}
+
+func (s Shape) String() string { return s.ID() }
+
+// Shapes lists the standard capacity classes, smallest first. The prover
+// picks the first one a run fits (Fit).
+func Shapes() []Shape {
+	return []Shape{
+		{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4},
+		{Rows: 1024, Prog: 256, Funcs: 16, Stack: 64, Locals: 64, Globals: 16},
+		{Rows: 8192, Prog: 1024, Funcs: 64, Stack: 256, Locals: 256, Globals: 32},
+	}
+}

@@ -1,0 +1,47 @@
+;; Single-function programs for the segment circuit's tests (no calls, no
+;; memory): every family the circuit constrains appears at least once.
+(module
+  (global $g (mut i64) (i64.const 7))
+  ;; sum of 1..n, with a loop, br_if, add, sub, comparisons.
+  (func (export "sum") (param $n i32) (result i32)
+    (local $acc i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l)))
+    (local.get $acc))
+  ;; a mix of i32/i64 families; returns a checksum of everything.
+  (func (export "mix") (param $a i64) (param $b i64) (result i64)
+    (local $t i64)
+    (local.set $t (i64.mul (local.get $a) (local.get $b)))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.lt_s (i32.wrap_i64 (local.get $a)) (i32.const -5)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_s (i32.wrap_i64 (local.get $b)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i64.gt_u (local.get $a) (local.get $b)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i64.le_s (local.get $a) (local.get $b)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i64.ge_u (local.get $a) (local.get $b)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i64.ne (local.get $a) (local.get $b)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i64.eq (local.get $a) (local.get $a)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.gt_s (i32.const -1) (i32.const 3)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.ge_s (i32.const -1) (i32.const -1)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.le_u (i32.const -1) (i32.const 3)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i64.lt_u (local.get $b) (local.get $a)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i64.eqz (i64.sub (local.get $a) (local.get $a))))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.mul (i32.const 0x10001) (i32.const 0x10001)))))
+    (global.set $g (i64.sub (global.get $g) (local.get $t)))
+    (local.set $t (select (global.get $g) (local.get $t) (i32.const 0)))
+    (local.set $t (select (local.get $t) (global.get $g) (i32.const 1)))
+    (if (i64.gt_s (local.get $t) (i64.const 0))
+      (then (local.set $t (i64.add (local.get $t) (i64.const 1))))
+      (else (local.set $t (i64.sub (local.get $t) (i64.const 1)))))
+    (drop (i64.const 5))
+    (nop)
+    (local.tee $t (i64.add (local.get $t) (i64.const -1)))
+    (return))
+  ;; traps with unreachable after some work
+  (func (export "trap") (param $x i32) (result i32)
+    (local.set $x (i32.add (local.get $x) (i32.const 1)))
+    (if (i32.gt_u (local.get $x) (i32.const 2)) (then unreachable))
+    (local.get $x))
+)
