@@ -8,17 +8,57 @@ import (
 //go:embed programs/*.wasm
 var programFS embed.FS
 
-// Program is one benchmark program: a module, the export to call, and the
-// size parameter used for a run.
+// Program is one benchmark program: a module, the export to call, and its
+// size parameter. A program takes either one integer argument (Param) or
+// Param input bytes through the host I/O ABI.
 type Program struct {
 	Name   string // file name without extension
 	Export string
-	// Args are the integer arguments of the export, if it takes any.
-	Args []uint64
-	// Input is the call's input bytes (host I/O ABI), if any.
-	Input []byte
-	// Describes what the size parameter means, for the tables.
-	Size string
+	Param  int
+	// Bytes says the program reads Param input bytes; otherwise Param is its
+	// integer argument.
+	Bytes bool
+	// What describes the program at its size, for the tables.
+	What string
+}
+
+// Args are the integer arguments of the call.
+func (p Program) Args() []uint64 {
+	if p.Bytes {
+		return nil
+	}
+	return []uint64{uint64(p.Param)}
+}
+
+// Input is the call's input bytes (a fixed pseudo-random stream).
+func (p Program) Input() []byte {
+	if !p.Bytes {
+		return nil
+	}
+	return sha256Input(p.Param)
+}
+
+// Sized returns the program with another size parameter.
+func (p Program) Sized(param int) Program {
+	p.Param = param
+	p.What = describe(p.Name, param)
+	return p
+}
+
+func describe(name string, n int) string {
+	switch name {
+	case "loop":
+		return fmt.Sprintf("%d xorshift rounds", n)
+	case "sort":
+		return fmt.Sprintf("insertion sort of %d words", n)
+	case "recursion":
+		return fmt.Sprintf("naive fib(%d)", n)
+	case "sha256":
+		return fmt.Sprintf("SHA-256 of %d bytes", n)
+	case "base64":
+		return fmt.Sprintf("base64 of %d bytes", n)
+	}
+	return fmt.Sprintf("%s(%d)", name, n)
 }
 
 // Wasm returns the program's committed module bytes.
@@ -43,14 +83,23 @@ func sha256Input(n int) []byte {
 	return b
 }
 
-// Programs is the fixed benchmark set. Sizes are chosen so that each run is
-// a few thousand to a few hundred thousand steps; Scaled changes them.
+// Programs is the fixed benchmark set at its proving sizes: each run is a
+// few thousand steps, so that the whole set proves in minutes on 2 cores.
 func Programs() []Program {
 	return []Program{
-		{Name: "loop", Export: "run", Args: []uint64{2000}, Size: "n=2000 xorshift rounds"},
-		{Name: "sort", Export: "run", Args: []uint64{100}, Size: "insertion sort of n=100 words"},
-		{Name: "recursion", Export: "run", Args: []uint64{15}, Size: "naive fib(15)"},
-		{Name: "sha256", Export: "run", Input: sha256Input(256), Size: "SHA-256 of 256 bytes"},
-		{Name: "base64", Export: "run", Input: sha256Input(1024), Size: "base64 of 1024 bytes"},
+		Program{Name: "loop", Export: "run"}.Sized(300),
+		Program{Name: "sort", Export: "run"}.Sized(40),
+		Program{Name: "recursion", Export: "run"}.Sized(12),
+		Program{Name: "sha256", Export: "run", Bytes: true}.Sized(64),
+		Program{Name: "base64", Export: "run", Bytes: true}.Sized(300),
 	}
+}
+
+// SpeedSizes are the sizes used to measure interpreters (millions of steps).
+var SpeedSizes = map[string]int{
+	"loop":      200000,
+	"sort":      1500,
+	"recursion": 25,
+	"sha256":    64 << 10,
+	"base64":    256 << 10,
 }

@@ -136,6 +136,22 @@ func TestProgramsLoad(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	p := Program{Name: "sha256", Bytes: true}.Sized(5)
+	if len(p.Input()) != 5 || p.Args() != nil || p.What != "SHA-256 of 5 bytes" {
+		t.Fatalf("bytes program: %+v", p)
+	}
+	q := Program{Name: "loop"}.Sized(7)
+	if len(q.Args()) != 1 || q.Args()[0] != 7 || q.Input() != nil || q.What != "7 xorshift rounds" {
+		t.Fatalf("integer program: %+v", q)
+	}
+	for name := range SpeedSizes {
+		if describe(name, 1) == name+"(1)" {
+			t.Errorf("no description for %s", name)
+		}
+	}
+	if describe("x", 2) != "x(2)" {
+		t.Error("fallback description")
+	}
 	if _, err := (Program{Name: "missing"}).Wasm(); err == nil {
 		t.Error("missing program loaded")
 	}

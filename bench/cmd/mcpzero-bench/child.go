@@ -1,0 +1,20 @@
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// runChild runs one measurement in this (child) process; see harness.RunChild.
+func runChild(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("no child measurement named")
+	}
+	switch args[0] {
+	case "prove":
+		return childProve(args[1:])
+	}
+	return fmt.Errorf("unknown child measurement %q", args[0])
+}
+
+func osStdout() *os.File { return os.Stdout }

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/mcpzero/mcpzero/bench"
+	"github.com/mcpzero/mcpzero/bench/harness"
+	"github.com/mcpzero/mcpzero/prover"
+	"github.com/mcpzero/mcpzero/verifier"
+)
+
+// proveMeasurement is what a child process reports for one program.
+type proveMeasurement struct {
+	Steps              uint64          `json:"steps"`
+	Segments           int             `json:"segments"`
+	Shapes             []string        `json:"shapes"`
+	Constraints        int             `json:"constraints"`
+	ConstraintsPerStep float64         `json:"constraints_per_step"`
+	FirstCall          float64         `json:"first_call_ms"` // includes loading keys from disk
+	Prove              harness.Summary `json:"prove"`         // keys in memory
+	Verify             harness.Summary `json:"verify"`
+	BundleBytes        int             `json:"bundle_bytes"`
+}
+
+// proverSection proves every benchmark program: first once in this process
+// to set up the keys of the shapes it needs (timed: that is the setup cost),
+// then in a child process per program for warm-key timings and peak memory.
+func proverSection(ctx context.Context, o *options) (*harness.Section, error) {
+	s := &harness.Section{
+		Name:  "prover",
+		Title: "Proving (Groth16, BN254, dev setup)",
+		Columns: []string{"program", "size", "steps", "segments", "constraints/step", "setup",
+			"prove", "steps/s", "first call", "verify", "verify/segment", "bundle", "peak RSS"},
+	}
+	setupOf := map[string]time.Duration{}
+	for _, p := range bench.Programs() {
+		if o.short {
+			p = p.Sized(max(1, p.Param/10))
+		}
+		wasm, err := p.Wasm()
+		if err != nil {
+			return nil, err
+		}
+		res, err := prover.Prove(ctx, wasm, p.Export, prover.Input{Args: p.Args(), Bytes: p.Input()}, prover.WithKeysDir(o.keysDir))
+		if err != nil {
+			return nil, fmt.Errorf("prove %s: %w", p.Name, err)
+		}
+		setup := "cached"
+		if res.Stats.KeysCreated {
+			for _, sh := range res.Stats.Shapes {
+				if _, ok := setupOf[sh]; !ok {
+					setupOf[sh] = res.Stats.SetupTime
+				}
+			}
+			setup = fmt.Sprintf("%.1f s", res.Stats.SetupTime.Seconds())
+		}
+		o.log("prover %s: keys ready (%s), measuring in a child process", p.Name, setup)
+		child, err := harness.RunChild(nil, "-child", "prove", p.Name, strconv.Itoa(p.Param), o.keysDir, strconv.Itoa(o.repeat))
+		if err != nil {
+			return nil, err
+		}
+		var m proveMeasurement
+		if err := json.Unmarshal(child.Stdout, &m); err != nil {
+			return nil, fmt.Errorf("child output of %s: %w", p.Name, err)
+		}
+		s.Add(map[string]any{
+			"program": p.Name, "size": p.What, "steps": m.Steps, "segments": m.Segments,
+			"constraints/step": m.ConstraintsPerStep, "setup": setup,
+			"prove": m.Prove, "steps/s": float64(m.Steps) / (m.Prove.Median / 1e3),
+			"first call": fmt.Sprintf("%.0f ms", m.FirstCall), "verify": m.Verify,
+			"verify/segment": fmt.Sprintf("%.2f ms", m.Verify.Median/float64(m.Segments)),
+			"bundle":         fmt.Sprintf("%d B", m.BundleBytes),
+			"peak RSS":       fmt.Sprintf("%.0f MiB", float64(child.PeakRSS)/(1<<20)),
+		})
+		o.log("prover %s: %d steps, prove %s", p.Name, m.Steps, m.Prove)
+	}
+	for sh, d := range setupOf {
+		s.Note("setup of shape %s: %.1f s (once per shape; cached on disk afterwards)", sh, d.Seconds())
+	}
+	s.Note("prove: median of in-process proofs with keys in memory; first call: the child's first proof, loading keys from the disk cache.")
+	s.Note("peak RSS: the child process that made all of this program's proofs and verifications.")
+	return s, nil
+}
+
+// childProve: prove NAME PARAM KEYSDIR REPEAT; prints a proveMeasurement.
+func childProve(args []string) error {
+	if len(args) != 4 {
+		return fmt.Errorf("prove wants NAME PARAM KEYSDIR REPEAT")
+	}
+	param, err1 := strconv.Atoi(args[1])
+	repeat, err2 := strconv.Atoi(args[3])
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("bad PARAM or REPEAT")
+	}
+	var p bench.Program
+	for _, q := range bench.Programs() {
+		if q.Name == args[0] {
+			p = q.Sized(param)
+		}
+	}
+	wasm, err := p.Wasm()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	ks, err := prover.OpenKeyStore(args[2])
+	if err != nil {
+		return err
+	}
+	in := prover.Input{Args: p.Args(), Bytes: p.Input()}
+	prove := func() (*prover.Result, error) {
+		return prover.Prove(ctx, wasm, p.Export, in, prover.WithKeyStore(ks), prover.WithoutSetup())
+	}
+	start := time.Now()
+	res, err := prove()
+	if err != nil {
+		return err
+	}
+	m := proveMeasurement{
+		Steps: res.Stats.Steps, Segments: res.Stats.Segments, Shapes: res.Stats.Shapes,
+		Constraints: res.Stats.Constraints, ConstraintsPerStep: res.Stats.ConstraintsPerStep,
+		FirstCall: float64(time.Since(start).Nanoseconds()) / 1e6, BundleBytes: res.Stats.BundleBytes,
+	}
+	if m.Prove, err = harness.Time(repeat, func() error { _, err := prove(); return err }); err != nil {
+		return err
+	}
+	keys := res.Bundle.Keys
+	res.Bundle.Keys = nil // verify against the key set as an auditor would hold it, pinned
+	if m.Verify, err = harness.Time(max(repeat, 5), func() error {
+		_, err := verifier.Verify(res.Bundle, keys)
+		return err
+	}); err != nil {
+		return err
+	}
+	return json.NewEncoder(osStdout()).Encode(m)
+}
