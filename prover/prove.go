@@ -10,6 +10,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/mcpzero/mcpzero/circuits"
 	"github.com/mcpzero/mcpzero/trace"
 	"github.com/mcpzero/mcpzero/verifier"
 )
@@ -68,10 +69,7 @@ func CommitModule(module []byte) (*trace.Module, fr.Element, error) {
 	if err != nil {
 		return nil, fr.Element{}, err
 	}
-	if err := wired(); err != nil {
-		return nil, fr.Element{}, err
-	}
-	c, err := commitModule(mod)
+	c, err := circuits.Commit(mod)
 	return mod, c, err
 }
 
@@ -87,9 +85,6 @@ func ProveModule(ctx context.Context, mod *trace.Module, function string, in Inp
 	if err := trace.CheckCallProvable(mod, function); err != nil {
 		return nil, err
 	}
-	if err := wired(); err != nil {
-		return nil, err
-	}
 	start := time.Now()
 	tr := newTracker(cfg.progress)
 	defer tr.close()
@@ -97,21 +92,16 @@ func ProveModule(ctx context.Context, mod *trace.Module, function string, in Inp
 	st := &res.Stats
 
 	tr.begin(PhaseTrace, "", 0, 0, 0)
-	topts := []trace.Option{trace.WithSegmentCapacity(segmentCapacity())}
+	var topts []trace.Option
 	if cfg.maxSteps > 0 {
 		topts = append(topts, trace.WithMaxSteps(cfg.maxSteps))
 	}
-	t, err := trace.Run(ctx, mod, function, in.Args, in.Bytes, topts...)
-	if err != nil {
-		return nil, fmt.Errorf("prover: replay: %w", err)
-	}
-	st.TraceTime = time.Since(start)
-	st.Steps = t.Steps
-
-	stmt, jobs, err := planRun(mod, t)
+	t, stmt, jobs, err := planRun(ctx, mod, function, in, topts)
 	if err != nil {
 		return nil, err
 	}
+	st.TraceTime = time.Since(start)
+	st.Steps = t.Steps
 	if cfg.expect != nil {
 		if err := matchOutcome(&stmt, cfg.expect); err != nil {
 			return nil, err

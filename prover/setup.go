@@ -43,9 +43,6 @@ func SetupShapes(ctx context.Context, req SetupRequest) ([]ShapeKeyInfo, *verifi
 	if !req.Backend.Valid() {
 		return nil, nil, fmt.Errorf("prover: unknown backend %v", req.Backend)
 	}
-	if err := wired(); err != nil {
-		return nil, nil, err
-	}
 	ks, err := OpenKeyStore(req.KeysDir)
 	if err != nil {
 		return nil, nil, err

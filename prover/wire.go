@@ -1,14 +1,21 @@
 package prover
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"math"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
 
+	"github.com/mcpzero/mcpzero/circuits"
 	"github.com/mcpzero/mcpzero/trace"
 	"github.com/mcpzero/mcpzero/verifier"
 )
+
+// This file is the one place that maps package circuits onto the engine's
+// jobs; the engine, the bundle and the verifier are tested with toy
+// circuits, and this mapping with real runs.
 
 // shapeSpec is one circuit shape (capacity class) as the prover sees it.
 type shapeSpec struct {
@@ -17,22 +24,104 @@ type shapeSpec struct {
 	blank    func() frontend.Circuit
 }
 
-// The prover's view of package circuits: every function the engine needs
-// to prove real runs goes through these few, so the engine itself is
-// tested with toy circuits.
-var (
-	allShapes       func() []shapeSpec
-	segmentCapacity func() int
-	commitModule    func(mod *trace.Module) (fr.Element, error)
-	planRun         func(mod *trace.Module, t *trace.Trace) (verifier.Statement, []job, error)
-)
-
-// errNotWired is returned until package circuits provides segment circuits.
-var errNotWired = errors.New("prover: segment circuits are not available in this build")
-
-func wired() error {
-	if allShapes == nil || segmentCapacity == nil || commitModule == nil || planRun == nil {
-		return errNotWired
+func allShapes() []shapeSpec {
+	var out []shapeSpec
+	for _, s := range circuits.Shapes() {
+		out = append(out, shapeSpec{id: s.ID(), capacity: s.Rows, blank: s.NewCircuit})
 	}
-	return nil
+	return out
+}
+
+// ErrNoShape: the run fits none of the circuit shapes (too many
+// instructions, functions, globals, stack or locals), or uses something the
+// circuits cannot prove yet. Nothing was proven.
+var ErrNoShape = errors.New("run fits no circuit shape")
+
+// shapeCost estimates the constraints of proving n steps with shape s:
+// segments × (rows + the tables every segment carries). Only the order
+// matters; it picks the cheapest shape without compiling any.
+func shapeCost(s circuits.Shape, n uint64) float64 {
+	segs := math.Ceil(float64(max(n, 1)) / float64(s.Rows))
+	return segs * float64(s.Rows+s.Prog+s.Funcs+s.Stack+s.Locals+s.Globals)
+}
+
+// planRun replays the call, picks the cheapest shape the run fits, and
+// returns the trace, the statement and one job per segment. Every segment's
+// witness is checked to be buildable (and its claim to agree with the
+// statement) before anything is proven.
+func planRun(ctx context.Context, mod *trace.Module, function string, in Input, topts []trace.Option) (*trace.Trace, verifier.Statement, []job, error) {
+	var none verifier.Statement
+	table, err := circuits.Table(mod)
+	if err != nil {
+		return nil, none, nil, err
+	}
+	shapes := circuits.Shapes()
+	// A first replay with the largest segments gives the step count.
+	largest := shapes[len(shapes)-1]
+	tr, err := trace.Run(ctx, mod, function, in.Args, in.Bytes, append(topts, trace.WithSegmentCapacity(largest.Rows))...)
+	if err != nil {
+		return nil, none, nil, fmt.Errorf("prover: replay: %w", err)
+	}
+	order := make([]circuits.Shape, len(shapes))
+	copy(order, shapes)
+	for i := 1; i < len(order); i++ { // insertion sort by cost, stable
+		for j := i; j > 0 && shapeCost(order[j], tr.Steps) < shapeCost(order[j-1], tr.Steps); j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+	var shape circuits.Shape
+	var fitErr error
+	found := false
+	traced := largest.Rows
+	for _, s := range order {
+		if traced != s.Rows {
+			if tr, err = trace.Run(ctx, mod, function, in.Args, in.Bytes, append(topts, trace.WithSegmentCapacity(s.Rows))...); err != nil {
+				return nil, none, nil, fmt.Errorf("prover: replay: %w", err)
+			}
+			traced = s.Rows
+		}
+		if fitErr = s.Fits(table, tr); fitErr == nil {
+			shape, found = s, true
+			break
+		}
+	}
+	if !found {
+		return nil, none, nil, fmt.Errorf("prover: %w: %v", ErrNoShape, fitErr)
+	}
+	cst, claims, err := table.Statement(tr)
+	if err != nil {
+		return nil, none, nil, fmt.Errorf("prover: %w: %v", ErrNoShape, err)
+	}
+	stmt := verifier.Statement{
+		Module: cst.Module, Function: cst.Function, Export: function,
+		Args: tr.Args, Input: tr.Input, Status: verifier.Status(cst.Status), Trap: uint32(cst.Trap),
+		Output: tr.Output, Steps: cst.Steps, TraceRoot: cst.TraceRoot,
+	}
+	if cst.Status == 1 {
+		stmt.Results = tr.Results
+	}
+	// The cleartext must hash to exactly the statement the circuits prove;
+	// a disagreement here is a bug, better caught before proving.
+	if got := stmt.ClaimStatement(); got != cst {
+		return nil, none, nil, fmt.Errorf("prover: internal error: bundle statement disagrees with the circuits' statement")
+	}
+	jobs := make([]job, len(tr.Segments))
+	for k := range tr.Segments {
+		k := k
+		jobs[k] = job{
+			shape: shape.ID(),
+			blank: shape.NewCircuit,
+			assign: func() (frontend.Circuit, error) {
+				c, cl, err := shape.Assign(table, tr, k)
+				if err != nil {
+					return nil, err
+				}
+				if cl != claims[k] {
+					return nil, fmt.Errorf("internal error: segment %d's witness proves another claim", k)
+				}
+				return c, nil
+			},
+		}
+	}
+	return tr, stmt, jobs, nil
 }
