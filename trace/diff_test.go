@@ -141,3 +141,33 @@ func TestAgreeTestdata(t *testing.T) {
 		}
 	}
 }
+
+// TestWazeroCompilerDivergence pins a program the fuzzer found on which
+// wazero v1.12.0's compiler leaves memory different from its interpreter
+// (a store after a memory.grow is lost). The tracer must agree with the
+// interpreter; the compiler's difference is logged, so that a wazero upgrade
+// that fixes it shows up here.
+func TestWazeroCompilerDivergence(t *testing.T) {
+	bin := mustRead(t, "divergence/compiler-grow.wasm")
+	m, err := Decode(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []uint64{3929185848, 3472768573344589241}
+	ours, _, err := runTracer(m, "run", args, nil, WithMaxMemoryPages(64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	interp, err := runWazero(t, engines[0], bin, "run", args, nil, 64, exportedGlobals(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffOutcome(ours, interp); d != "" {
+		t.Fatalf("tracer vs interpreter: %s", d)
+	}
+	comp, err := runWazero(t, engines[1], bin, "run", args, nil, 64, exportedGlobals(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("tracer/interpreter memory[0:2] = %x, compiler %x (differs: %v)", ours.memory[:2], comp.memory[:2], diffOutcome(ours, comp) != "")
+}
