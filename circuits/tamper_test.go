@@ -1,0 +1,295 @@
+package circuits
+
+import (
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/test"
+)
+
+// A cell is one witness variable of an assignment, by name.
+type wcell struct {
+	name string
+	v    *frontend.Variable
+}
+
+func toBig(v frontend.Variable) *big.Int {
+	switch x := v.(type) {
+	case uint64:
+		return new(big.Int).SetUint64(x)
+	case uint32:
+		return new(big.Int).SetUint64(uint64(x))
+	case int:
+		return big.NewInt(int64(x))
+	case fr.Element:
+		return x.BigInt(new(big.Int))
+	case *big.Int:
+		return new(big.Int).Set(x)
+	}
+	panic(fmt.Sprintf("unexpected witness type %T", v))
+}
+
+// rowCells are the cells of a row that its class's constraints read, so
+// that changing any one of them alone must make the witness invalid.
+func rowCells(row *Row, class Class, e Entry) []wcell {
+	c := []wcell{{"pc", &row.PC}, {"sp", &row.SP}, {"w64", &row.W64}}
+	add := func(names string, vs ...*frontend.Variable) {
+		for i, v := range vs {
+			c = append(c, wcell{fmt.Sprintf("%s[%d]", names, i), v})
+		}
+	}
+	x1, x2, x3, r := &row.X1, &row.X2, &row.X3, &row.R
+	pt := func(ports ...int) {
+		for _, p := range ports {
+			c = append(c, wcell{fmt.Sprintf("prevTS%d", p), &row.PrevTS[p]})
+		}
+	}
+	switch class {
+	case ClassAdd, ClassSub:
+		add("add", x1, x2, r, &row.Cy, &row.O)
+		pt(portPop1, portPop2, portPush)
+	case ClassMul:
+		add("mul", x1, x2, r, &row.D1)
+		pt(portPop1, portPop2, portPush)
+	case ClassEqz:
+		add("eqz", x1, r, &row.E, &row.Neg)
+	case ClassEq:
+		add("eq", x1, x2, r, &row.E, &row.Neg)
+	case ClassCmp:
+		add("cmp", x1, x2, r, &row.D1, &row.Swap, &row.Neg, &row.Signed)
+		if e.Signed {
+			add("sign", &row.Sg1, &row.Sg2, &row.L1, &row.L2)
+		}
+	case ClassWrap:
+		add("wrap", x1, r, &row.D1)
+	case ClassExtendU:
+		add("extu", x1, r)
+	case ClassExtendS:
+		add("exts", x1, r, &row.Sg1, &row.L1)
+	case ClassConst:
+		add("const", r, &row.Imm, &row.O)
+	case ClassLocalGet, ClassGlobalGet:
+		add("get", r, &row.V, &row.Imm)
+		pt(portVar, portPush)
+	case ClassLocalSet, ClassGlobalSet:
+		add("set", x1, &row.V, &row.Imm)
+		pt(portPop1, portVar)
+	case ClassLocalTee:
+		add("tee", x1, r, &row.V, &row.Imm)
+	case ClassSelect:
+		add("select", x1, x2, x3, r, &row.E)
+		pt(portPop3)
+	case ClassBr:
+		add("br", &row.Target, &row.Height, &row.Arity)
+		if e.Arity == 1 {
+			add("brval", x1, r)
+		}
+	case ClassBrIf:
+		add("brif", x1, &row.E, &row.Target, &row.Height, &row.Arity)
+	case ClassIf:
+		add("if", x1, &row.E, &row.Target)
+	case ClassElse:
+		add("else", &row.Target)
+	case ClassReturn:
+		add("return", &row.Arity)
+		if e.Arity == 1 {
+			add("retval", x1, r)
+		}
+	}
+	return c
+}
+
+type solved struct {
+	shape Shape
+	w     *Circuit
+	name  string
+}
+
+func validWitnesses(t *testing.T) []solved {
+	t.Helper()
+	mod := loadModule(t, "core.wasm")
+	tab, err := Table(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []solved
+	for _, tc := range []struct {
+		export string
+		args   []uint64
+		segCap int
+	}{
+		{"mix", []uint64{3, 1<<63 + 12345}, 64},
+		{"mix", []uint64{^uint64(0) - 9, 77}, 64},
+		{"sum", []uint64{3}, 64},
+		{"trap", []uint64{7}, 64},
+	} {
+		tr := run(t, mod, tc.export, tc.args, tc.segCap)
+		for k := range tr.Segments {
+			w, _, err := tiny.Assign(tab, tr, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, solved{tiny, w.(*Circuit), fmt.Sprintf("%s%v/seg%d", tc.export, tc.args, k)})
+		}
+	}
+	return out
+}
+
+func isSolved(s solved) error {
+	return test.IsSolved(s.shape.NewCircuit(), s.w, ecc.BN254.ScalarField())
+}
+
+// mutate sets *v to its value plus delta (mod the field), runs the solver,
+// and restores it.
+func mutate(s solved, v *frontend.Variable, delta int64) error {
+	old := *v
+	n := toBig(old)
+	n.Add(n, big.NewInt(delta))
+	n.Mod(n, ecc.BN254.ScalarField())
+	*v = n
+	defer func() { *v = old }()
+	return isSolved(s)
+}
+
+func classOf(row *Row) Class {
+	for k := range row.S {
+		if toBig(row.S[k]).Sign() != 0 {
+			return Class(k)
+		}
+	}
+	return numClasses
+}
+
+// TestTamperEachFamily: for one row of every instruction family, each field
+// the family's constraints read, changed alone, is rejected; so is the
+// row's opcode (class selector moved to another class).
+func TestTamperEachFamily(t *testing.T) {
+	ws := validWitnesses(t)
+	seen := map[Class]bool{}
+	tried := 0
+	for _, s := range ws {
+		if err := isSolved(s); err != nil {
+			t.Fatalf("%s: valid witness rejected: %v", s.name, err)
+		}
+		for r := range s.w.Rows {
+			row := &s.w.Rows[r]
+			cl := classOf(row)
+			if cl == ClassPad || seen[cl] {
+				continue
+			}
+			seen[cl] = true
+			e := Entry{Arity: uint32(toBig(row.Arity).Uint64()), Signed: toBig(row.Signed).Sign() != 0}
+			for _, c := range rowCells(row, cl, e) {
+				tried++
+				if err := mutate(s, c.v, 1); err == nil {
+					t.Errorf("%s row %d (%s): tampered %s accepted", s.name, r, cl, c.name)
+				}
+			}
+			// Opcode: move the one-hot selector to another class.
+			for _, other := range []Class{ClassNop, ClassAdd, ClassSub, ClassPad} {
+				if other == cl {
+					continue
+				}
+				tried++
+				row.S[cl], row.S[other] = uint64(0), uint64(1)
+				if err := isSolved(s); err == nil {
+					t.Errorf("%s row %d: %s executed as %s accepted", s.name, r, cl, other)
+				}
+				row.S[cl], row.S[other] = uint64(1), uint64(0)
+			}
+		}
+	}
+	for c := ClassNop; c < numClasses; c++ {
+		if !seen[c] {
+			t.Errorf("no test row of family %s", c)
+		}
+	}
+	t.Logf("%d single-field tamperings over %d families tried", tried, len(seen))
+}
+
+// TestTamperBoundary: public inputs, boundary-state cells, the module
+// tables and the run context are each bound.
+func TestTamperBoundary(t *testing.T) {
+	ws := validWitnesses(t)
+	tried := 0
+	for _, s := range ws[:3] { // first and later segments of two runs
+		w := s.w
+		cells := []wcell{{"Module", &w.Module}, {"Before", &w.Before}, {"After", &w.After}, {"Steps", &w.Steps},
+			{"FP", &w.FP}, {"Base", &w.Base}, {"LTop", &w.LTop}, {"IsFirst", &w.IsFirst}, {"NProg", &w.NProg},
+			{"NFuncs", &w.NFuncs}, {"NG", &w.NG}}
+		if toBig(w.IsFirst).Sign() != 0 {
+			cells = append(cells, wcell{"Function", &w.Function}, wcell{"InDigest", &w.InDigest})
+		}
+		sp := int(toBig(w.Rows[0].SP).Int64())
+		for i := 0; i < sp; i++ {
+			cells = append(cells, wcell{fmt.Sprintf("Stack.Before[%d]", i), &w.Stack.Before[i]})
+		}
+		ltop := int(toBig(w.LTop).Int64())
+		for i := 0; i < ltop; i++ {
+			cells = append(cells, wcell{fmt.Sprintf("Locals.Before[%d]", i), &w.Locals.Before[i]},
+				wcell{fmt.Sprintf("Locals.After[%d]", i), &w.Locals.After[i]})
+		}
+		cells = append(cells, wcell{"Globals.Before[0]", &w.Globals.Before[0]}, wcell{"Globals.After[0]", &w.Globals.After[0]},
+			wcell{"GInit[0]", &w.GInit[0]})
+		for i := range w.Prog {
+			if toBig(w.Prog[i].Mult).Sign() != 0 {
+				p := &w.Prog[i]
+				cells = append(cells, wcell{fmt.Sprintf("Prog[%d].Flags", i), &p.Flags}, wcell{fmt.Sprintf("Prog[%d].Imm", i), &p.Imm},
+					wcell{fmt.Sprintf("Prog[%d].Mult", i), &p.Mult})
+				break
+			}
+		}
+		for i := 0; i < int(toBig(w.NFuncs).Int64()); i++ {
+			f := &w.Funcs[i]
+			cells = append(cells, wcell{fmt.Sprintf("Funcs[%d].Entry", i), &f.Entry})
+		}
+		for _, c := range cells {
+			tried++
+			if err := mutate(s, c.v, 1); err == nil {
+				t.Errorf("%s: tampered %s accepted", s.name, c.name)
+			}
+		}
+	}
+	t.Logf("%d boundary tamperings tried", tried)
+}
+
+// TestMutationFuzz changes one random relevant cell of random valid
+// witnesses by a random amount and requires the solver to reject it.
+func TestMutationFuzz(t *testing.T) {
+	ws := validWitnesses(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := 60
+	if testing.Short() {
+		n = 25
+	}
+	for i := 0; i < n; i++ {
+		s := ws[rng.IntN(len(ws))]
+		var cells []wcell
+		for r := range s.w.Rows {
+			row := &s.w.Rows[r]
+			cl := classOf(row)
+			if cl == ClassPad {
+				continue
+			}
+			e := Entry{Arity: uint32(toBig(row.Arity).Uint64()), Signed: toBig(row.Signed).Sign() != 0}
+			for _, c := range rowCells(row, cl, e) {
+				c.name = fmt.Sprintf("row %d (%s) %s", r, cl, c.name)
+				cells = append(cells, c)
+			}
+		}
+		c := cells[rng.IntN(len(cells))]
+		delta := rng.Int64N(1<<40) + 1
+		if rng.IntN(2) == 0 {
+			delta = -delta
+		}
+		if err := mutate(s, c.v, delta); err == nil {
+			t.Errorf("%s: %s %+d accepted", s.name, c.name, delta)
+		}
+	}
+	t.Logf("%d random single-cell mutations of valid witnesses tried", n)
+}
