@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/logger"
 )
 
 // testKeysDir is one key cache shared by every test of the package, so each
@@ -14,6 +15,13 @@ import (
 var testKeysDir string
 
 func TestMain(m *testing.M) {
+	logger.Disable() // gnark's debug lines would drown the test output
+	// MCPZERO_TEST_KEYS_DIR keeps keys across runs while developing; it is
+	// never the user's key cache.
+	if d := os.Getenv("MCPZERO_TEST_KEYS_DIR"); d != "" {
+		testKeysDir = d
+		os.Exit(m.Run())
+	}
 	d, err := os.MkdirTemp("", "mcpzero-prover-keys-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcpzero/mcpzero/circuits"
+)
+
+// runCLI runs the mcpzero app in-process with args.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	app := newApp()
+	var out, errw bytes.Buffer
+	app.Writer, app.ErrWriter = &out, &errw
+	err = app.Run(append([]string{"mcpzero"}, args...))
+	return out.String(), errw.String(), err
+}
+
+func TestProveRefusesUnprovable(t *testing.T) {
+	keys := t.TempDir()
+	_, _, err := runCLI(t, "prove", "../../prover/testdata/float.wasm", "--func", "half", "--args", "3", "--keys-dir", keys)
+	if err == nil || !strings.Contains(err.Error(), "not provable") || !strings.Contains(err.Error(), "f32.mul") {
+		t.Fatalf("got %v, want the provability check's message", err)
+	}
+	if ents, _ := os.ReadDir(keys); len(ents) != 0 {
+		t.Fatal("keys touched for an unprovable module")
+	}
+}
+
+func TestProveBadUsage(t *testing.T) {
+	cases := map[string][]string{
+		"--func NAME is required":    {"prove", "../../prover/testdata/add.wasm"},
+		"takes 2 argument(s)":   {"prove", "../../prover/testdata/add.wasm", "--func", "add", "--args", "1"},
+		"no such export":        {"prove", "../../prover/testdata/add.wasm", "--func", "nope"},
+		"want exactly one":      {"prove", "--func", "add"},
+		"unknown proof backend": {"prove", "../../prover/testdata/add.wasm", "--func", "add", "--backend", "stark"},
+		"no such file":          {"prove", "missing.wasm", "--func", "add"},
+	}
+	for want, args := range cases {
+		_, _, err := runCLI(t, append(args, "--keys-dir", t.TempDir())...)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: got %v, want %q", args, err, want)
+		}
+	}
+}
+
+func TestSetupShowEmpty(t *testing.T) {
+	keys := t.TempDir()
+	// Only the smallest shape: compiling the big ones takes minutes.
+	small := circuits.Shapes()[0].ID()
+	out, _, err := runCLI(t, "--json", "setup", "--show", "--shape", small, "--keys-dir", keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r setupReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(r.Shapes) != 1 || r.Shapes[0].Shape != small || r.KeySet != nil {
+		t.Fatalf("report %+v", r)
+	}
+	for _, s := range r.Shapes {
+		if s.Present || s.Constraints == 0 {
+			t.Fatalf("shape %+v", s)
+		}
+	}
+	if _, _, err := runCLI(t, "setup", "--show", "--shape", small, "--keys-dir", keys, "--export-vk", filepath.Join(keys, "x.vks")); err == nil {
+		t.Fatal("--export-vk with no keys succeeded")
+	}
+	if _, _, err := runCLI(t, "setup", "--show", "--shape", "nope", "--keys-dir", keys); err == nil || !strings.Contains(err.Error(), "unknown shape") {
+		t.Fatalf("unknown shape: %v", err)
+	}
+}
+
+func TestVerifyInspectGolden(t *testing.T) {
+	out, _, err := runCLI(t, "verify", "../../verifier/testdata/toy.proof", "--vk", "../../verifier/testdata/toy.vks")
+	if err != nil || !strings.Contains(out, "VALID") {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	_, _, err = runCLI(t, "verify", "../../verifier/testdata/toy.proof", "--vk", "../../verifier/testdata/other.vks")
+	if err == nil || !strings.Contains(err.Error(), "NOT VALID") {
+		t.Fatalf("verify with another key: %v", err)
+	}
+	_, _, err = runCLI(t, "verify", "../../verifier/testdata/toy.proof", "--vk", "../../verifier/testdata/toy.vks", "--module", "../../prover/testdata/add.wasm")
+	if err == nil || !strings.Contains(err.Error(), "module commitment mismatch") {
+		t.Fatalf("verify --module of another module: %v", err)
+	}
+	out, _, err = runCLI(t, "inspect", "../../verifier/testdata/toy.proof")
+	if err != nil || !strings.Contains(out, "not verified") {
+		t.Fatalf("inspect: %v\n%s", err, out)
+	}
+}
