@@ -34,12 +34,12 @@ func TestProveRefusesUnprovable(t *testing.T) {
 
 func TestProveBadUsage(t *testing.T) {
 	cases := map[string][]string{
-		"--func NAME is required":    {"prove", "../../prover/testdata/add.wasm"},
-		"takes 2 argument(s)":   {"prove", "../../prover/testdata/add.wasm", "--func", "add", "--args", "1"},
-		"no such export":        {"prove", "../../prover/testdata/add.wasm", "--func", "nope"},
-		"want exactly one":      {"prove", "--func", "add"},
-		"unknown proof backend": {"prove", "../../prover/testdata/add.wasm", "--func", "add", "--backend", "stark"},
-		"no such file":          {"prove", "missing.wasm", "--func", "add"},
+		"--func NAME is required": {"prove", "../../prover/testdata/add.wasm"},
+		"takes 2 argument(s)":     {"prove", "../../prover/testdata/add.wasm", "--func", "add", "--args", "1"},
+		"no such export":          {"prove", "../../prover/testdata/add.wasm", "--func", "nope"},
+		"want exactly one":        {"prove", "--func", "add"},
+		"unknown proof backend":   {"prove", "../../prover/testdata/add.wasm", "--func", "add", "--backend", "stark"},
+		"no such file":            {"prove", "missing.wasm", "--func", "add"},
 	}
 	for want, args := range cases {
 		_, _, err := runCLI(t, append(args, "--keys-dir", t.TempDir())...)
