@@ -62,6 +62,11 @@ const (
 	FrameWords     = 4
 )
 
+// BlockTypeIndex is added to a type index in the Imm of block, loop and if
+// whose block type is a type index; otherwise Imm is the block type byte
+// (0x40 empty, or a value type such as 0x7F for i32).
+const BlockTypeIndex = 0x100
+
 // HaltPC is the return pc of the entry frame: returning to it ends the run.
 const HaltPC = ^uint32(0)
 

@@ -126,8 +126,8 @@ func (v *validator) blockType() (params, results []ValType, raw uint64) {
 	if !r.ok() {
 		return
 	}
-	raw = uint64(x) & (1<<33 - 1)
 	if x < 0 {
+		raw = uint64(x & 0x7F)
 		b := byte(x & 0x7F)
 		switch ValType(b) {
 		case 0x40:
@@ -143,7 +143,7 @@ func (v *validator) blockType() (params, results []ValType, raw uint64) {
 		return
 	}
 	ft := v.m.Types[x]
-	return ft.Params, ft.Results, raw
+	return ft.Params, ft.Results, BlockTypeIndex + uint64(x)
 }
 
 func (v *validator) label(at int, depth uint32) *ctrl {
