@@ -84,6 +84,18 @@ func (s *Stats) StepsPerSecond() float64 {
 	return float64(s.Steps) / s.ProveTime.Seconds()
 }
 
+// keyStore returns the configured key store, opening it once.
+func (cfg *config) keyStore() (*KeyStore, error) {
+	if cfg.keys == nil {
+		ks, err := OpenKeyStore(cfg.keysDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.keys = ks
+	}
+	return cfg.keys, nil
+}
+
 // keyedJob is a job with its compiled shape and keys.
 type keyedJob struct {
 	job
@@ -98,12 +110,9 @@ func proveJobs(ctx context.Context, cfg *config, tr *tracker, jobs []job, b *ver
 	if len(jobs) == 0 {
 		return errors.New("prover: nothing to prove")
 	}
-	ks := cfg.keys
-	if ks == nil {
-		var err error
-		if ks, err = OpenKeyStore(cfg.keysDir); err != nil {
-			return err
-		}
+	ks, err := cfg.keyStore()
+	if err != nil {
+		return err
 	}
 	// Compile each distinct shape and fetch its keys, before proving
 	// anything, so that missing keys fail fast.
@@ -121,6 +130,7 @@ func proveJobs(ctx context.Context, cfg *config, tr *tracker, jobs []job, b *ver
 		if err != nil {
 			return err
 		}
+		ks.recordShape(cfg.backend, j.shape, c)
 		kjobs[i].c = c
 		byShape[j.shape] = &kjobs[i]
 		st.Shapes = append(st.Shapes, j.shape)

@@ -96,7 +96,7 @@ func ProveModule(ctx context.Context, mod *trace.Module, function string, in Inp
 	if cfg.maxSteps > 0 {
 		topts = append(topts, trace.WithMaxSteps(cfg.maxSteps))
 	}
-	t, stmt, jobs, err := planRun(ctx, mod, function, in, topts)
+	t, stmt, jobs, err := planRun(ctx, &cfg, mod, function, in, topts)
 	if err != nil {
 		return nil, err
 	}

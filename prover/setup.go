@@ -76,6 +76,7 @@ func SetupShapes(ctx context.Context, req SetupRequest) ([]ShapeKeyInfo, *verifi
 		if err != nil {
 			return nil, nil, err
 		}
+		ks.recordShape(req.Backend, sp.id, c)
 		info := ShapeKeyInfo{Shape: sp.id, Capacity: sp.capacity, Constraints: c.cs.GetNbConstraints(),
 			CSDigest: fmt.Sprintf("%x", c.digest[:16])}
 		t0 := time.Now()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/consensys/gnark/frontend"
 
@@ -37,19 +38,35 @@ func allShapes() []shapeSpec {
 // circuits cannot prove yet. Nothing was proven.
 var ErrNoShape = errors.New("run fits no circuit shape")
 
-// shapeCost estimates the constraints of proving n steps with shape s:
-// segments × (rows + the tables every segment carries). Only the order
-// matters; it picks the cheapest shape without compiling any.
-func shapeCost(s circuits.Shape, n uint64) float64 {
+// shapeCost estimates the seconds to prove n steps with shape s: the
+// proofs of every segment, plus a dev setup when the shape has no keys yet
+// (setup costs ten times a proof per constraint, so an already set-up shape
+// usually wins). Constraint counts come from the key store's records; a
+// shape never compiled is guessed at 800 constraints per row. With
+// WithoutSetup, shapes without keys are never chosen.
+func shapeCost(cfg *config, s circuits.Shape, n uint64) float64 {
 	segs := math.Ceil(float64(max(n, 1)) / float64(s.Rows))
-	return segs * float64(s.Rows+s.Prog+s.Funcs+s.Stack+s.Locals+s.Globals)
+	constraints, hasKeys := 800*s.Rows, false
+	if ks, err := cfg.keyStore(); err == nil {
+		if c, h, known := ks.shapeHint(cfg.backend, s.ID()); known {
+			constraints, hasKeys = c, h
+		}
+	}
+	cost := segs * float64(constraints) * proveSecondsPerConstraint(cfg.backend)
+	if !hasKeys {
+		if cfg.noSetup {
+			return math.Inf(1)
+		}
+		cost += float64(constraints) * setupSecondsPerConstraint(cfg.backend)
+	}
+	return cost
 }
 
 // planRun replays the call, picks the cheapest shape the run fits, and
 // returns the trace, the statement and one job per segment. Every segment's
 // witness is checked to be buildable (and its claim to agree with the
 // statement) before anything is proven.
-func planRun(ctx context.Context, mod *trace.Module, function string, in Input, topts []trace.Option) (*trace.Trace, verifier.Statement, []job, error) {
+func planRun(ctx context.Context, cfg *config, mod *trace.Module, function string, in Input, topts []trace.Option) (*trace.Trace, verifier.Statement, []job, error) {
 	var none verifier.Statement
 	table, err := circuits.Table(mod)
 	if err != nil {
@@ -64,11 +81,11 @@ func planRun(ctx context.Context, mod *trace.Module, function string, in Input, 
 	}
 	order := make([]circuits.Shape, len(shapes))
 	copy(order, shapes)
-	for i := 1; i < len(order); i++ { // insertion sort by cost, stable
-		for j := i; j > 0 && shapeCost(order[j], tr.Steps) < shapeCost(order[j-1], tr.Steps); j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
+	cost := make(map[string]float64, len(shapes))
+	for _, s := range shapes {
+		cost[s.ID()] = shapeCost(cfg, s, tr.Steps)
 	}
+	sort.SliceStable(order, func(i, j int) bool { return cost[order[i].ID()] < cost[order[j].ID()] })
 	var shape circuits.Shape
 	var fitErr error
 	found := false
