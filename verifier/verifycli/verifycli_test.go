@@ -163,3 +163,19 @@ func TestGoldenStable(t *testing.T) {
 		t.Fatal("key set re-encoding changed the bytes")
 	}
 }
+
+func TestInterspersedFlags(t *testing.T) {
+	if _, _, err := run(t, "verify", td+"toy.proof", "--nope"); err == nil || !strings.Contains(err.Error(), "not defined: --nope") {
+		t.Fatalf("unknown flag: %v", err)
+	}
+	if _, _, err := run(t, "verify", td+"toy.proof", "--vk"); err == nil || !strings.Contains(err.Error(), "needs an argument") {
+		t.Fatalf("missing value: %v", err)
+	}
+	out, _, err := run(t, "verify", td+"toy.proof", "--vk="+td+"toy.vks", "--json=true")
+	if err != nil || !strings.HasPrefix(out, "{") {
+		t.Fatalf("--flag=value forms: %v\n%s", err, out)
+	}
+	if _, _, err := run(t, "verify", td+"toy.proof", td+"toy.proof", "--vk", td+"toy.vks"); err == nil || !strings.Contains(err.Error(), "exactly one") {
+		t.Fatalf("two files: %v", err)
+	}
+}
