@@ -84,6 +84,11 @@ func Verify(b *Bundle, keys *KeySet, opts ...Option) (*Result, error) {
 		return nil, fmt.Errorf("%w: bundle is a %s/%s proof, key set %s is for %s/%s",
 			ErrKeyMismatch, b.Backend, b.Curve, res.KeySet, keys.Backend, keys.Curve)
 	}
+	if cfg.requireCeremony && !res.Pinned {
+		// An embedded key set can claim any setup kind; only a pinned one
+		// can vouch for a ceremony.
+		return nil, fmt.Errorf("%w: a ceremony was required but no key set was pinned", ErrDevSetup)
+	}
 	if cfg.requireCeremony && keys.Setup != CeremonySetup {
 		return nil, fmt.Errorf("%w: key set %s comes from a single-party dev setup", ErrDevSetup, res.KeySet)
 	}

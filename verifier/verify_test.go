@@ -221,6 +221,13 @@ func TestVerifyAndTamper(t *testing.T) {
 			if err != nil || res.Pinned || !strings.Contains(strings.Join(res.Warnings, "\n"), "NOT PINNED") {
 				t.Fatalf("embedded keys: res=%+v err=%v", res, err)
 			}
+			// Embedded keys cannot vouch for a ceremony, whatever they claim.
+			forged := *tk.set
+			forged.Setup = CeremonySetup
+			emb.Keys = &forged
+			if _, err := Verify(emb, nil, RequireCeremony()); !errors.Is(err, ErrDevSetup) {
+				t.Fatalf("ceremony claimed by embedded keys: got %v", err)
+			}
 			// A pinned key set wins over embedded (forged) keys.
 			emb.Keys = other.set
 			if _, err := Verify(emb, tk.set); err != nil {
