@@ -64,7 +64,7 @@ type Report struct {
 type SegmentReport struct {
 	Shape      string               `json:"shape"`
 	Key        verifier.Fingerprint `json:"key"`
-	Steps      string               `json:"steps"`
+	Steps      uint64               `json:"steps"` // as its claim says (unverified in inspect)
 	ProofBytes int                  `json:"proof_bytes"`
 }
 
@@ -81,9 +81,9 @@ func baseReport(path string, b *verifier.Bundle, size int) *Report {
 		r.Trap = verifier.TrapName(s.Trap)
 	}
 	for _, seg := range b.Segments {
-		steps := "?"
-		if len(seg.Public) == 4 {
-			steps = seg.Public[3].String()
+		var steps uint64
+		if len(seg.Public) == 4 && seg.Public[3].IsUint64() {
+			steps = seg.Public[3].Uint64()
 		}
 		r.Segments = append(r.Segments, SegmentReport{Shape: seg.Shape, Key: seg.Key, Steps: steps, ProofBytes: len(seg.Proof)})
 	}
