@@ -209,7 +209,7 @@ func (v *validator) function(fi int) {
 	v.ft = m.Types[f.Type]
 	v.local = append(append(v.local[:0], v.ft.Params...), f.Locals...)
 	for i, t := range v.local {
-		if !t.integer() {
+		if i >= len(v.ft.Params) && !t.integer() {
 			v.unprovable(f.BodyAt, fmt.Sprintf("local %d has type %v", i, t))
 		}
 	}

@@ -135,7 +135,7 @@ func checkCmd(c *cli.Context) error {
 		return err
 	}
 	if !rep.Provable {
-		return cli.Exit("", 1)
+		return fmt.Errorf("check: %w: %d violation(s)", trace.ErrUnprovable, len(rep.Violations))
 	}
 	return nil
 }
