@@ -8,7 +8,7 @@ PKGS     := ./...
 # Slow proving runs are skipped under -short; `make test-long` runs them all.
 TESTFLAGS ?= -short -count=1 -timeout 14m
 
-.PHONY: all build test test-long vet fmt-check cover demo wasm bench bench-smoke fuzz clean
+.PHONY: all build test test-long vet fmt-check cover demo wasm bench bench-smoke fuzz fuzz-short clean
 
 all: build
 
@@ -22,8 +22,14 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-test: fmt-check vet
+test: fmt-check vet fuzz-short
 	$(GO) test $(TESTFLAGS) $(PKGS)
+
+# A short differential fuzz of the tracer against both wazero engines, and of
+# the decoder against hostile bytes (~30 s).
+fuzz-short:
+	$(GO) test -run='^$$' -fuzz=FuzzDifferential -fuzztime=20s ./trace/
+	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=10s ./trace/
 
 test-long: vet
 	$(GO) test -count=1 -timeout 60m $(PKGS)
