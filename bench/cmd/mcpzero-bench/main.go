@@ -37,6 +37,7 @@ type section struct {
 var sections = []section{
 	{"tracer", tracerSection},
 	{"prover", proverSection},
+	{"extism", extismSection},
 }
 
 func main() {
