@@ -41,8 +41,6 @@ var (
 	ErrTampered = errors.New("storelog: audit log tampered with")
 	// ErrReadOnly: an append or checkpoint on a log opened without a signer.
 	ErrReadOnly = errors.New("storelog: log opened without a signing key")
-	// ErrSequence: an entry whose seq does not increase.
-	ErrSequence = errors.New("storelog: sequence number does not increase")
 )
 
 // Log is the operation log in a store.
@@ -124,7 +122,7 @@ func (r reader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // Append adds e to the log inside batch b: the entry, the tree's new stored
 // hashes, the new size and a new signed checkpoint. e.Index is assigned
-// (to the log's size); e.Seq must exceed the previous entry's. Several
+// (to the log's size). Several
 // appends may go into one batch; each sees the ones before it.
 func (l *Log) Append(b *store.Batch, e auditlog.Entry) (auditlog.Entry, error) {
 	out, err := l.AppendAll(b, e)
@@ -136,6 +134,12 @@ func (l *Log) Append(b *store.Batch, e auditlog.Entry) (auditlog.Entry, error) {
 
 // AppendAll appends entries in order and signs one checkpoint for the
 // resulting size (instead of one per entry).
+//
+// The log's order is the order of appends. Seq, the kernel's logical time,
+// is recorded as given and not required to increase: a security change
+// carries the time of the latest kernel operation, so several entries may
+// share one seq, and a change racing an operation may carry the time before
+// it.
 func (l *Log) AppendAll(b *store.Batch, entries ...auditlog.Entry) ([]auditlog.Entry, error) {
 	if l.signer == nil {
 		return nil, ErrReadOnly
@@ -145,20 +149,8 @@ func (l *Log) AppendAll(b *store.Batch, entries ...auditlog.Entry) ([]auditlog.E
 	if err != nil {
 		return nil, err
 	}
-	var lastSeq uint64
-	haveLast := false
-	if n > 0 {
-		prev, err := l.entry(r, n-1)
-		if err != nil {
-			return nil, err
-		}
-		lastSeq, haveLast = prev.Seq, true
-	}
 	out := make([]auditlog.Entry, 0, len(entries))
 	for _, e := range entries {
-		if haveLast && e.Seq <= lastSeq {
-			return nil, fmt.Errorf("%w: entry seq %d after seq %d", ErrSequence, e.Seq, lastSeq)
-		}
 		e.Index = uint64(n)
 		data, err := e.Encode()
 		if err != nil {
@@ -173,10 +165,15 @@ func (l *Log) AppendAll(b *store.Batch, entries ...auditlog.Entry) ([]auditlog.E
 			b.Put(keyOf(prefixHash, uint64(base+int64(i))), h[:])
 		}
 		b.Put(keyOf(prefixEntry, uint64(n)), data)
-		b.Put(keyOf(prefixSeq, e.Seq), binary.BigEndian.AppendUint64(nil, uint64(n)))
+		// The seq index names the first entry of each logical time
+		// (security changes carry the time of the latest operation).
+		if _, err := r.get(keyOf(prefixSeq, e.Seq)); errors.Is(err, store.ErrNotFound) {
+			b.Put(keyOf(prefixSeq, e.Seq), binary.BigEndian.AppendUint64(nil, uint64(n)))
+		} else if err != nil {
+			return nil, err
+		}
 		n++
 		b.Put(keySize, binary.BigEndian.AppendUint64(nil, uint64(n)))
-		lastSeq, haveLast = e.Seq, true
 		out = append(out, e)
 	}
 	if _, err := l.checkpoint(r, b, n); err != nil {
@@ -262,7 +259,7 @@ func (l *Log) entryBytes(r reader, index int64) ([]byte, error) {
 	return data, err
 }
 
-// IndexOfSeq returns the index of the entry of kernel logical time seq.
+// IndexOfSeq returns the index of the first entry of kernel logical time seq.
 func (l *Log) IndexOfSeq(seq uint64) (int64, error) {
 	v, err := l.st.Get(keyOf(prefixSeq, seq))
 	if errors.Is(err, store.ErrNotFound) {
