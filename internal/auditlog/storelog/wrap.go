@@ -81,4 +81,3 @@ func (s *Store) Write(b *store.Batch) error {
 }
 
 var _ store.Store = (*Store)(nil)
-
