@@ -5,6 +5,10 @@ package fuel
 type instr struct {
 	start, end  int
 	endsSegment bool
+	// hasFunc marks call, return_call and ref.func, whose immediate fn is a
+	// function index (renumbered when an import is added).
+	hasFunc bool
+	fn      uint32
 }
 
 // A segment ends at an instruction after which control may continue
@@ -42,6 +46,8 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 		start := r.pos
 		op, _ := r.byte()
 		ends := false
+		hasFunc := false
+		var fn uint32
 		var err error
 		switch {
 		case op == 0x00: // unreachable
@@ -90,14 +96,16 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 		case op == 0x0f: // return
 			ends = true
 		case op == 0x10: // call
-			_, err = r.u32()
+			fn, err = r.u32()
+			hasFunc = true
 		case op == 0x11 || op == 0x13: // call_indirect, return_call_indirect
 			if _, err = r.u32(); err == nil {
 				_, err = r.u32()
 			}
 			ends = op == 0x13
 		case op == 0x12: // return_call
-			_, err = r.u32()
+			fn, err = r.u32()
+			hasFunc = true
 			ends = true
 		case op == 0x14 || op == 0x15: // call_ref, return_call_ref
 			_, err = r.u32()
@@ -129,7 +137,8 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 			err = r.sleb(33)
 		case op == 0xd1 || op == 0xd3 || op == 0xd4: // ref.is_null, ref.eq, ref.as_non_null
 		case op == 0xd2: // ref.func
-			_, err = r.u32()
+			fn, err = r.u32()
+			hasFunc = true
 		case op == 0xd5 || op == 0xd6: // br_on_null, br_on_non_null
 			_, err = r.u32()
 			ends = true
@@ -146,7 +155,7 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 		if err != nil {
 			return nil, err
 		}
-		ins = append(ins, instr{start: start, end: r.pos, endsSegment: ends})
+		ins = append(ins, instr{start: start, end: r.pos, endsSegment: ends, hasFunc: hasFunc, fn: fn})
 	}
 }
 

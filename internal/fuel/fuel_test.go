@@ -5,9 +5,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"sync"
+	"runtime"
+	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -45,6 +45,9 @@ func instance(t testing.TB, e engine, wasm []byte, opts ...Option) (api.Module, 
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, e.cfg().WithMemoryLimitPages(4))
 	t.Cleanup(func() { rt.Close(ctx) })
+	if err := DefineCheckpoint(ctx, rt); err != nil {
+		t.Fatal(err)
+	}
 	mod, err := rt.Instantiate(ctx, inst)
 	if err != nil {
 		t.Fatalf("%s: instantiate: %v", e.name, err)
@@ -83,6 +86,7 @@ func TestExactCounts(t *testing.T) {
 		{"count", 1, 1, 19},
 		{"count", 10, 55, 127},
 		{"count", 1000, 500500, 12007},
+		{"count", 200_000, 200_000 * 200_001 / 2, 12*200_000 + 7}, // > CheckpointInterval
 		{"fib", 0, 0, fibCost(0)},
 		{"fib", 1, 1, fibCost(1)},
 		{"fib", 2, 1, fibCost(2)},
@@ -95,11 +99,7 @@ func TestExactCounts(t *testing.T) {
 	// local.get, end = 4. Keep the table honest:
 	tests[len(tests)-1].fuel = 4
 	for _, e := range engines {
-		for _, opts := range [][]Option{nil, {PerInstruction()}} {
-			mode := "segment"
-			if opts != nil {
-				mode = "per-instruction"
-			}
+		for mode, opts := range modes {
 			mod, m := instance(t, e, programsWasm, opts...)
 			for _, tc := range tests {
 				name := fmt.Sprintf("%s/%s/%s(%d)", e.name, mode, tc.fn, tc.arg)
@@ -117,6 +117,16 @@ func TestExactCounts(t *testing.T) {
 		}
 	}
 }
+
+// modes are the instrumentation variants every exactness test runs.
+var modes = map[string][]Option{
+	"segment":         nil,
+	"per-instruction": {PerInstruction()},
+	"checkpoints":     {WithCheckpoints()},
+}
+
+// segmentModes charge per segment, so they trap at the same point.
+var segmentModes = [][]Option{nil, {WithCheckpoints()}}
 
 // TestSegmentEqualsPerInstruction checks, over many inputs of a function
 // using every control construct, that segment metering charges exactly
@@ -146,30 +156,32 @@ func TestSegmentEqualsPerInstruction(t *testing.T) {
 
 func TestExhaustion(t *testing.T) {
 	for _, e := range engines {
-		for _, fn := range []struct {
-			name string
-			arg  uint64
-		}{{"spin", 0}, {"fib", 40}, {"deep", 1_000_000}, {"count", 1 << 30}} {
-			t.Run(e.name+"/"+fn.name, func(t *testing.T) {
-				mod, m := instance(t, e, programsWasm)
-				f := mod.ExportedFunction(fn.name)
-				var params []uint64
-				if len(f.Definition().ParamTypes()) > 0 {
-					params = []uint64{fn.arg}
-				}
-				_, used, err := m.Call(context.Background(), f, 1000, params...)
-				var ex *ExhaustedError
-				if !errors.Is(err, ErrExhausted) || !errors.As(err, &ex) {
-					t.Fatalf("err = %v, want ErrExhausted", err)
-				}
-				if ex.Budget != 1000 || used != 1000 || !m.Exhausted() {
-					t.Fatalf("budget %d used %d exhausted %v", ex.Budget, used, m.Exhausted())
-				}
-				// The module is still usable with a new budget.
-				if _, _, err := m.Call(context.Background(), mod.ExportedFunction("count"), 1000, 3); err != nil {
-					t.Fatalf("call after exhaustion: %v", err)
-				}
-			})
+		for mode, opts := range modes {
+			for _, fn := range []struct {
+				name string
+				arg  uint64
+			}{{"spin", 0}, {"fib", 40}, {"deep", 1_000_000}, {"count", 1 << 30}} {
+				t.Run(e.name+"/"+mode+"/"+fn.name, func(t *testing.T) {
+					mod, m := instance(t, e, programsWasm, opts...)
+					f := mod.ExportedFunction(fn.name)
+					var params []uint64
+					if len(f.Definition().ParamTypes()) > 0 {
+						params = []uint64{fn.arg}
+					}
+					_, used, err := m.Call(context.Background(), f, 1000, params...)
+					var ex *ExhaustedError
+					if !errors.Is(err, ErrExhausted) || !errors.As(err, &ex) {
+						t.Fatalf("err = %v, want ErrExhausted", err)
+					}
+					if ex.Budget != 1000 || used != 1000 || !m.Exhausted() {
+						t.Fatalf("budget %d used %d exhausted %v", ex.Budget, used, m.Exhausted())
+					}
+					// The module is still usable with a new budget.
+					if _, _, err := m.Call(context.Background(), mod.ExportedFunction("count"), 1000, 3); err != nil {
+						t.Fatalf("call after exhaustion: %v", err)
+					}
+				})
+			}
 		}
 	}
 }
@@ -183,19 +195,23 @@ func TestTrapPointSameOnBothEngines(t *testing.T) {
 	for budget := cost - 30; budget <= cost; budget++ {
 		var left []int64
 		for _, e := range engines {
-			mod, m := instance(t, e, programsWasm)
-			_, used, err := m.Call(context.Background(), mod.ExportedFunction("count"), budget, n)
-			if budget < cost {
-				if !errors.Is(err, ErrExhausted) {
-					t.Fatalf("%s budget %d: err %v, want exhausted", e.name, budget, err)
+			for _, opts := range segmentModes {
+				mod, m := instance(t, e, programsWasm, opts...)
+				_, used, err := m.Call(context.Background(), mod.ExportedFunction("count"), budget, n)
+				if budget < cost {
+					if !errors.Is(err, ErrExhausted) {
+						t.Fatalf("%s budget %d: err %v, want exhausted", e.name, budget, err)
+					}
+				} else if err != nil || used != cost {
+					t.Fatalf("%s budget %d: used %d err %v", e.name, budget, used, err)
 				}
-			} else if err != nil || used != cost {
-				t.Fatalf("%s budget %d: used %d err %v", e.name, budget, used, err)
+				left = append(left, m.Remaining())
 			}
-			left = append(left, m.Remaining())
 		}
-		if left[0] != left[1] {
-			t.Fatalf("budget %d: counter left %d on compiler, %d on interpreter", budget, left[0], left[1])
+		for _, l := range left[1:] {
+			if l != left[0] {
+				t.Fatalf("budget %d: counter left differs between engines or modes: %v", budget, left)
+			}
 		}
 	}
 }
@@ -224,18 +240,23 @@ func TestNegativeBudget(t *testing.T) {
 	}
 }
 
-// TestRunawayDoesNotBlockOthers runs a runaway call and a normal one at the
-// same time on separate instances of one compiled module: the normal one
-// completes while the runaway is still running, and the runaway stops at
-// its fuel limit.
+// TestRunawayDoesNotBlockOthers runs a runaway call on the compiler engine
+// and, at the same time, normal calls with garbage collections (each a
+// stop-the-world) on another goroutine. With checkpoints the normal calls
+// all complete while the runaway is still running, and the runaway stops at
+// its fuel limit. (Without checkpoints Go cannot preempt the runaway inside
+// compiled code, and the first collection waits for it to end.)
 func TestRunawayDoesNotBlockOthers(t *testing.T) {
 	ctx := context.Background()
-	inst, err := Instrument(programsWasm)
+	inst, err := Instrument(programsWasm, WithCheckpoints())
 	if err != nil {
 		t.Fatal(err)
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler())
 	defer rt.Close(ctx)
+	if err := DefineCheckpoint(ctx, rt); err != nil {
+		t.Fatal(err)
+	}
 	cm, err := rt.CompileModule(ctx, inst)
 	if err != nil {
 		t.Fatal(err)
@@ -254,31 +275,28 @@ func TestRunawayDoesNotBlockOthers(t *testing.T) {
 	runaway, rm := newInst("runaway")
 	normal, nm := newInst("normal")
 	done := make(chan error, 1)
-	var runawayDone sync.WaitGroup
-	runawayDone.Add(1)
-	finished := false
-	var mu sync.Mutex
+	var finished atomic.Bool
+	started := make(chan struct{})
 	go func() {
-		defer runawayDone.Done()
-		_, _, err := rm.Call(ctx, runaway.ExportedFunction("spin"), 2_000_000_000)
-		mu.Lock()
-		finished = true
-		mu.Unlock()
+		close(started)
+		_, _, err := rm.Call(ctx, runaway.ExportedFunction("spin"), 400_000_000)
+		finished.Store(true)
 		done <- err
 	}()
-	time.Sleep(10 * time.Millisecond) // let the runaway start; not a timing assertion
-	res, _, err := nm.Call(ctx, normal.ExportedFunction("count"), 1<<20, 100)
-	if err != nil || res[0] != 5050 {
-		t.Fatalf("normal call: %v %v", res, err)
+	<-started
+	for i := 0; i < 5; i++ {
+		runtime.GC() // stops the world: needs the runaway goroutine to yield
+		res, _, err := nm.Call(ctx, normal.ExportedFunction("count"), 1<<20, 100)
+		if err != nil || res[0] != 5050 {
+			t.Fatalf("normal call: %v %v", res, err)
+		}
 	}
-	mu.Lock()
-	overlapped := !finished
-	mu.Unlock()
+	if finished.Load() {
+		t.Fatal("the runaway ended before the normal calls did: the calls did not overlap")
+	}
 	if err := <-done; !errors.Is(err, ErrExhausted) {
 		t.Fatalf("runaway: %v, want exhausted", err)
 	}
-	runawayDone.Wait()
-	t.Logf("normal call completed while the runaway was running: %v", overlapped)
 }
 
 func TestStartFunctionBudget(t *testing.T) {

@@ -49,6 +49,7 @@ type Option func(*config)
 type config struct {
 	initial        int64
 	perInstruction bool
+	checkpoints    bool
 }
 
 // WithInitialFuel sets the counter's value at instantiation, the budget of
@@ -144,12 +145,15 @@ func InstrumentStats(wasm []byte, opts ...Option) ([]byte, Stats, error) {
 		return nil
 	}
 
-	// Imports: count imported globals (the new global comes after them and
-	// after the defined ones, so no existing index moves).
-	var importedGlobals, importedFuncs uint32
+	// Imports: count imported functions and globals. The new global comes
+	// after the imported and defined ones, so no existing global index
+	// moves. The checkpoint import, when added, comes after the imported
+	// functions, so defined functions move up by one (remap).
+	var importedGlobals, importedFuncs, importCount uint32
+	var importBody []byte
 	if s := find(secImport); s != nil {
 		var err error
-		importedFuncs, importedGlobals, err = scanImports(s)
+		importCount, importBody, importedFuncs, importedGlobals, err = scanImports(s)
 		if err != nil {
 			return nil, st, err
 		}
@@ -166,15 +170,18 @@ func InstrumentStats(wasm []byte, opts ...Option) ([]byte, Stats, error) {
 		globalBody = s.content[gr.pos:]
 	}
 	fuelIdx := importedGlobals + definedGlobals
-	if fuelIdx < importedGlobals { // overflow
+	if fuelIdx < importedGlobals || fuelIdx > 1<<30 {
 		return nil, st, &FormatError{Section: "global", Offset: 0, Msg: "too many globals", Err: ErrMalformed}
 	}
 	st.FuelGlobal = fuelIdx
 
+	ck := checkpointer{enabled: cfg.checkpoints, imported: importedFuncs}
+	remap := ck.remap
+
 	var exportCount uint32
 	var exportBody []byte
 	if s := find(secExport); s != nil {
-		n, body, err := scanExports(s)
+		n, body, err := scanExports(s, remap)
 		if err != nil {
 			return nil, st, err
 		}
@@ -190,37 +197,83 @@ func InstrumentStats(wasm []byte, opts ...Option) ([]byte, Stats, error) {
 		}
 		funcCount = n
 	}
-	_ = importedFuncs
 
-	var newCode []byte
-	if s := find(secCode); s != nil {
+	replaced := map[byte][]byte{}
+	if ck.enabled {
+		// The checkpoint's type () -> () is appended to the type section.
+		var typeCount uint32
+		var typeBody []byte
+		if s := find(secType); s != nil {
+			tr := &reader{b: s.content, base: s.cstart, section: "type"}
+			n, err := tr.u32()
+			if err != nil {
+				return nil, st, err
+			}
+			typeCount, typeBody = n, s.content[tr.pos:]
+		}
+		t := appendULEB(nil, uint64(typeCount)+1)
+		t = append(t, typeBody...)
+		replaced[secType] = append(t, 0x60, 0x00, 0x00)
+		im := appendULEB(nil, uint64(importCount)+1)
+		im = append(im, importBody...)
+		im = appendName(im, CheckpointModule)
+		im = appendName(im, CheckpointFunction)
+		im = append(im, 0x00)
+		replaced[secImport] = appendULEB(im, uint64(typeCount))
+		ck.fn = importedFuncs
 		var err error
-		newCode, err = instrumentCode(s, fuelIdx, cfg, &st)
+		if globalBody, err = rewriteGlobals(globalBody, find(secGlobal), definedGlobals, remap); err != nil {
+			return nil, st, err
+		}
+		for _, id := range []byte{secStart, secElement, secTable} {
+			if s := find(id); s != nil {
+				b, err := rewriteSection(s, remap)
+				if err != nil {
+					return nil, st, err
+				}
+				replaced[id] = b
+			}
+		}
+	}
+
+	if s := find(secCode); s != nil {
+		newCode, err := instrumentCode(s, fuelIdx, cfg, &ck, &st)
 		if err != nil {
 			return nil, st, err
 		}
 		if uint32(st.Functions) != funcCount {
 			return nil, st, &FormatError{Section: "code", Offset: s.start, Msg: fmt.Sprintf("%d bodies for %d declared functions", st.Functions, funcCount), Err: ErrMalformed}
 		}
+		replaced[secCode] = newCode
 	} else if funcCount != 0 {
 		return nil, st, &FormatError{Section: "function", Offset: 0, Msg: fmt.Sprintf("%d functions declared but no code section", funcCount), Err: ErrMalformed}
 	}
 
-	// New global section: old entries plus (mut i64) = initial.
-	g := appendULEB(nil, uint64(definedGlobals)+1)
+	// New global section: old entries plus the counter (and the reserve).
+	newGlobals := uint64(1)
+	if ck.enabled {
+		newGlobals = 2
+	}
+	g := appendULEB(nil, uint64(definedGlobals)+newGlobals)
 	g = append(g, globalBody...)
 	g = append(g, 0x7e, 0x01, 0x42)
 	g = appendSLEB(g, cfg.initial)
 	g = append(g, 0x0b)
-
-	e := appendULEB(nil, uint64(exportCount)+1)
+	e := appendULEB(nil, uint64(exportCount)+newGlobals)
 	e = append(e, exportBody...)
-	e = appendULEB(e, uint64(len(ExportName)))
-	e = append(e, ExportName...)
+	e = appendName(e, ExportName)
 	e = append(e, 0x03)
 	e = appendULEB(e, uint64(fuelIdx))
+	if ck.enabled {
+		g = append(g, 0x7e, 0x01, 0x42, 0x00, 0x0b) // reserve, 0
+		e = appendName(e, ReserveExportName)
+		e = append(e, 0x03)
+		e = appendULEB(e, uint64(fuelIdx)+1)
+	}
+	replaced[secGlobal] = g
+	replaced[secExport] = e
 
-	// Re-emit sections, replacing or inserting global, export and code.
+	// Re-emit the sections in order, inserting the ones the module lacked.
 	out := make([]byte, 0, len(wasm)+len(wasm)/2+64)
 	out = append(out, header...)
 	emit := func(id byte, content []byte) {
@@ -228,50 +281,53 @@ func InstrumentStats(wasm []byte, opts ...Option) ([]byte, Stats, error) {
 		out = appendULEB(out, uint64(len(content)))
 		out = append(out, content...)
 	}
-	placedGlobal, placedExport := false, false
+	placed := map[byte]bool{}
+	insertBefore := func(rank int) {
+		for _, id := range []byte{secType, secImport, secGlobal, secExport} {
+			if b, ok := replaced[id]; ok && !placed[id] && sectionRank[id] < rank {
+				emit(id, b)
+				placed[id] = true
+			}
+		}
+	}
 	for _, s := range secs {
-		if s.id != secCustom {
-			rank := sectionRank[s.id]
-			if !placedGlobal && rank > sectionRank[secGlobal] {
-				emit(secGlobal, g)
-				placedGlobal = true
+		if s.id == secCustom {
+			if ck.enabled && customName(s.content) == "name" {
+				if b, ok := rewriteNames(s.content, remap); ok {
+					emit(secCustom, b)
+				} // a name section we cannot renumber is dropped: debug names only
+				continue
 			}
-			if !placedExport && rank > sectionRank[secExport] {
-				emit(secExport, e)
-				placedExport = true
-			}
+			emit(secCustom, s.content)
+			continue
 		}
-		switch s.id {
-		case secGlobal:
-			emit(secGlobal, g)
-			placedGlobal = true
-		case secExport:
-			emit(secExport, e)
-			placedExport = true
-		case secCode:
-			emit(secCode, newCode)
-		default:
-			emit(s.id, s.content)
+		insertBefore(sectionRank[s.id])
+		if b, ok := replaced[s.id]; ok {
+			emit(s.id, b)
+			placed[s.id] = true
+			continue
 		}
+		emit(s.id, s.content)
 	}
-	if !placedGlobal {
-		emit(secGlobal, g)
-	}
-	if !placedExport {
-		emit(secExport, e)
-	}
+	insertBefore(1 << 30)
 	return out, st, nil
 }
 
-func scanImports(s *section) (funcs, globals uint32, err error) {
+func scanImports(s *section) (count uint32, body []byte, funcs, globals uint32, err error) {
 	r := &reader{b: s.content, base: s.cstart, section: "import"}
 	n, err := r.u32()
 	if err != nil {
-		return 0, 0, err
+		return 0, nil, 0, 0, err
 	}
+	body = s.content[r.pos:]
+	count = n
 	for i := uint32(0); i < n; i++ {
-		if _, err = r.name(); err != nil {
+		var mod string
+		if mod, err = r.name(); err != nil {
 			return
+		}
+		if mod == CheckpointModule {
+			return 0, nil, 0, 0, ErrAlreadyInstrumented
 		}
 		if _, err = r.name(); err != nil {
 			return
@@ -301,14 +357,14 @@ func scanImports(s *section) (funcs, globals uint32, err error) {
 			}
 		default:
 			r.pos--
-			return 0, 0, r.fail(ErrMalformed, "unknown import kind 0x%02x", kind)
+			return 0, nil, 0, 0, r.fail(ErrMalformed, "unknown import kind 0x%02x", kind)
 		}
 		if err != nil {
 			return
 		}
 	}
 	if !r.eof() {
-		return 0, 0, r.fail(ErrMalformed, "trailing bytes")
+		return 0, nil, 0, 0, r.fail(ErrMalformed, "trailing bytes")
 	}
 	return
 }
@@ -331,27 +387,35 @@ func skipLimits(r *reader) error {
 	return err
 }
 
-func scanExports(s *section) (uint32, []byte, error) {
+func scanExports(s *section, remap func(uint32) uint32) (uint32, []byte, error) {
 	r := &reader{b: s.content, base: s.cstart, section: "export"}
 	n, err := r.u32()
 	if err != nil {
 		return 0, nil, err
 	}
-	body := s.content[r.pos:]
+	var body []byte
 	for i := uint32(0); i < n; i++ {
 		name, err := r.name()
 		if err != nil {
 			return 0, nil, err
 		}
-		if name == ExportName {
+		if name == ExportName || name == ReserveExportName {
 			return 0, nil, ErrAlreadyInstrumented
 		}
-		if _, err := r.byte(); err != nil {
+		kind, err := r.byte()
+		if err != nil {
 			return 0, nil, err
 		}
-		if _, err := r.u32(); err != nil {
+		idx, err := r.u32()
+		if err != nil {
 			return 0, nil, err
 		}
+		if kind == 0x00 {
+			idx = remap(idx)
+		}
+		body = appendName(body, name)
+		body = append(body, kind)
+		body = appendULEB(body, uint64(idx))
 	}
 	if !r.eof() {
 		return 0, nil, r.fail(ErrMalformed, "trailing bytes")
@@ -359,7 +423,7 @@ func scanExports(s *section) (uint32, []byte, error) {
 	return n, body, nil
 }
 
-func instrumentCode(s *section, fuelIdx uint32, cfg config, st *Stats) ([]byte, error) {
+func instrumentCode(s *section, fuelIdx uint32, cfg config, ck *checkpointer, st *Stats) ([]byte, error) {
 	r := &reader{b: s.content, base: s.cstart, section: "code"}
 	n, err := r.u32()
 	if err != nil {
@@ -398,7 +462,7 @@ func instrumentCode(s *section, fuelIdx uint32, cfg config, st *Stats) ([]byte, 
 			return nil, err
 		}
 		body = append(body[:0], raw[:localsEnd]...)
-		body = emitBody(body, raw, ins, fuelIdx, cfg.perInstruction, st)
+		body = emitBody(body, raw, ins, fuelIdx, cfg.perInstruction, ck, st)
 		out = appendULEB(out, uint64(len(body)))
 		out = append(out, body...)
 		st.Functions++
@@ -426,16 +490,29 @@ func skipValType(r *reader) error {
 }
 
 // emitBody writes the instructions of one body, each segment preceded by
-// its charge.
-func emitBody(out, raw []byte, ins []instr, fuelIdx uint32, perInstr bool, st *Stats) []byte {
+// its charge, renumbering function indices when a checkpoint import was
+// added.
+func emitBody(out, raw []byte, ins []instr, fuelIdx uint32, perInstr bool, ck *checkpointer, st *Stats) []byte {
 	segStart := 0
 	for i := range ins {
 		if !perInstr && !ins[i].endsSegment && i != len(ins)-1 {
 			continue
 		}
-		out = appendCharge(out, fuelIdx, int64(i-segStart+1))
+		out = appendCharge(out, fuelIdx, int64(i-segStart+1), ck)
 		st.Charges++
-		out = append(out, raw[ins[segStart].start:ins[i].end]...)
+		if !ck.enabled {
+			out = append(out, raw[ins[segStart].start:ins[i].end]...)
+		} else {
+			for j := segStart; j <= i; j++ {
+				in := &ins[j]
+				if in.hasFunc {
+					out = append(out, raw[in.start])
+					out = appendULEB(out, uint64(ck.remap(in.fn)))
+					continue
+				}
+				out = append(out, raw[in.start:in.end]...)
+			}
+		}
 		segStart = i + 1
 	}
 	return out
@@ -446,9 +523,10 @@ func emitBody(out, raw []byte, ins []instr, fuelIdx uint32, perInstr bool, st *S
 //	global.get $fuel; i64.const cost; i64.sub; global.set $fuel
 //	global.get $fuel; i64.const 0; i64.lt_s; if; unreachable; end
 //
-// which leaves the operand stack as it found it, so it is valid anywhere,
+// (with checkpoints, `call $checkpoint` in place of `unreachable`), which
+// leaves the operand stack as it found it, so it is valid anywhere,
 // including inside blocks with parameters and in unreachable code.
-func appendCharge(out []byte, g uint32, cost int64) []byte {
+func appendCharge(out []byte, g uint32, cost int64, ck *checkpointer) []byte {
 	out = append(out, 0x23)
 	out = appendULEB(out, uint64(g))
 	out = append(out, 0x42)
@@ -457,6 +535,17 @@ func appendCharge(out []byte, g uint32, cost int64) []byte {
 	out = appendULEB(out, uint64(g))
 	out = append(out, 0x23)
 	out = appendULEB(out, uint64(g))
-	out = append(out, 0x42, 0x00, 0x53, 0x04, 0x40, 0x00, 0x0b)
-	return out
+	out = append(out, 0x42, 0x00, 0x53, 0x04, 0x40)
+	if ck.enabled {
+		out = append(out, 0x10)
+		out = appendULEB(out, uint64(ck.fn))
+	} else {
+		out = append(out, 0x00)
+	}
+	return append(out, 0x0b)
+}
+
+func appendName(b []byte, s string) []byte {
+	b = appendULEB(b, uint64(len(s)))
+	return append(b, s...)
 }

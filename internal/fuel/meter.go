@@ -8,7 +8,8 @@ import (
 
 // Meter reads and writes the fuel counter of one instantiated module.
 type Meter struct {
-	g api.MutableGlobal
+	g       api.MutableGlobal
+	reserve api.MutableGlobal // nil without checkpoints
 }
 
 // NewMeter returns the meter of an instantiated, instrumented module.
@@ -17,7 +18,11 @@ func NewMeter(mod api.Module) (*Meter, error) {
 	if !ok || g.Type() != api.ValueTypeI64 {
 		return nil, ErrNotInstrumented
 	}
-	return &Meter{g: g}, nil
+	m := &Meter{g: g}
+	if r, ok := mod.ExportedGlobal(ReserveExportName).(api.MutableGlobal); ok && r.Type() == api.ValueTypeI64 {
+		m.reserve = r
+	}
+	return m, nil
 }
 
 // Set sets the fuel left. Negative values are stored as 0.
@@ -25,11 +30,23 @@ func (m *Meter) Set(n int64) {
 	if n < 0 {
 		n = 0
 	}
-	m.g.Set(uint64(n))
+	if m.reserve == nil {
+		m.g.Set(uint64(n))
+		return
+	}
+	c := min(n, CheckpointInterval)
+	m.g.Set(uint64(c))
+	m.reserve.Set(uint64(n - c))
 }
 
 // Remaining is the fuel left; negative once a call ran out.
-func (m *Meter) Remaining() int64 { return int64(m.g.Get()) }
+func (m *Meter) Remaining() int64 {
+	left := int64(m.g.Get())
+	if m.reserve != nil {
+		left += int64(m.reserve.Get())
+	}
+	return left
+}
 
 // Exhausted reports whether the last call ran out of fuel.
 func (m *Meter) Exhausted() bool { return m.Remaining() < 0 }

@@ -74,6 +74,21 @@ func TestSpecCorpusCompiles(t *testing.T) {
 				continue
 			}
 			cm2.Close(ctx)
+			withCk, err := Instrument(wasm, WithCheckpoints())
+			if err != nil {
+				if errors.Is(err, ErrUnsupported) {
+					refused++
+					continue
+				}
+				t.Errorf("%s: Instrument with checkpoints: %v", filepath.Base(f), err)
+				continue
+			}
+			cm3, err := rt.CompileModule(ctx, withCk)
+			if err != nil {
+				t.Errorf("%s: module instrumented with checkpoints does not compile: %v", filepath.Base(f), err)
+				continue
+			}
+			cm3.Close(ctx)
 		}
 	}
 	if valid < 1000 {
@@ -140,8 +155,8 @@ func TestSpecDifferential(t *testing.T) {
 					t.Fatalf("%s: %v", jf, err)
 				}
 				var rt wazero.Runtime
-				var seg, per api.Module
-				var mSeg, mPer *Meter
+				var seg, per, chk api.Module
+				var mSeg, mPer, mChk *Meter
 				closeRT := func() {
 					if rt != nil {
 						rt.Close(ctx)
@@ -158,9 +173,13 @@ func TestSpecDifferential(t *testing.T) {
 							continue
 						}
 						rt = wazero.NewRuntimeWithConfig(ctx, e.cfg().WithCoreFeatures(api.CoreFeaturesV2))
+						if err := DefineCheckpoint(ctx, rt); err != nil {
+							t.Fatal(err)
+						}
 						a, err1 := Instrument(wasm, WithInitialFuel(1<<40))
 						b, err2 := Instrument(wasm, WithInitialFuel(1<<40), PerInstruction())
-						if err1 != nil || err2 != nil {
+						ck, err3 := Instrument(wasm, WithInitialFuel(1<<40), WithCheckpoints())
+						if err1 != nil || err2 != nil || err3 != nil {
 							continue
 						}
 						s, err1 := rt.InstantiateWithConfig(ctx, a, wazero.NewModuleConfig().WithName("seg"))
@@ -168,9 +187,15 @@ func TestSpecDifferential(t *testing.T) {
 						if err1 != nil || err2 != nil {
 							continue // imports from other modules: out of scope here
 						}
-						seg, per = s, p
+						ckMod, err3 := rt.InstantiateWithConfig(ctx, ck, wazero.NewModuleConfig().WithName("chk"))
+						if err3 != nil {
+							t.Errorf("%s: %s: instantiating with checkpoints fails: %v", e.name, c.Filename, err3)
+							continue
+						}
+						seg, per, chk = s, p, ckMod
 						mSeg, _ = NewMeter(s)
 						mPer, _ = NewMeter(p)
+						mChk, _ = NewMeter(ckMod)
 					case "assert_return":
 						if seg == nil || c.Action.Type != "invoke" || c.Action.Module != "" {
 							continue
@@ -188,6 +213,7 @@ func TestSpecDifferential(t *testing.T) {
 						}
 						rs, us, err1 := mSeg.Call(ctx, fs, 1<<40, args...)
 						rp, up, err2 := mPer.Call(ctx, fp, 1<<40, args...)
+						rc, uc, err3 := mChk.Call(ctx, chk.ExportedFunction(c.Action.Field), 1<<40, args...)
 						where := filepath.Base(jf) + ":" + strconv.Itoa(c.Line)
 						if (err1 == nil) != (err2 == nil) {
 							t.Errorf("%s %s: segment err %v, per-instruction err %v", e.name, where, err1, err2)
@@ -197,16 +223,20 @@ func TestSpecDifferential(t *testing.T) {
 							continue // e.g. call depth; both failed alike
 						}
 						calls++
-						if us != up {
-							t.Errorf("%s %s: segment metering charged %d, per-instruction %d", e.name, where, us, up)
+						if err3 != nil {
+							t.Errorf("%s %s: fails with checkpoints only: %v", e.name, where, err3)
+							continue
+						}
+						if us != up || us != uc {
+							t.Errorf("%s %s: segment metering charged %d, per-instruction %d, with checkpoints %d", e.name, where, us, up, uc)
 						}
 						for i := range rs {
 							if i < len(c.Expected) && c.Expected[i].Type != "i32" && c.Expected[i].Type != "i64" &&
 								c.Expected[i].Type != "f32" && c.Expected[i].Type != "f64" {
 								continue // references are host pointers, v128 halves: not comparable here
 							}
-							if rs[i] != rp[i] {
-								t.Errorf("%s %s: results differ: %v vs %v", e.name, where, rs, rp)
+							if rs[i] != rp[i] || rs[i] != rc[i] {
+								t.Errorf("%s %s: results differ: %v vs %v vs %v", e.name, where, rs, rp, rc)
 								break
 							}
 						}
@@ -224,5 +254,5 @@ func TestSpecDifferential(t *testing.T) {
 	if calls < 5000 {
 		t.Fatalf("only %d calls compared", calls)
 	}
-	t.Logf("%d calls: segment metering == per-instruction metering, same fuel on every engine run", calls)
+	t.Logf("%d calls: segment metering == per-instruction metering == segment metering with checkpoints, same fuel on every engine run", calls)
 }

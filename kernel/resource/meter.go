@@ -1,10 +1,12 @@
 package resource
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
 	"github.com/mcpzero/mcpzero/internal/fuel"
+	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
 
@@ -32,9 +34,18 @@ func NewMeter(startFuel uint64) *Meter {
 	return &Meter{startFuel: int64(startFuel), budgets: map[api.Module]uint64{}}
 }
 
-// Instrument adds fuel metering to a module.
+// Instrument adds fuel metering to a module, with checkpoints: the module
+// imports fuel.CheckpointModule, which DefineHost provides.
 func (m *Meter) Instrument(wasm []byte) ([]byte, error) {
-	return fuel.Instrument(wasm, fuel.WithInitialFuel(m.startFuel))
+	return fuel.Instrument(wasm, fuel.WithInitialFuel(m.startFuel), fuel.WithCheckpoints())
+}
+
+// DefineHost instantiates the checkpoint host module in rt; call it once per
+// runtime before instantiating instrumented modules. The checkpoints let Go
+// preempt long calls on the compiler engine, so a runaway plugin does not
+// stall the garbage collector and the other agents.
+func (m *Meter) DefineHost(ctx context.Context, rt wazero.Runtime) error {
+	return fuel.DefineCheckpoint(ctx, rt)
 }
 
 // Begin gives an instance its budget.
