@@ -13,6 +13,8 @@ func runChild(args []string) error {
 	switch args[0] {
 	case "prove":
 		return childProve(args[1:])
+	case "idle":
+		return childIdle(args[1:])
 	}
 	return fmt.Errorf("unknown child measurement %q", args[0])
 }

@@ -37,6 +37,8 @@ type section struct {
 var sections = []section{
 	{"tracer", tracerSection},
 	{"prover", proverSection},
+	{"kernel", kernelSection},
+	{"fuel", fuelSection},
 	{"extism", extismSection},
 }
 
