@@ -17,6 +17,7 @@ const (
 	keyStack  = 1
 	keyLocal  = 2
 	keyGlobal = 3
+	keyFrame  = 4 // one packed word per call depth: return pc | caller FP<<32 | caller stack base<<64
 )
 
 // Ports per row, in timestamp order: three stack reads (top first), the
@@ -40,7 +41,8 @@ type Row struct {
 	S                                [numClasses]frontend.Variable // one-hot class selector; S[ClassPad] marks padding
 	W64, Swap, Neg, Signed, Arity    frontend.Variable             // flags of the program entry
 	PC, Imm, Target, Height          frontend.Variable             // program entry fields
-	SP                               frontend.Variable             // value-stack height before the step
+	Pseudo                           frontend.Variable             // the entry is a pseudo-instruction (function prologue), not a step
+	SP, FP, Base, LTop, Depth        frontend.Variable             // machine state before the step
 	X1, X2, X3                       frontend.Variable             // stack operands, top first
 	R                                frontend.Variable             // result (value pushed)
 	V                                frontend.Variable             // old value of the local/global port
@@ -80,14 +82,13 @@ type Circuit struct {
 	NProg, NFuncs, NG frontend.Variable
 
 	// Run / segment context.
-	IsFirst        frontend.Variable
-	Function       frontend.Variable
-	FuncSel        []frontend.Variable // one-hot over Funcs: the called function (first segment)
-	InDigest       frontend.Variable
-	FP, Base, LTop frontend.Variable
+	IsFirst  frontend.Variable
+	Function frontend.Variable
+	FuncSel  []frontend.Variable // one-hot over Funcs: the called function (first segment)
+	InDigest frontend.Variable
 
-	Stack, Locals, Globals Region
-	Rows                   []Row
+	Stack, Locals, Globals, Frames Region
+	Rows                           []Row
 
 	shape Shape
 }
@@ -104,7 +105,7 @@ func (s Shape) alloc() *Circuit {
 	region := func(n int) Region {
 		return Region{make([]frontend.Variable, n), make([]frontend.Variable, n), make([]frontend.Variable, n)}
 	}
-	c.Stack, c.Locals, c.Globals = region(s.Stack), region(s.Locals), region(s.Globals)
+	c.Stack, c.Locals, c.Globals, c.Frames = region(s.Stack), region(s.Locals), region(s.Globals), region(s.Depth+1)
 	c.Rows = make([]Row, s.Rows)
 	return c
 }
@@ -238,7 +239,8 @@ func (c *Circuit) Define(api frontend.API) error {
 	status := frontend.Variable(0)
 	trapKind := frontend.Variable(0)
 	steps := frontend.Variable(0)
-	var nextPC, spAfter frontend.Variable
+	var nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter frontend.Variable
+	frameKey := new(big.Int).Lsh(big.NewInt(keyFrame), 32)
 	for r := range c.Rows {
 		row := &c.Rows[r]
 		S := row.S
@@ -249,18 +251,24 @@ func (c *Circuit) Define(api frontend.API) error {
 			class = api.Add(class, api.Mul(S[k], k))
 		}
 		api.AssertIsEqual(sum, 1)
-		for _, b := range []frontend.Variable{row.W64, row.Swap, row.Neg, row.Signed, row.Arity, row.Cy, row.Sg1, row.Sg2} {
+		for _, b := range []frontend.Variable{row.W64, row.Swap, row.Neg, row.Signed, row.Arity, row.Pseudo, row.Cy, row.Sg1, row.Sg2} {
 			api.AssertIsBoolean(b)
 		}
-		flags := api.Add(row.W64, api.Mul(row.Swap, 2), api.Mul(row.Neg, 4), api.Mul(row.Signed, 8), api.Mul(row.Arity, 16), api.Mul(class, 32))
+		flags := api.Add(row.W64, api.Mul(row.Swap, 2), api.Mul(row.Neg, 4), api.Mul(row.Signed, 8), api.Mul(row.Arity, 16),
+			api.Mul(row.Pseudo, 32), api.Mul(class, 64))
 		active := api.Sub(1, S[ClassPad])
-		steps = api.Add(steps, active)
+		api.AssertIsEqual(api.Mul(S[ClassPad], row.Pseudo), 0)
+		steps = api.Add(steps, api.Sub(active, row.Pseudo))
 		lu.add(active, tagProg, row.PC, flags, row.Imm, row.Target, row.Height)
 
 		// Transition from the previous row.
 		if r > 0 {
 			api.AssertIsEqual(row.PC, nextPC)
 			api.AssertIsEqual(row.SP, spAfter)
+			api.AssertIsEqual(row.FP, fpAfter)
+			api.AssertIsEqual(row.Base, baseAfter)
+			api.AssertIsEqual(row.LTop, ltopAfter)
+			api.AssertIsEqual(row.Depth, depthAfter)
 		}
 
 		pow := api.Add(two32, api.Mul(row.W64, new(big.Int).Sub(two64, two32)))
@@ -269,10 +277,13 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp])
 		unop := api.Add(S[ClassEqz], S[ClassWrap], S[ClassExtendU], S[ClassExtendS])
+		ret := S[ClassReturn]
 
-		// Zero test of Z: E = (Z == 0).
+		// Zero test of Z: E = (Z == 0). Z is X1, X1 - X2 for eq/ne, and
+		// the return pc minus HaltPC for a return (E: the run halts).
 		z := api.Sub(row.X1, api.Mul(S[ClassEq], row.X2))
-		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf])
+		z = api.Add(z, api.Mul(ret, api.Sub(api.Sub(row.D1, HaltPC), row.X1)))
+		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret)
 		api.AssertIsEqual(api.Mul(zt, api.Sub(api.Add(api.Mul(z, row.Inv), row.E), 1)), 0)
 		api.AssertIsEqual(api.Mul(zt, api.Mul(z, row.E)), 0)
 		negE := api.Mul(row.Neg, row.E)
@@ -306,8 +317,9 @@ func (c *Circuit) Define(api frontend.API) error {
 		lt := api.Sub(api.Add(row.R, row.Neg), api.Mul(api.Mul(row.Neg, row.R), 2))
 		api.AssertIsEqual(api.Mul(S[ClassCmp], api.Sub(api.Add(api.Sub(x, y), api.Mul(lt, pow)), row.D1)), 0)
 
-		// Range checks shared by the families: result, high part/difference, low parts.
-		rScale := api.Sub(scale, api.Mul(S[ClassExtendS], new(big.Int).Sub(two32, big.NewInt(1))))
+		// Range checks shared by the families: result, high part /
+		// difference / return pc, low parts / caller FP and stack base.
+		rScale := api.Sub(scale, api.Mul(api.Add(S[ClassExtendS], ret), new(big.Int).Sub(two32, big.NewInt(1))))
 		rc.Check(api.Mul(row.R, rScale), 64)
 		rc.Check(api.Mul(row.D1, scale), 64)
 		rc.Check(api.Mul(row.L1, api.Mul(scale, 2)), 64)
@@ -317,50 +329,65 @@ func (c *Circuit) Define(api frontend.API) error {
 		tk := api.Mul(S[ClassBrIf], api.Sub(1, row.E)) // br_if taken
 		jump := api.Sub(row.Target, api.Add(row.PC, 1))
 		nextPC = api.Add(row.PC, 1,
-			api.Mul(api.Add(S[ClassBr], S[ClassElse], tk, api.Mul(S[ClassIf], row.E)), jump),
-			api.Mul(api.Add(S[ClassReturn], S[ClassUnreachable]), api.Sub(HaltPC-1, row.PC)),
+			api.Mul(api.Add(S[ClassBr], S[ClassElse], S[ClassCall], tk, api.Mul(S[ClassIf], row.E)), jump),
+			api.Mul(ret, api.Sub(row.D1, api.Add(row.PC, 1))),
+			api.Mul(S[ClassUnreachable], api.Sub(HaltPC-1, row.PC)),
 			api.Neg(S[ClassPad]))
 		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf]))
-		target := api.Add(c.Base, row.Height, row.Arity)
+		target := api.Add(row.Base, row.Height, row.Arity)
 		spAfter = api.Add(row.SP, delta,
 			api.Mul(S[ClassBr], api.Sub(target, row.SP)),
 			api.Mul(tk, api.Add(api.Sub(target, row.SP), 1)),
-			api.Mul(S[ClassReturn], api.Sub(api.Add(c.Base, row.Arity), row.SP)))
+			api.Mul(ret, api.Sub(api.Add(row.Base, row.Arity), row.SP)))
+		// Calls: the callee's locals start at LTop, its stack base is below
+		// its Height (= params) arguments, which its prologue pops. Returns
+		// restore the caller's FP and stack base from the frame word.
+		call := S[ClassCall]
+		fpAfter = api.Add(row.FP, api.Mul(call, api.Sub(row.LTop, row.FP)), api.Mul(ret, api.Sub(row.L1, row.FP)))
+		baseAfter = api.Add(row.Base, api.Mul(call, api.Sub(api.Sub(row.SP, row.Height), row.Base)), api.Mul(ret, api.Sub(row.L2, row.Base)))
+		ltopAfter = api.Add(row.LTop, api.Mul(call, row.Imm), api.Mul(ret, api.Sub(row.FP, row.LTop)))
+		depthAfter = api.Sub(api.Add(row.Depth, call), ret)
 
 		brA := api.Mul(S[ClassBr], row.Arity)
 		tkA := api.Mul(tk, row.Arity)
-		retA := api.Mul(S[ClassReturn], row.Arity)
+		retA := api.Mul(ret, row.Arity)
 		api.AssertIsEqual(api.Mul(api.Add(brA, retA), api.Sub(row.R, row.X1)), 0)
 		api.AssertIsEqual(api.Mul(tkA, api.Sub(row.R, row.X2)), 0)
 
-		// Halting: v1 proves single-frame runs, so every return halts.
-		api.AssertIsEqual(api.Mul(S[ClassReturn], api.Sub(c.FP, 0)), 0)
-		halted = api.Add(halted, S[ClassReturn], S[ClassUnreachable])
-		status = api.Add(status, api.Mul(S[ClassReturn], int(claim.StatusReturned)), api.Mul(S[ClassUnreachable], int(claim.StatusTrapped)))
+		// Halting: a return to HaltPC, or a trap.
+		retHalt := api.Mul(ret, row.E)
+		halted = api.Add(halted, retHalt, S[ClassUnreachable])
+		status = api.Add(status, api.Mul(retHalt, int(claim.StatusReturned)), api.Mul(S[ClassUnreachable], int(claim.StatusTrapped)))
 		trapKind = api.Add(trapKind, api.Mul(S[ClassUnreachable], int(claim.TrapUnreachable)))
 
 		// Memory ports.
+		isLocal := api.Add(S[ClassLocalGet], S[ClassLocalSet], S[ClassLocalTee], S[ClassLocalZero])
+		isGlobal := api.Add(S[ClassGlobalGet], S[ClassGlobalSet])
+		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		used := [nbPorts]frontend.Variable{
 			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA),
 			api.Add(binop, S[ClassSelect], tkA),
 			S[ClassSelect],
-			api.Add(S[ClassLocalGet], S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalGet], S[ClassGlobalSet]),
+			api.Add(isLocal, isGlobal, call, ret),
 			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brA, tkA, retA),
 		}
-		isLocal := api.Add(S[ClassLocalGet], S[ClassLocalSet], S[ClassLocalTee])
-		isGlobal := api.Add(S[ClassGlobalGet], S[ClassGlobalSet])
-		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		stackKey := api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), row.SP)
 		keys := [nbPorts]frontend.Variable{
 			api.Sub(stackKey, 1), api.Sub(stackKey, 2), api.Sub(stackKey, 3),
-			api.Add(api.Mul(isLocal, api.Add(new(big.Int).Lsh(big.NewInt(keyLocal), 32), c.FP)),
-				api.Mul(isGlobal, new(big.Int).Lsh(big.NewInt(keyGlobal), 32)), row.Imm),
+			api.Add(api.Mul(isLocal, api.Add(new(big.Int).Lsh(big.NewInt(keyLocal), 32), row.FP)),
+				api.Mul(isGlobal, new(big.Int).Lsh(big.NewInt(keyGlobal), 32)),
+				api.Mul(api.Add(isLocal, isGlobal), row.Imm),
+				api.Mul(api.Add(call, ret), api.Add(frameKey, row.Depth)), call),
 			api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), spAfter, -1),
 		}
+		// The frame word a call writes and a return reads.
+		frameWord := api.Add(api.Add(row.PC, 1), api.Mul(row.FP, two32), api.Mul(row.Base, two64))
+		api.AssertIsEqual(api.Mul(ret, api.Sub(row.V, api.Add(row.D1, api.Mul(row.L1, two32), api.Mul(row.L2, two64)))), 0)
+		varNew := api.Add(row.V, api.Mul(isWrite, api.Sub(row.X1, row.V)), api.Neg(api.Mul(S[ClassLocalZero], row.V)),
+			api.Mul(call, api.Sub(frameWord, row.V)))
 		olds := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3, row.V, row.O}
-		news := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3,
-			api.Add(row.V, api.Mul(isWrite, api.Sub(row.X1, row.V))), row.R}
+		news := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3, varNew, row.R}
 		for k := 0; k < nbPorts; k++ {
 			ts := tsStride*(r+1) + k
 			rc.Check(api.Sub(ts-1, row.PrevTS[k]), tsBits)
@@ -368,7 +395,8 @@ func (c *Circuit) Define(api frontend.API) error {
 			lu.add(used[k], tagMem, keys[k], news[k], ts)
 		}
 
-		commit(row.PC, row.SP, row.Imm, row.Target, row.Height, row.W64, row.Swap, row.Neg, row.Signed, row.Arity,
+		commit(row.PC, row.SP, row.FP, row.Base, row.LTop, row.Depth, row.Imm, row.Target, row.Height,
+			row.W64, row.Swap, row.Neg, row.Signed, row.Arity, row.Pseudo,
 			row.X1, row.X2, row.X3, row.R, row.V, row.O)
 		commit(row.S[:]...)
 		commit(row.PrevTS[:]...)
@@ -378,23 +406,23 @@ func (c *Circuit) Define(api frontend.API) error {
 
 	// --- Boundary states. ---
 	api.AssertIsBoolean(c.IsFirst)
-	gStackB := prefixFlags(api, c.Rows[0].SP, len(c.Stack.Before))
-	gStackA := prefixFlags(api, spAfter, len(c.Stack.After))
-	gLocals := prefixFlags(api, c.LTop, len(c.Locals.Before))
-	depth := 1
-	state := func(pc, sp frontend.Variable, stack []frontend.Variable, g []frontend.Variable, reg string) (frontend.Variable, frontend.Variable) {
-		stackD := h.prefixDigest(stack, sp, g)
-		var locals, globals []frontend.Variable
-		if reg == "before" {
-			locals, globals = c.Locals.Before, c.Globals.Before
-		} else {
-			locals, globals = c.Locals.After, c.Globals.After
-		}
-		return h.hash(claim.TagState, pc, sp, c.FP, c.Base, c.LTop, depth,
-			stackD, h.prefixDigest(locals, c.LTop, gLocals), h.prefixDigest(globals, c.NG, gGlob)), stackD
+	r0 := &c.Rows[0]
+	type bstate struct {
+		pc, sp, fp, base, ltop, depth  frontend.Variable
+		stack, locals, globals, frames []frontend.Variable
 	}
-	beforeState, _ := state(c.Rows[0].PC, c.Rows[0].SP, c.Stack.Before, gStackB, "before")
-	afterState, stackAfterD := state(nextPC, spAfter, c.Stack.After, gStackA, "after")
+	digest := func(s bstate) (frontend.Variable, frontend.Variable) {
+		stackD := h.prefixDigest(s.stack, s.sp, prefixFlags(api, s.sp, len(s.stack)))
+		localsD := h.prefixDigest(s.locals, s.ltop, prefixFlags(api, s.ltop, len(s.locals)))
+		depth1 := api.Add(s.depth, 1)
+		framesD := h.prefixDigest(s.frames, depth1, prefixFlags(api, depth1, len(s.frames)))
+		return h.hash(claim.TagState, s.pc, s.sp, s.fp, s.base, s.ltop, s.depth,
+			stackD, localsD, h.prefixDigest(s.globals, c.NG, gGlob), framesD), stackD
+	}
+	beforeState, _ := digest(bstate{r0.PC, r0.SP, r0.FP, r0.Base, r0.LTop, r0.Depth,
+		c.Stack.Before, c.Locals.Before, c.Globals.Before, c.Frames.Before})
+	afterState, stackAfterD := digest(bstate{nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter,
+		c.Stack.After, c.Locals.After, c.Globals.After, c.Frames.After})
 
 	// First segment: the canonical initial state of the called function.
 	var entry, params, nLocals frontend.Variable = 0, 0, 0
@@ -411,12 +439,16 @@ func (c *Circuit) Define(api frontend.API) error {
 	api.AssertIsEqual(selSum, 1)
 	api.AssertIsEqual(selIdx, c.Function)
 	first := c.IsFirst
-	api.AssertIsEqual(api.Mul(first, api.Sub(c.Rows[0].PC, entry)), 0)
-	api.AssertIsEqual(api.Mul(first, c.Rows[0].SP), 0)
-	api.AssertIsEqual(api.Mul(first, c.FP), 0)
-	api.AssertIsEqual(api.Mul(first, c.Base), 0)
-	api.AssertIsEqual(api.Mul(first, api.Sub(c.LTop, nLocals)), 0)
+	api.AssertIsEqual(api.Mul(first, api.Sub(r0.PC, entry)), 0)
+	api.AssertIsEqual(api.Mul(first, r0.SP), 0)
+	api.AssertIsEqual(api.Mul(first, r0.FP), 0)
+	api.AssertIsEqual(api.Mul(first, r0.Base), 0)
+	api.AssertIsEqual(api.Mul(first, api.Sub(r0.Depth, 1)), 0)
+	api.AssertIsEqual(api.Mul(first, api.Sub(r0.LTop, nLocals)), 0)
+	api.AssertIsEqual(api.Mul(first, c.Frames.Before[0]), 0)
+	api.AssertIsEqual(api.Mul(first, api.Sub(c.Frames.Before[1], HaltPC)), 0)
 	gParams := prefixFlags(api, params, len(c.Locals.Before))
+	gLocals := prefixFlags(api, nLocals, len(c.Locals.Before))
 	for i, v := range c.Locals.Before {
 		// locals past the parameters start at zero
 		api.AssertIsEqual(api.Mul(first, api.Mul(api.Sub(gLocals[i], gParams[i]), v)), 0)
@@ -442,7 +474,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	for _, reg := range []struct {
 		r     Region
 		space int64
-	}{{c.Stack, keyStack}, {c.Locals, keyLocal}, {c.Globals, keyGlobal}} {
+	}{{c.Stack, keyStack}, {c.Locals, keyLocal}, {c.Globals, keyGlobal}, {c.Frames, keyFrame}} {
 		base := new(big.Int).Lsh(big.NewInt(reg.space), 32)
 		for i := range reg.r.Before {
 			key := new(big.Int).Add(base, big.NewInt(int64(i)))
@@ -451,7 +483,6 @@ func (c *Circuit) Define(api frontend.API) error {
 			commit(reg.r.Before[i], reg.r.After[i], reg.r.LastTS[i])
 		}
 	}
-	commit(c.FP, c.Base, c.LTop)
 
 	multicommit.WithCommitment(api, func(api frontend.API, alpha frontend.Variable) error {
 		beta := h.compress(alpha, 1)

@@ -12,7 +12,7 @@ import (
 	"github.com/mcpzero/mcpzero/trace"
 )
 
-var tiny = Shape{Rows: 64, Prog: 192, Funcs: 4, Stack: 8, Locals: 8, Globals: 2}
+var tiny = Shape{Rows: 64, Prog: 256, Funcs: 8, Stack: 16, Locals: 32, Globals: 2, Depth: 12}
 
 func loadModule(t testing.TB, name string) *trace.Module {
 	t.Helper()
@@ -53,17 +53,19 @@ func TestSegmentsSolve(t *testing.T) {
 		{"mix", []uint64{^uint64(0) - 9, 77}, 40},
 		{"trap", []uint64{1}, 64},
 		{"trap", []uint64{7}, 64},
+		{"fib", []uint64{6}, 64},
+		{"calls", []uint64{100}, 64},
 	}
 	for _, tc := range cases {
 		tr := run(t, mod, tc.export, tc.args, tc.segCap)
-		stmt, claims, err := tab.Statement(tr)
+		stmt, claims, err := tab.Statement(tiny, tr)
 		if err != nil {
 			t.Fatalf("%s%v: %v", tc.export, tc.args, err)
 		}
 		if err := claim.CheckStatement(stmt, claims); err != nil {
 			t.Fatalf("%s%v: %v", tc.export, tc.args, err)
 		}
-		for k := range tr.Segments {
+		for k := range claims {
 			w, cl, err := tiny.Assign(tab, tr, k)
 			if err != nil {
 				t.Fatalf("%s%v segment %d: %v", tc.export, tc.args, k, err)
@@ -72,9 +74,9 @@ func TestSegmentsSolve(t *testing.T) {
 				t.Fatalf("claim mismatch")
 			}
 			if err := test.IsSolved(tiny.NewCircuit(), w, ecc.BN254.ScalarField()); err != nil {
-				t.Fatalf("%s%v segment %d of %d: %v", tc.export, tc.args, k, len(tr.Segments), err)
+				t.Fatalf("%s%v segment %d of %d: %v", tc.export, tc.args, k, len(claims), err)
 			}
 		}
-		t.Logf("%s%v: %d steps, %d segments, status %v", tc.export, tc.args, tr.Steps, len(tr.Segments), tr.Status)
+		t.Logf("%s%v: %d steps, %d segments, status %v", tc.export, tc.args, tr.Steps, len(claims), tr.Status)
 	}
 }

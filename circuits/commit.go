@@ -17,12 +17,20 @@ const ClassUnsupported Class = 63
 
 // ModuleTable is the circuit's view of a module: the encoded program table,
 // the function table and the initial globals. Commit hashes exactly this.
+//
+// The circuit's program differs from the tracer's in one way: every
+// function body is preceded by a prologue of pseudo-instructions (one
+// local.set per parameter, last first, then one local.zero per other local)
+// that a call jumps to, so that a call row itself has a fixed number of
+// memory accesses. PC maps a tracer pc to the circuit's.
 type ModuleTable struct {
 	Entries []Entry
-	Funcs   []trace.FuncInfo
+	Funcs   []trace.FuncInfo // Entry is the circuit pc of the body (after the prologue)
 	Globals []uint64
+	PC      []uint32 // tracer pc -> circuit pc
 	// Unsupported lists the instructions encoded as ClassUnsupported.
 	Unsupported []*UnsupportedError
+	prologue    []uint32 // function -> circuit pc of its prologue
 }
 
 // Table encodes a decoded module for the circuits.
@@ -30,16 +38,62 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 	if mod == nil || mod.Program == nil {
 		return nil, fmt.Errorf("circuits: module has no program table")
 	}
-	t := &ModuleTable{Funcs: mod.Program.Funcs}
-	for pc := range mod.Program.Code {
-		e, err := Encode(mod.Program, uint32(pc))
+	p := mod.Program
+	t := &ModuleTable{PC: make([]uint32, len(p.Code)), prologue: make([]uint32, len(p.Funcs))}
+	entryOf := map[uint32]int{}
+	for f, fi := range p.Funcs {
+		if fi.Entry != trace.HaltPC {
+			entryOf[fi.Entry] = f
+		}
+	}
+	// Layout: prologues before bodies.
+	n := uint32(0)
+	for pc := range p.Code {
+		if f, ok := entryOf[uint32(pc)]; ok {
+			t.prologue[f] = n
+			n += p.Funcs[f].Locals
+		}
+		t.PC[pc] = n
+		n++
+	}
+	mapPC := func(pc uint32) uint32 {
+		if pc == trace.HaltPC || int(pc) >= len(t.PC) {
+			return pc
+		}
+		return t.PC[pc]
+	}
+	t.Funcs = make([]trace.FuncInfo, len(p.Funcs))
+	for f, fi := range p.Funcs {
+		fi.Entry = mapPC(fi.Entry)
+		t.Funcs[f] = fi
+	}
+	for pc := range p.Code {
+		if f, ok := entryOf[uint32(pc)]; ok {
+			fi := p.Funcs[f]
+			for i := int(fi.Params) - 1; i >= 0; i-- {
+				t.Entries = append(t.Entries, Entry{Class: ClassLocalSet, W64: true, Pseudo: true, Imm: uint64(i)})
+			}
+			for i := fi.Params; i < fi.Locals; i++ {
+				t.Entries = append(t.Entries, Entry{Class: ClassLocalZero, W64: true, Pseudo: true, Imm: uint64(i)})
+			}
+		}
+		e, err := Encode(p, uint32(pc))
 		if err != nil {
 			ue, ok := err.(*UnsupportedError)
 			if !ok {
 				return nil, err
 			}
 			t.Unsupported = append(t.Unsupported, ue)
-			e = Entry{Class: ClassUnsupported, Imm: uint64(mod.Program.Code[pc].Op)}
+			e = Entry{Class: ClassUnsupported, Imm: uint64(p.Code[pc].Op)}
+		}
+		switch e.Class {
+		case ClassBr, ClassBrIf, ClassIf, ClassElse:
+			e.Target = mapPC(e.Target)
+		case ClassCall:
+			callee := p.Funcs[p.Code[pc].Imm]
+			e.Target = t.prologue[p.Code[pc].Imm]
+			e.Height = callee.Params
+			e.Imm = uint64(callee.Locals)
 		}
 		t.Entries = append(t.Entries, e)
 	}

@@ -15,14 +15,14 @@ import (
 // with the public witness built by claim.Claim.PublicWitness (as the
 // verifier does), and a check that another claim does not verify.
 func TestGroth16ProveVerify(t *testing.T) {
-	shape := Shape{Rows: 16, Prog: 16, Funcs: 1, Stack: 4, Locals: 2, Globals: 1}
+	shape := Shape{Rows: 16, Prog: 16, Funcs: 1, Stack: 4, Locals: 2, Globals: 1, Depth: 1}
 	mod := loadModule(t, "tiny.wasm")
 	tab, err := Table(mod)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr := run(t, mod, "f", []uint64{7}, shape.Rows)
-	stmt, claims, err := tab.Statement(tr)
+	stmt, claims, err := tab.Statement(shape, tr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,12 +38,14 @@ const (
 	ClassElse                     //
 	ClassReturn                   // return, end of a function (entry function: halts)
 	ClassUnreachable              // traps
+	ClassCall                     // call of a module function (jumps to its prologue)
+	ClassLocalZero                // prologue: zero a non-parameter local
 	numClasses
 )
 
 var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.set", "local.tee",
 	"global.get", "global.set", "drop", "select", "add", "sub", "mul", "eqz", "eq", "cmp",
-	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable"}
+	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -61,15 +63,16 @@ type Entry struct {
 	Swap   bool // compare (B, A) instead of (A, B)
 	Neg    bool // negate the boolean result
 	Signed bool // signed comparison
+	Pseudo bool // prologue entry inserted by the circuits, not a WebAssembly step
 	Arity  uint32
 	Imm    uint64
 	Target uint32
 	Height uint32
 }
 
-// Flags packs the small fields: W64 | Swap<<1 | Neg<<2 | Signed<<3 | Arity<<4 | Class<<5.
+// Flags packs the small fields: W64 | Swap<<1 | Neg<<2 | Signed<<3 | Arity<<4 | Pseudo<<5 | Class<<6.
 func (e Entry) Flags() uint64 {
-	return b2u(e.W64) | b2u(e.Swap)<<1 | b2u(e.Neg)<<2 | b2u(e.Signed)<<3 | uint64(e.Arity)<<4 | uint64(e.Class)<<5
+	return b2u(e.W64) | b2u(e.Swap)<<1 | b2u(e.Neg)<<2 | b2u(e.Signed)<<3 | uint64(e.Arity)<<4 | b2u(e.Pseudo)<<5 | uint64(e.Class)<<6
 }
 
 func b2u(b bool) uint64 {
@@ -140,6 +143,11 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		}
 	case op == 0x0F:
 		e.Class, e.Arity, e.Imm, e.Height = ClassReturn, in.Arity, 0, 0
+	case op == 0x10:
+		if f := p.Funcs[in.Imm]; f.Entry == trace.HaltPC {
+			return unsupported("host calls are not constrained yet")
+		}
+		e.Class = ClassCall // Target, Height, Imm are set by Table
 	case op == 0x1A:
 		e.Class = ClassDrop
 	case op == 0x1B:
@@ -180,10 +188,13 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 	default:
 		return unsupported("no constraint family for this opcode")
 	}
-	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassIf && e.Class != ClassElse {
+	if e.Class == ClassReturn {
+		e.W64 = false // the frame word's parts are range-checked to 32 bits
+	}
+	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassIf && e.Class != ClassElse && e.Class != ClassCall {
 		e.Target = 0
 	}
-	if e.Class != ClassBr && e.Class != ClassBrIf {
+	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassCall {
 		e.Height = 0
 	}
 	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn {

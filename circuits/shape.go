@@ -14,11 +14,12 @@ type Shape struct {
 	Stack   int // value-stack slots
 	Locals  int // locals-area slots
 	Globals int // globals
+	Depth   int // call depth
 }
 
 // ID is the shape's stable name, used to key and cache its circuit keys.
 func (s Shape) ID() string {
-	return fmt.Sprintf("seg-r%d-p%d-f%d-s%d-l%d-g%d", s.Rows, s.Prog, s.Funcs, s.Stack, s.Locals, s.Globals)
+	return fmt.Sprintf("seg-r%d-p%d-f%d-s%d-l%d-g%d-d%d", s.Rows, s.Prog, s.Funcs, s.Stack, s.Locals, s.Globals, s.Depth)
 }
 
 func (s Shape) String() string { return s.ID() }
@@ -27,8 +28,8 @@ func (s Shape) String() string { return s.ID() }
 // picks the first one a run fits (Fit).
 func Shapes() []Shape {
 	return []Shape{
-		{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4},
-		{Rows: 1024, Prog: 256, Funcs: 16, Stack: 64, Locals: 64, Globals: 16},
-		{Rows: 8192, Prog: 1024, Funcs: 64, Stack: 256, Locals: 256, Globals: 32},
+		{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4, Depth: 4},
+		{Rows: 1024, Prog: 256, Funcs: 16, Stack: 64, Locals: 64, Globals: 16, Depth: 16},
+		{Rows: 8192, Prog: 1024, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64},
 	}
 }

@@ -127,9 +127,14 @@ func validWitnesses(t *testing.T) []solved {
 		{"mix", []uint64{^uint64(0) - 9, 77}, 64},
 		{"sum", []uint64{3}, 64},
 		{"trap", []uint64{7}, 64},
+		{"calls", []uint64{5}, 64},
 	} {
 		tr := run(t, mod, tc.export, tc.args, tc.segCap)
-		for k := range tr.Segments {
+		claims, err := tab.Claims(tiny, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range claims {
 			w, _, err := tiny.Assign(tab, tr, k)
 			if err != nil {
 				t.Fatal(err)
@@ -220,7 +225,8 @@ func TestTamperBoundary(t *testing.T) {
 	for _, s := range ws[:3] { // first and later segments of two runs
 		w := s.w
 		cells := []wcell{{"Module", &w.Module}, {"Before", &w.Before}, {"After", &w.After}, {"Steps", &w.Steps},
-			{"FP", &w.FP}, {"Base", &w.Base}, {"LTop", &w.LTop}, {"IsFirst", &w.IsFirst}, {"NProg", &w.NProg},
+			{"FP", &w.Rows[0].FP}, {"Base", &w.Rows[0].Base}, {"LTop", &w.Rows[0].LTop}, {"Depth", &w.Rows[0].Depth},
+			{"IsFirst", &w.IsFirst}, {"NProg", &w.NProg},
 			{"NFuncs", &w.NFuncs}, {"NG", &w.NG}}
 		if toBig(w.IsFirst).Sign() != 0 {
 			cells = append(cells, wcell{"Function", &w.Function}, wcell{"InDigest", &w.InDigest})
@@ -229,7 +235,7 @@ func TestTamperBoundary(t *testing.T) {
 		for i := 0; i < sp; i++ {
 			cells = append(cells, wcell{fmt.Sprintf("Stack.Before[%d]", i), &w.Stack.Before[i]})
 		}
-		ltop := int(toBig(w.LTop).Int64())
+		ltop := int(toBig(w.Rows[0].LTop).Int64())
 		for i := 0; i < ltop; i++ {
 			cells = append(cells, wcell{fmt.Sprintf("Locals.Before[%d]", i), &w.Locals.Before[i]},
 				wcell{fmt.Sprintf("Locals.After[%d]", i), &w.Locals.After[i]})

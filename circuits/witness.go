@@ -20,7 +20,7 @@ var ErrShape = errors.New("circuits: segment does not fit the shape")
 var ErrTrace = errors.New("circuits: inconsistent trace")
 
 type cell struct {
-	v  uint64
+	v  fr.Element
 	ts uint64
 }
 
@@ -37,86 +37,209 @@ func (m mem) get(k uint64) *cell {
 	return c
 }
 
+func fru(v uint64) fr.Element {
+	var e fr.Element
+	e.SetUint64(v)
+	return e
+}
+
+func u64(e fr.Element) uint64 {
+	if !e.IsUint64() {
+		panic("circuits: cell value is not a 64-bit integer")
+	}
+	return e.Uint64()
+}
+
+// frameWord packs a call frame as the circuit does.
+func frameWord(retPC, callerFP, callerBase uint64) fr.Element {
+	w, t := fru(retPC), fru(callerFP)
+	t.Mul(&t, pow2fr(32))
+	w.Add(&w, &t)
+	t = fru(callerBase)
+	t.Mul(&t, pow2fr(64))
+	w.Add(&w, &t)
+	return w
+}
+
+// state is the machine state at a segment boundary, in the circuit's terms.
+type state struct {
+	pc, sp, fp, base, ltop, depth  uint64
+	stack, locals, globals, frames []fr.Element // full capacity of each region
+}
+
+func (st *state) digest(nGlobals int) fr.Element {
+	u := claim.U64
+	return claim.Hash(u(claim.TagState), u(st.pc), u(st.sp), u(st.fp), u(st.base), u(st.ltop), u(st.depth),
+		elemsDigest(st.stack[:st.sp]), elemsDigest(st.locals[:st.ltop]), elemsDigest(st.globals[:nGlobals]),
+		elemsDigest(st.frames[:st.depth+1]))
+}
+
 // segment is one segment converted to the circuit's terms, before it is
 // turned into gnark assignments.
 type segment struct {
 	rows          []rowW
-	fp            uint64
-	base          uint64
-	ltop          uint64
 	first         bool
-	stackB        []uint64
-	localsB       []uint64
-	globB         []uint64
-	stackA        []cell
-	before, after fr.Element
+	before, after state
+	lastTS        [4][]uint64 // stack, locals, globals, frames
+	beforeD       fr.Element
+	afterD        fr.Element
 	steps         uint64
-	padPC, padSP  uint64
-	mem           mem // cells after the segment, for the final side of the memory check
 }
 
 type rowW struct {
-	class               Class
-	e                   Entry
-	pc, sp              uint64
-	x                   [3]uint64 // top first
-	r, v, o             uint64
-	cy, eFlag, sg1, sg2 uint64
-	inv                 fr.Element
-	d1, l1, l2          uint64
-	prevTS              [nbPorts]uint64
+	class                  Class
+	e                      Entry
+	pc, sp, fp, base, ltop uint64
+	depth                  uint64
+	x                      [3]uint64 // top first
+	r, o                   uint64
+	v                      fr.Element
+	cy, eFlag, sg1, sg2    uint64
+	inv                    fr.Element
+	d1, l1, l2             uint64
+	prevTS                 [nbPorts]uint64
 }
 
-func stateDigest(pc, sp, fp, base, ltop uint64, stack, locals, globals []uint64) fr.Element {
-	u := claim.U64
-	return claim.Hash(u(claim.TagState), u(pc), u(sp), u(fp), u(base), u(ltop), u(1),
-		claim.ValuesDigest(stack), claim.ValuesDigest(locals), claim.ValuesDigest(globals))
+// execution is a whole run in the circuit's terms, cut into segments of a
+// shape's rows.
+type execution struct {
+	t        *ModuleTable
+	tr       *trace.Trace
+	shape    Shape
+	module   fr.Element
+	segments []*segment
 }
 
-func (t *ModuleTable) convert(tr *trace.Trace, k int, module fr.Element) (*segment, error) {
-	sg := &tr.Segments[k]
-	bs := sg.Before
-	if len(bs.Frames) != 1 {
-		return nil, fmt.Errorf("%w: segment %d starts at call depth %d; the circuits prove single-frame runs only", ErrShape, k, len(bs.Frames))
+var regionSpaces = [4]uint64{keyStack, keyLocal, keyGlobal, keyFrame}
+
+func (s Shape) regionCaps() [4]int { return [4]int{s.Stack, s.Locals, s.Globals, s.Depth + 1} }
+
+// prepare replays the trace in the circuit's terms: it inserts the
+// prologue rows of calls, simulates the memory check's cells and cuts the
+// rows into segments of shape.Rows, recording every boundary state.
+func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) {
+	if len(tr.Segments) == 0 {
+		return nil, fmt.Errorf("%w: empty trace", ErrTrace)
 	}
-	s := &segment{
-		fp: uint64(bs.Frames[0].FP), base: uint64(bs.Frames[0].StackBase), ltop: uint64(len(bs.Locals)),
-		first:  k == 0,
-		stackB: bs.Stack, localsB: bs.Locals, globB: bs.Globals,
-		steps: uint64(len(sg.Rows)),
+	if len(tr.Input) > 0 || len(tr.Output) > 0 {
+		return nil, fmt.Errorf("%w: input and output bytes are not supported by the circuits yet", ErrShape)
 	}
-	if len(tr.Input) > 0 {
-		return nil, fmt.Errorf("%w: input bytes are not supported by the circuits yet", ErrShape)
+	if tr.Status == trace.Trapped && tr.Trap != trace.TrapUnreachable {
+		return nil, fmt.Errorf("%w: proving a %s trap is not supported by the circuits yet", ErrShape, tr.Trap)
 	}
+	switch {
+	case len(t.Entries) > shape.Prog:
+		return nil, fmt.Errorf("%w %s: %d program entries > %d", ErrShape, shape.ID(), len(t.Entries), shape.Prog)
+	case len(t.Funcs) > shape.Funcs:
+		return nil, fmt.Errorf("%w %s: %d functions > %d", ErrShape, shape.ID(), len(t.Funcs), shape.Funcs)
+	case len(t.Globals) > shape.Globals:
+		return nil, fmt.Errorf("%w %s: %d globals > %d", ErrShape, shape.ID(), len(t.Globals), shape.Globals)
+	}
+	x := &execution{t: t, tr: tr, shape: shape, module: t.Commitment()}
+	caps := shape.regionCaps()
 	m := mem{}
+	bs := tr.Segments[0].Before
+	mapPC := func(pc uint32) uint64 {
+		if pc == trace.HaltPC {
+			return HaltPC
+		}
+		return uint64(t.PC[pc])
+	}
 	for i, v := range bs.Stack {
-		m.get(key(keyStack, uint64(i))).v = v
+		m.get(key(keyStack, uint64(i))).v = fru(v)
 	}
 	for i, v := range bs.Locals {
-		m.get(key(keyLocal, uint64(i))).v = v
+		m.get(key(keyLocal, uint64(i))).v = fru(v)
 	}
 	for i, v := range bs.Globals {
-		m.get(key(keyGlobal, uint64(i))).v = v
+		m.get(key(keyGlobal, uint64(i))).v = fru(v)
 	}
+	for d, f := range bs.Frames {
+		var cfp, cbase uint64
+		if d > 0 {
+			cfp, cbase = uint64(bs.Frames[d-1].FP), uint64(bs.Frames[d-1].StackBase)
+		}
+		m.get(key(keyFrame, uint64(d+1))).v = frameWord(mapPC(f.ReturnPC), cfp, cbase)
+	}
+	if len(bs.Frames) == 0 {
+		return nil, fmt.Errorf("%w: no entry frame", ErrTrace)
+	}
+	top := bs.Frames[len(bs.Frames)-1]
+	cur := rowW{pc: mapPC(bs.PC), sp: uint64(len(bs.Stack)), fp: uint64(top.FP), base: uint64(top.StackBase),
+		ltop: uint64(len(bs.Locals)), depth: uint64(len(bs.Frames))}
+	snapshot := func() state {
+		st := state{pc: cur.pc, sp: cur.sp, fp: cur.fp, base: cur.base, ltop: cur.ltop, depth: cur.depth}
+		regs := [4]*[]fr.Element{&st.stack, &st.locals, &st.globals, &st.frames}
+		for j, sp := range regionSpaces {
+			*regs[j] = make([]fr.Element, caps[j])
+			for i := range *regs[j] {
+				if c, ok := m[key(sp, uint64(i))]; ok {
+					(*regs[j])[i] = c.v
+				}
+			}
+		}
+		return st
+	}
+	var seg *segment
 	halted := false
-	for r, tr := range sg.Rows {
-		if int(tr.PC) >= len(t.Entries) {
-			return nil, fmt.Errorf("%w: pc %d outside the program", ErrTrace, tr.PC)
+	startSegment := func() {
+		for _, c := range m {
+			c.ts = 0
 		}
-		e := t.Entries[tr.PC]
-		if e.Class == ClassUnsupported {
-			return nil, t.unsupportedAt(tr.PC)
+		seg = &segment{first: len(x.segments) == 0, before: snapshot()}
+		x.segments = append(x.segments, seg)
+	}
+	endSegment := func() {
+		seg.after = snapshot()
+		for j, sp := range regionSpaces {
+			seg.lastTS[j] = make([]uint64, caps[j])
+			for i := range seg.lastTS[j] {
+				if c, ok := m[key(sp, uint64(i))]; ok {
+					seg.lastTS[j][i] = c.ts
+				}
+			}
 		}
-		w := rowW{class: e.Class, e: e, pc: uint64(tr.PC), sp: uint64(tr.SP)}
-		sp := uint64(tr.SP)
+	}
+	check := func(k uint64) error {
+		space, addr := k>>32, k&(1<<32-1)
+		for j, sp := range regionSpaces {
+			if sp == space && addr >= uint64(caps[j]) {
+				return fmt.Errorf("%w %s: %s slot %d beyond capacity %d", ErrShape, shape.ID(), []string{"stack", "locals", "globals", "frame"}[j], addr, caps[j])
+			}
+		}
+		return nil
+	}
+	// step executes one circuit row at the current state.
+	step := func(e Entry, tr *trace.Row) error {
+		if seg == nil || len(seg.rows) == shape.Rows {
+			if seg != nil {
+				endSegment()
+			}
+			startSegment()
+		}
+		r := len(seg.rows)
+		w := cur
+		w.class, w.e = e.Class, e
+		w.x, w.r, w.o, w.v = [3]uint64{}, 0, 0, fr.Element{}
+		w.cy, w.eFlag, w.sg1, w.sg2, w.d1, w.l1, w.l2 = 0, 0, 0, 0, 0, 0, 0
+		w.inv = fr.Element{}
+		w.prevTS = [nbPorts]uint64{}
+		sp := w.sp
+		var err error
 		ts := func(p int) uint64 { return uint64(tsStride*(r+1) + p) }
-		read := func(p int, k uint64) uint64 {
+		read := func(p int, k uint64) fr.Element {
+			if e := check(k); e != nil && err == nil {
+				err = e
+			}
 			c := m.get(k)
 			w.prevTS[p] = c.ts
 			c.ts = ts(p)
 			return c.v
 		}
-		write := func(p int, k uint64, v uint64) uint64 {
+		write := func(p int, k uint64, v fr.Element) fr.Element {
+			if e := check(k); e != nil && err == nil {
+				err = e
+			}
 			c := m.get(k)
 			old := c.v
 			w.prevTS[p] = c.ts
@@ -127,43 +250,54 @@ func (t *ModuleTable) convert(tr *trace.Trace, k int, module fr.Element) (*segme
 		switch e.Class {
 		case ClassAdd, ClassSub, ClassMul, ClassEq, ClassCmp:
 			pops = 2
-		case ClassEqz, ClassWrap, ClassExtendU, ClassExtendS, ClassLocalSet, ClassLocalTee, ClassGlobalSet, ClassIf:
+		case ClassEqz, ClassWrap, ClassExtendU, ClassExtendS, ClassLocalSet, ClassLocalTee, ClassGlobalSet, ClassIf, ClassBrIf:
 			pops = 1
 		case ClassSelect:
 			pops = 3
-		case ClassBrIf:
-			pops = 1
 		case ClassBr, ClassReturn:
 			pops = int(e.Arity)
 		}
 		if uint64(pops) > sp {
-			return nil, fmt.Errorf("%w: row %d pops %d values from a stack of %d", ErrTrace, r, pops, sp)
+			return fmt.Errorf("%w: pc %d pops %d values from a stack of %d", ErrTrace, w.pc, pops, sp)
 		}
 		for p := 0; p < pops; p++ {
-			w.x[p] = read(p, key(keyStack, sp-1-uint64(p)))
+			w.x[p] = u64(read(p, key(keyStack, sp-1-uint64(p))))
 		}
-		// Conditional moves of br_if.
 		taken := false
 		if e.Class == ClassBrIf {
 			taken = w.x[0] != 0
 			if taken && e.Arity == 1 {
-				w.x[1] = read(portPop2, key(keyStack, sp-2))
+				w.x[1] = u64(read(portPop2, key(keyStack, sp-2)))
 			}
 		}
-		// Local / global port.
-		varKey := func() uint64 {
-			if e.Class == ClassGlobalGet || e.Class == ClassGlobalSet {
-				return key(keyGlobal, e.Imm)
-			}
-			return key(keyLocal, s.fp+e.Imm)
-		}
+		next := w // state after the row
+		next.pc = w.pc + 1
 		switch e.Class {
-		case ClassLocalGet, ClassGlobalGet:
-			w.v = read(portVar, varKey())
-		case ClassLocalSet, ClassLocalTee, ClassGlobalSet:
-			w.v = write(portVar, varKey(), w.x[0])
+		case ClassLocalGet:
+			w.v = read(portVar, key(keyLocal, w.fp+e.Imm))
+		case ClassGlobalGet:
+			w.v = read(portVar, key(keyGlobal, e.Imm))
+		case ClassLocalSet, ClassLocalTee:
+			w.v = write(portVar, key(keyLocal, w.fp+e.Imm), fru(w.x[0]))
+		case ClassGlobalSet:
+			w.v = write(portVar, key(keyGlobal, e.Imm), fru(w.x[0]))
+		case ClassLocalZero:
+			w.v = write(portVar, key(keyLocal, w.fp+e.Imm), fr.Element{})
+		case ClassCall:
+			w.v = write(portVar, key(keyFrame, w.depth+1), frameWord(w.pc+1, w.fp, w.base))
+			next.pc = uint64(e.Target)
+			next.fp, next.base, next.ltop, next.depth = w.ltop, w.sp-uint64(e.Height), w.ltop+e.Imm, w.depth+1
+		case ClassReturn:
+			w.v = read(portVar, key(keyFrame, w.depth))
+			var b big.Int
+			w.v.BigInt(&b)
+			w.d1 = new(big.Int).And(&b, big.NewInt(1<<32-1)).Uint64()
+			w.l1 = new(big.Int).And(new(big.Int).Rsh(&b, 32), big.NewInt(1<<32-1)).Uint64()
+			w.l2 = new(big.Int).Rsh(&b, 64).Uint64()
+			w.eFlag = b2u(w.d1 == HaltPC)
+			w.inv = inverseDiff(w.d1, HaltPC)
+			next.pc, next.fp, next.base, next.ltop, next.depth = w.d1, w.l1, w.l2, w.fp, w.depth-1
 		}
-		// Semantics.
 		mask := ^uint64(0)
 		width := uint(64)
 		if !e.W64 {
@@ -171,57 +305,49 @@ func (t *ModuleTable) convert(tr *trace.Trace, k int, module fr.Element) (*segme
 		}
 		a, b := w.x[1], w.x[0]
 		push := true
-		spAfter := sp
-		nextPC := uint64(tr.PC) + 1
+		next.sp = sp
 		switch e.Class {
-		case ClassNop:
+		case ClassNop, ClassLocalZero, ClassCall:
 			push = false
 		case ClassConst:
-			w.r, spAfter = e.Imm, sp+1
+			w.r, next.sp = e.Imm, sp+1
 		case ClassLocalGet, ClassGlobalGet:
-			w.r, spAfter = w.v, sp+1
-		case ClassLocalSet, ClassGlobalSet:
-			push, spAfter = false, sp-1
+			w.r, next.sp = u64(w.v), sp+1
+		case ClassLocalSet, ClassGlobalSet, ClassDrop:
+			push, next.sp = false, sp-1
 		case ClassLocalTee:
 			w.r = w.x[0]
-		case ClassDrop:
-			push, spAfter = false, sp-1
 		case ClassSelect:
-			w.eFlag = b2u(w.x[0] == 0)
-			w.inv = inverse(w.x[0])
+			w.eFlag, w.inv = b2u(w.x[0] == 0), inverse(w.x[0])
 			if w.x[0] != 0 {
 				w.r = w.x[2]
 			} else {
 				w.r = w.x[1]
 			}
-			spAfter = sp - 2
+			next.sp = sp - 2
 		case ClassAdd:
 			sum := new(big.Int).Add(new(big.Int).SetUint64(a), new(big.Int).SetUint64(b))
 			w.r = (a + b) & mask
 			w.cy = b2u(sum.Rsh(sum, width).Sign() != 0)
-			spAfter = sp - 1
+			next.sp = sp - 1
 		case ClassSub:
-			w.r = (a - b) & mask
-			w.cy = b2u(a < b)
-			spAfter = sp - 1
+			w.r, w.cy, next.sp = (a-b)&mask, b2u(a < b), sp-1
 		case ClassMul:
 			p := new(big.Int).Mul(new(big.Int).SetUint64(a), new(big.Int).SetUint64(b))
 			w.r = new(big.Int).And(p, new(big.Int).SetUint64(mask)).Uint64()
 			w.d1 = new(big.Int).Rsh(p, width).Uint64()
-			spAfter = sp - 1
+			next.sp = sp - 1
 		case ClassEqz, ClassEq:
 			z := w.x[0]
 			if e.Class == ClassEq {
 				z = w.x[0] - w.x[1]
 				w.inv = inverseDiff(w.x[0], w.x[1])
+				next.sp = sp - 1
 			} else {
 				w.inv = inverse(z)
 			}
 			w.eFlag = b2u(z == 0)
 			w.r = w.eFlag ^ b2u(e.Neg)
-			if e.Class == ClassEq {
-				spAfter = sp - 1
-			}
 		case ClassCmp:
 			half := uint64(1) << (width - 1)
 			if e.Signed {
@@ -235,10 +361,9 @@ func (t *ModuleTable) convert(tr *trace.Trace, k int, module fr.Element) (*segme
 			if e.Swap {
 				x, y = y, x
 			}
-			lt := x < y
 			w.d1 = (x - y) & mask
-			w.r = b2u(lt) ^ b2u(e.Neg)
-			spAfter = sp - 1
+			w.r = b2u(x < y) ^ b2u(e.Neg)
+			next.sp = sp - 1
 		case ClassWrap:
 			w.r, w.d1 = w.x[0]&(1<<32-1), w.x[0]>>32
 		case ClassExtendU:
@@ -247,77 +372,110 @@ func (t *ModuleTable) convert(tr *trace.Trace, k int, module fr.Element) (*segme
 			w.sg1, w.l1 = w.x[0]>>31&1, w.x[0]&(1<<31-1)
 			w.r = uint64(int64(int32(uint32(w.x[0]))))
 		case ClassBr:
-			nextPC = uint64(e.Target)
-			spAfter = s.base + uint64(e.Height) + uint64(e.Arity)
+			next.pc = uint64(e.Target)
+			next.sp = w.base + uint64(e.Height) + uint64(e.Arity)
 			w.r, push = w.x[0], e.Arity == 1
 		case ClassBrIf:
 			w.eFlag, w.inv = b2u(!taken), inverse(w.x[0])
-			spAfter = sp - 1
-			push = false
+			next.sp, push = sp-1, false
 			if taken {
-				nextPC = uint64(e.Target)
-				spAfter = s.base + uint64(e.Height) + uint64(e.Arity)
+				next.pc = uint64(e.Target)
+				next.sp = w.base + uint64(e.Height) + uint64(e.Arity)
 				w.r, push = w.x[1], e.Arity == 1
 			}
 		case ClassIf:
 			w.eFlag, w.inv = b2u(w.x[0] == 0), inverse(w.x[0])
-			spAfter, push = sp-1, false
+			next.sp, push = sp-1, false
 			if w.x[0] == 0 {
-				nextPC = uint64(e.Target)
+				next.pc = uint64(e.Target)
 			}
 		case ClassElse:
-			nextPC, push = uint64(e.Target), false
+			next.pc, push = uint64(e.Target), false
 		case ClassReturn:
-			nextPC = HaltPC
-			spAfter = s.base + uint64(e.Arity)
+			next.sp = w.base + uint64(e.Arity)
 			w.r, push = w.x[0], e.Arity == 1
-			halted = true
+			halted = w.eFlag == 1
 		case ClassUnreachable:
-			nextPC, push = HaltPC, false
+			next.pc, push = HaltPC, false
 			halted = true
 		default:
-			return nil, fmt.Errorf("%w: class %s", ErrTrace, e.Class)
+			return fmt.Errorf("%w: class %s", ErrTrace, e.Class)
 		}
 		if push {
-			w.o = write(portPush, key(keyStack, spAfter-1), w.r)
+			w.o = u64(write(portPush, key(keyStack, next.sp-1), fru(w.r)))
 		}
-		// The circuit's reading must agree with the tracer's.
-		if spAfter != uint64(tr.SPAfter) || uint32(nextPC) != tr.NextPC {
-			return nil, fmt.Errorf("%w: row %d (pc %d, %s): circuit computes sp %d next pc %d, tracer recorded sp %d next pc %d",
-				ErrTrace, r, tr.PC, e.Class, spAfter, nextPC, tr.SPAfter, tr.NextPC)
+		if err != nil {
+			return err
 		}
-		if push && e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn && w.r != tr.R {
-			return nil, fmt.Errorf("%w: row %d (pc %d, %s): circuit computes %d, tracer recorded %d", ErrTrace, r, tr.PC, e.Class, w.r, tr.R)
+		if tr != nil && push && e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn && w.r != tr.R {
+			return fmt.Errorf("%w: pc %d (%s): circuit computes %d, tracer recorded %d", ErrTrace, tr.PC, e.Class, w.r, tr.R)
 		}
-		s.rows = append(s.rows, w)
-		s.padPC, s.padSP = nextPC, spAfter
+		seg.rows = append(seg.rows, w)
+		if !e.Pseudo {
+			seg.steps++
+		}
+		cur = next
+		return nil
 	}
-	as := sg.After
-	s.mem = m
-	s.stackA = collect(m, keyStack, len(as.Stack))
-	for i, v := range as.Stack {
-		if s.stackA[i].v != v {
-			return nil, fmt.Errorf("%w: stack slot %d after segment %d: circuit %d, tracer %d", ErrTrace, i, k, s.stackA[i].v, v)
+	for k := range tr.Segments {
+		for i := range tr.Segments[k].Rows {
+			row := &tr.Segments[k].Rows[i]
+			if halted {
+				return nil, fmt.Errorf("%w: steps after the run halted", ErrTrace)
+			}
+			if int(row.PC) >= len(t.PC) || mapPC(row.PC) != cur.pc {
+				return nil, fmt.Errorf("%w: tracer at pc %d, circuit at pc %d", ErrTrace, row.PC, cur.pc)
+			}
+			e := t.Entries[cur.pc]
+			if e.Class == ClassUnsupported {
+				return nil, t.unsupportedAt(row.PC)
+			}
+			if err := step(e, row); err != nil {
+				return nil, err
+			}
+			if e.Class == ClassCall { // the callee's prologue
+				for cur.pc < uint64(len(t.Entries)) && t.Entries[cur.pc].Pseudo {
+					if err := step(t.Entries[cur.pc], nil); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if cur.pc != mapPC(row.NextPC) || cur.sp != uint64(row.SPAfter) {
+				return nil, fmt.Errorf("%w: pc %d (%s): circuit reaches pc %d sp %d, tracer pc %d sp %d",
+					ErrTrace, row.PC, e.Class, cur.pc, cur.sp, mapPC(row.NextPC), row.SPAfter)
+			}
 		}
 	}
-	if s.first {
-		s.before = claim.InitialState(module, tr.Func, claim.InputDigest(tr.Args, tr.Input))
-	} else {
-		s.before = stateDigest(uint64(bs.PC), uint64(len(bs.Stack)), s.fp, s.base, s.ltop, bs.Stack, bs.Locals, bs.Globals)
+	endSegment()
+	if !halted {
+		return nil, fmt.Errorf("%w: the run did not halt", ErrTrace)
 	}
-	if halted {
-		var results []uint64
-		if tr.Status == trace.Returned {
-			results = tr.Results
+	// Digests and claims.
+	for k, sg := range x.segments {
+		if sg.first {
+			sg.beforeD = claim.InitialState(x.module, tr.Func, claim.InputDigest(tr.Args, tr.Input))
+		} else {
+			sg.beforeD = sg.before.digest(len(t.Globals))
 		}
-		s.after = claim.FinalState(claim.Status(tr.Status), claim.TrapKind(tr.Trap), claim.OutputDigest(results, tr.Output))
-	} else {
-		if len(as.Frames) != 1 {
-			return nil, fmt.Errorf("%w: segment %d ends at call depth %d", ErrShape, k, len(as.Frames))
+		if k == len(x.segments)-1 {
+			var results []uint64
+			if tr.Status == trace.Returned {
+				results = tr.Results
+			}
+			sg.afterD = claim.FinalState(claim.Status(tr.Status), claim.TrapKind(tr.Trap), claim.OutputDigest(results, tr.Output))
+		} else {
+			sg.afterD = sg.after.digest(len(t.Globals))
 		}
-		s.after = stateDigest(uint64(as.PC), uint64(len(as.Stack)), s.fp, s.base, uint64(len(as.Locals)), as.Stack, as.Locals, as.Globals)
 	}
-	return s, nil
+	if tr.Status == trace.Returned {
+		st := x.segments[len(x.segments)-1].after
+		for i, v := range tr.Results {
+			if i >= int(st.sp) || u64(st.stack[i]) != v {
+				return nil, fmt.Errorf("%w: results differ from the final stack", ErrTrace)
+			}
+		}
+	}
+	return x, nil
 }
 
 func (t *ModuleTable) unsupportedAt(pc uint32) error {
@@ -327,16 +485,6 @@ func (t *ModuleTable) unsupportedAt(pc uint32) error {
 		}
 	}
 	return fmt.Errorf("%w: pc %d unsupported", ErrTrace, pc)
-}
-
-func collect(m mem, space uint64, n int) []cell {
-	out := make([]cell, n)
-	for i := range out {
-		if c, ok := m[key(space, uint64(i))]; ok {
-			out[i] = *c
-		}
-	}
-	return out
 }
 
 func inverse(x uint64) fr.Element {
@@ -359,34 +507,11 @@ func inverseDiff(x, y uint64) fr.Element {
 	return a
 }
 
-// Fits reports whether the trace's segments fit the shape (capacities of
-// rows, program, functions, stack, locals and globals).
+// Fits reports whether the run fits the shape: program, functions,
+// globals, and at every step the stack, locals and call depth.
 func (s Shape) Fits(t *ModuleTable, tr *trace.Trace) error {
-	switch {
-	case len(t.Entries) > s.Prog:
-		return fmt.Errorf("%w %s: %d instructions > %d", ErrShape, s.ID(), len(t.Entries), s.Prog)
-	case len(t.Funcs) > s.Funcs:
-		return fmt.Errorf("%w %s: %d functions > %d", ErrShape, s.ID(), len(t.Funcs), s.Funcs)
-	case len(t.Globals) > s.Globals:
-		return fmt.Errorf("%w %s: %d globals > %d", ErrShape, s.ID(), len(t.Globals), s.Globals)
-	}
-	for k := range tr.Segments {
-		sg := &tr.Segments[k]
-		if len(sg.Rows) > s.Rows {
-			return fmt.Errorf("%w %s: segment %d has %d steps > %d", ErrShape, s.ID(), k, len(sg.Rows), s.Rows)
-		}
-		maxSP := uint32(len(sg.Before.Stack))
-		for _, r := range sg.Rows {
-			maxSP = max(maxSP, r.SP, r.SPAfter)
-		}
-		if int(maxSP) > s.Stack {
-			return fmt.Errorf("%w %s: segment %d uses %d stack slots > %d", ErrShape, s.ID(), k, maxSP, s.Stack)
-		}
-		if len(sg.Before.Locals) > s.Locals || len(sg.After.Locals) > s.Locals {
-			return fmt.Errorf("%w %s: segment %d uses more than %d locals", ErrShape, s.ID(), k, s.Locals)
-		}
-	}
-	return nil
+	_, err := t.prepare(tr, s)
+	return err
 }
 
 // Fit returns the smallest standard shape the trace fits.
@@ -400,33 +525,38 @@ func Fit(t *ModuleTable, tr *trace.Trace) (Shape, error) {
 	return Shape{}, last
 }
 
-// Claims returns the claims of every segment of the trace, without
-// building any circuit.
-func (t *ModuleTable) Claims(tr *trace.Trace) ([]claim.Claim, error) {
-	module := t.Commitment()
-	out := make([]claim.Claim, len(tr.Segments))
-	for k := range tr.Segments {
-		s, err := t.convert(tr, k, module)
-		if err != nil {
-			return nil, err
-		}
-		out[k] = claim.Claim{Module: module, Before: s.before, After: s.after, Steps: s.steps}
+// Claims returns the claims of every segment of the run cut for the shape,
+// without building any circuit.
+func (t *ModuleTable) Claims(s Shape, tr *trace.Trace) ([]claim.Claim, error) {
+	x, err := t.prepare(tr, s)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return x.claims(), nil
 }
 
-// Statement is the statement a trace proves, with its trace root.
-func (t *ModuleTable) Statement(tr *trace.Trace) (claim.Statement, []claim.Claim, error) {
-	claims, err := t.Claims(tr)
+func (x *execution) claims() []claim.Claim {
+	out := make([]claim.Claim, len(x.segments))
+	for k, sg := range x.segments {
+		out[k] = claim.Claim{Module: x.module, Before: sg.beforeD, After: sg.afterD, Steps: sg.steps}
+	}
+	return out
+}
+
+// Statement is the statement the trace proves, and the claims of its
+// segments cut for the shape (their Merkle root is the trace root).
+func (t *ModuleTable) Statement(s Shape, tr *trace.Trace) (claim.Statement, []claim.Claim, error) {
+	x, err := t.prepare(tr, s)
 	if err != nil {
 		return claim.Statement{}, nil, err
 	}
+	claims := x.claims()
 	var results []uint64
 	if tr.Status == trace.Returned {
 		results = tr.Results
 	}
 	st := claim.Statement{
-		Module:   t.Commitment(),
+		Module:   x.module,
 		Function: tr.Func,
 		Input:    claim.InputDigest(tr.Args, tr.Input),
 		Output:   claim.OutputDigest(results, tr.Output),
@@ -438,27 +568,23 @@ func (t *ModuleTable) Statement(tr *trace.Trace) (claim.Statement, []claim.Claim
 	return st, claims, err
 }
 
-// Assign builds the full witness of segment k of the trace for the shape,
-// and the claim it proves.
+// Assign builds the witness of segment k (of the run cut for this shape)
+// and the claim it proves. Statement gives the number of segments.
 func (s Shape) Assign(t *ModuleTable, tr *trace.Trace, k int) (frontend.Circuit, claim.Claim, error) {
-	if k < 0 || k >= len(tr.Segments) {
-		return nil, claim.Claim{}, fmt.Errorf("circuits: segment %d of %d", k, len(tr.Segments))
-	}
-	if err := s.Fits(t, tr); err != nil {
-		return nil, claim.Claim{}, err
-	}
-	module := t.Commitment()
-	seg, err := t.convert(tr, k, module)
+	x, err := t.prepare(tr, s)
 	if err != nil {
 		return nil, claim.Claim{}, err
 	}
-	c := s.assign(t, tr, seg, module)
-	return c, claim.Claim{Module: module, Before: seg.before, After: seg.after, Steps: seg.steps}, nil
+	if k < 0 || k >= len(x.segments) {
+		return nil, claim.Claim{}, fmt.Errorf("circuits: segment %d of %d", k, len(x.segments))
+	}
+	return x.assign(k), x.claims()[k], nil
 }
 
-func (s Shape) assign(t *ModuleTable, tr *trace.Trace, seg *segment, module fr.Element) *Circuit {
+func (x *execution) assign(k int) *Circuit {
+	s, t, tr, seg := x.shape, x.t, x.tr, x.segments[k]
 	c := s.alloc()
-	c.Module, c.Before, c.After, c.Steps = module, seg.before, seg.after, seg.steps
+	c.Module, c.Before, c.After, c.Steps = x.module, seg.beforeD, seg.afterD, seg.steps
 	mult := make([]uint64, s.Prog)
 	for _, r := range seg.rows {
 		mult[r.pc]++
@@ -489,37 +615,29 @@ func (s Shape) assign(t *ModuleTable, tr *trace.Trace, seg *segment, module fr.E
 	c.IsFirst = b2u(seg.first)
 	c.Function = tr.Func
 	c.InDigest = claim.InputDigest(tr.Args, tr.Input)
-	c.FP, c.Base, c.LTop = seg.fp, seg.base, seg.ltop
-	// Cells past the committed prefixes still take part in the memory
-	// check: they start at zero and end with what the simulation left.
-	fill := func(r *Region, before []uint64, space uint64) {
-		after := collect(seg.mem, space, len(r.After))
+	regs := [4]*Region{&c.Stack, &c.Locals, &c.Globals, &c.Frames}
+	befores := [4][]fr.Element{seg.before.stack, seg.before.locals, seg.before.globals, seg.before.frames}
+	afters := [4][]fr.Element{seg.after.stack, seg.after.locals, seg.after.globals, seg.after.frames}
+	for j, r := range regs {
 		for i := range r.Before {
-			r.Before[i] = uint64(0)
-			if i < len(before) {
-				r.Before[i] = before[i]
-			}
-			r.After[i], r.LastTS[i] = after[i].v, after[i].ts
+			r.Before[i], r.After[i], r.LastTS[i] = befores[j][i], afters[j][i], seg.lastTS[j][i]
 		}
 	}
-	fill(&c.Stack, seg.stackB, keyStack)
-	fill(&c.Locals, seg.localsB, keyLocal)
-	fill(&c.Globals, seg.globB, keyGlobal)
+	pad := rowW{class: ClassPad, e: Entry{W64: true}, pc: seg.after.pc, sp: seg.after.sp, fp: seg.after.fp,
+		base: seg.after.base, ltop: seg.after.ltop, depth: seg.after.depth}
 	for r := range c.Rows {
 		row := &c.Rows[r]
-		var w rowW
+		w := pad
 		if r < len(seg.rows) {
 			w = seg.rows[r]
-		} else {
-			// Padding: keeps the state after the last step.
-			w = rowW{class: ClassPad, e: Entry{W64: true}, pc: seg.padPC, sp: seg.padSP}
 		}
 		for k := range row.S {
 			row.S[k] = b2u(Class(k) == w.class)
 		}
 		row.W64, row.Swap, row.Neg, row.Signed, row.Arity = b2u(w.e.W64), b2u(w.e.Swap), b2u(w.e.Neg), b2u(w.e.Signed), w.e.Arity
+		row.Pseudo = b2u(w.e.Pseudo)
 		row.PC, row.Imm, row.Target, row.Height = w.pc, w.e.Imm, w.e.Target, w.e.Height
-		row.SP = w.sp
+		row.SP, row.FP, row.Base, row.LTop, row.Depth = w.sp, w.fp, w.base, w.ltop, w.depth
 		row.X1, row.X2, row.X3 = w.x[0], w.x[1], w.x[2]
 		row.R, row.V, row.O = w.r, w.v, w.o
 		row.Cy, row.E, row.Inv, row.D1 = w.cy, w.eFlag, w.inv, w.d1

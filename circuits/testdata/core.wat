@@ -44,4 +44,22 @@
     (local.set $x (i32.add (local.get $x) (i32.const 1)))
     (if (i32.gt_u (local.get $x) (i32.const 2)) (then unreachable))
     (local.get $x))
+
+  ;; calls: recursion, several parameters, non-parameter locals, void
+  ;; functions, early return.
+  (func $fib (param $n i32) (result i32)
+    (if (i32.lt_u (local.get $n) (i32.const 2)) (then (return (local.get $n))))
+    (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
+             (call $fib (i32.sub (local.get $n) (i32.const 2)))))
+  (func (export "fib") (param $n i32) (result i32) (call $fib (local.get $n)))
+  (func $mix3 (param $a i64) (param $b i64) (param $c i64) (result i64)
+    (local $t i64) (local $u i32)
+    (local.set $t (i64.sub (local.get $a) (local.get $b)))
+    (local.set $u (i32.eqz (local.get $u)))
+    (i64.add (i64.mul (local.get $t) (local.get $c)) (i64.extend_i32_u (local.get $u))))
+  (func $bump (global.set $g (i64.add (global.get $g) (i64.const 1))))
+  (func (export "calls") (param $x i64) (result i64)
+    (call $bump)
+    (call $bump)
+    (call $mix3 (local.get $x) (i64.const 3) (global.get $g)))
 )
