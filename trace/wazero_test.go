@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -61,7 +62,7 @@ func runWazero(t testing.TB, e engine, bin []byte, export string, args []uint64,
 	ctx := context.Background()
 	rt := wazero.NewRuntimeWithConfig(ctx, e.cfg().WithMemoryLimitPages(maxPages))
 	defer rt.Close(ctx)
-	if _, err := hostabi.DefineIO(rt.NewHostModuleBuilder(hostabi.Module)).Instantiate(ctx); err != nil {
+	if err := instantiateHosts(ctx, rt, bin); err != nil {
 		t.Fatal(err)
 	}
 	cm, err := rt.CompileModule(ctx, bin)
@@ -203,4 +204,65 @@ func grew(tr *Trace) bool {
 		return false
 	}
 	return tr.Segments[len(tr.Segments)-1].After.MemPages > tr.Segments[0].Before.MemPages
+}
+
+func runWazeroCompileOnly(bin []byte) (struct{}, error) {
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer rt.Close(ctx)
+	_, err := rt.CompileModule(ctx, bin)
+	return struct{}{}, err
+}
+
+func mustReadPath(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// instantiateHosts defines the provable I/O functions of module "mcpzero"
+// with hostabi.DefineIO, the code the kernel uses, and a stub that traps for
+// every other imported function (a provable call never reaches them).
+func instantiateHosts(ctx context.Context, rt wazero.Runtime, bin []byte) error {
+	m, err := Decode(bin)
+	if err != nil {
+		return err
+	}
+	builders := map[string]wazero.HostModuleBuilder{hostabi.Module: hostabi.DefineIO(rt.NewHostModuleBuilder(hostabi.Module))}
+	defined := map[string]bool{}
+	for _, n := range hostabi.ProvableFunctions {
+		defined[hostabi.Module+"."+n] = true
+	}
+	for f := range m.Funcs {
+		im := m.Funcs[f].Import
+		if im == nil || defined[im.Module+"."+im.Name] {
+			continue
+		}
+		defined[im.Module+"."+im.Name] = true
+		b, ok := builders[im.Module]
+		if !ok {
+			b = rt.NewHostModuleBuilder(im.Module)
+			builders[im.Module] = b
+		}
+		ft := m.Types[im.Type]
+		conv := func(ts []ValType) []api.ValueType {
+			out := make([]api.ValueType, len(ts))
+			for i, t := range ts {
+				out[i] = api.ValueType(t)
+			}
+			return out
+		}
+		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(context.Context, api.Module, []uint64) {
+			panic("unprovable import called")
+		}), conv(ft.Params), conv(ft.Results)).Export(im.Name)
+	}
+	for _, b := range builders {
+		if _, err := b.Instantiate(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
