@@ -36,7 +36,7 @@ test-long: vet
 
 cover:
 	$(GO) test -short -count=1 -coverprofile=coverage.out $(PKGS) | tee coverage.txt
-	@echo; echo "coverage per package:"; grep -E 'coverage:' coverage.txt | awk '{print $$2, $$5}' | column -t
+	@echo; echo "coverage per package:"; grep -E 'coverage:' coverage.txt | awk '{printf "%-60s %s\n", $$2, $$5}'
 	@rm -f coverage.txt
 
 demo: build
