@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -16,16 +17,11 @@ import (
 type agentRecord = AgentInfo
 
 func getJSONBytes(b []byte, v any, what string) error {
-	return getJSON(bytesReader(b), nil, v, what)
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupted, what, err)
+	}
+	return nil
 }
-
-// bytesReader is a store.Reader holding one value, so that getJSON can
-// decode a value already read.
-type bytesReader []byte
-
-func (b bytesReader) Get([]byte) ([]byte, error)                    { return b, nil }
-func (b bytesReader) Has([]byte) (bool, error)                      { return true, nil }
-func (b bytesReader) Iterate([]byte, func(k, v []byte) error) error { return nil }
 
 func validAgentID(id AgentID) error {
 	n, ok := strings.CutPrefix(string(id), agentPrefix)
@@ -125,6 +121,9 @@ func (k *Kernel) AttachPlugin(ctx context.Context, id AgentID, ref string) error
 		return fmt.Errorf("%w: plugin %s needs %d memory pages, agent %s allows %d", ErrResourceExceeded, m.ID(), m.Limits.MemoryPages, id, a.Constraints.MemoryPages)
 	}
 	mod, err := k.sb.Compile(ctx, p.wasm, a.Constraints.MemoryPages)
+	if errors.Is(err, plugins.ErrMemoryLimit) {
+		return fmt.Errorf("%w: plugin %s does not fit agent %s (%d pages): %w", ErrResourceExceeded, m.ID(), id, a.Constraints.MemoryPages, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: plugin %s: %w", ErrInvalidPlugin, m.ID(), err)
 	}

@@ -91,3 +91,5 @@ func counterAgent(t testing.TB, st store.Store, opts ...Option) (*Kernel, AgentI
 	}
 	return k, id
 }
+
+func newKeyPair() (ed25519.PublicKey, ed25519.PrivateKey, error) { return ed25519.GenerateKey(nil) }

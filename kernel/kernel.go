@@ -181,10 +181,7 @@ func getJSON(r store.Reader, key []byte, v any, what string) error {
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrCorrupted, what, err)
-	}
-	return nil
+	return getJSONBytes(b, v, what)
 }
 
 // Record returns the operation record with sequence number seq.

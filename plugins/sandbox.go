@@ -223,6 +223,11 @@ func (s *Sandbox) Compile(ctx context.Context, wasm []byte, pages uint32) (*Modu
 	}
 	cm, err := rt.r.CompileModule(ctx, code)
 	if err != nil {
+		if pages > 0 && strings.Contains(err.Error(), "over limit of") {
+			// wazero refuses a memory minimum above the runtime's limit
+			// when it compiles.
+			return nil, fmt.Errorf("%w: %w: %v", ErrInvalidModule, ErrMemoryLimit, err)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalidModule, err)
 	}
 	m := &Module{Digest: digest, rt: rt, compiled: cm, sb: s, pages: pages}
@@ -372,7 +377,7 @@ func (m *Module) classify(ctx context.Context, inst api.Module, err error) error
 	if errors.As(err, &exit) {
 		switch exit.ExitCode() {
 		case sys.ExitCodeDeadlineExceeded:
-			return fmt.Errorf("%w: %v", ErrDeadline, err)
+			return fmt.Errorf("%w: %w", ErrDeadline, err)
 		case sys.ExitCodeContextCanceled:
 			return fmt.Errorf("%w: %w", context.Canceled, err)
 		}
@@ -387,12 +392,12 @@ func (m *Module) classify(ctx context.Context, inst api.Module, err error) error
 				}
 			}
 		}
-		return fmt.Errorf("%w: %v", ErrTrap, err)
+		return fmt.Errorf("%w: %w", ErrTrap, err)
 	}
 	if mem := inst.Memory(); mem != nil && m.pages > 0 && mem.Size()/65536 >= m.pages {
-		return fmt.Errorf("%w: %w: memory at its limit of %d pages: %v", ErrTrap, ErrMemoryLimit, m.pages, err)
+		return fmt.Errorf("%w: %w: memory at its limit of %d pages: %w", ErrTrap, ErrMemoryLimit, m.pages, err)
 	}
-	return fmt.Errorf("%w: %v", ErrTrap, err)
+	return fmt.Errorf("%w: %w", ErrTrap, err)
 }
 
 // MinMemoryPages is the minimum size of the module's memory (defined or
