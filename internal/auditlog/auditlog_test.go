@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/mcpzero/mcpzero/internal/keys"
 )
 
 // testKey is a deterministic kernel key so that expected bytes are stable.
@@ -422,5 +424,41 @@ func TestProofLengthAtAMillion(t *testing.T) {
 	p, err := tlog.ProveTree(n, 1000, zero)
 	if err != nil || len(p) > 2*20 {
 		t.Fatalf("consistency proof %d hashes, %v", len(p), err)
+	}
+}
+
+func TestVerifierKeyFromPEM(t *testing.T) {
+	s, v, pub := testKey(t, 5)
+	pemKey := keys.EncodePublic(pub)
+	vp, err := ParseVerifierKey(pemKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vp.Name() != v.Name() || vp.KeyHash() != v.KeyHash() || vp.Name() != s.Name() {
+		t.Fatalf("PEM key gives %s+%08x, want %s+%08x", vp.Name(), vp.KeyHash(), v.Name(), v.KeyHash())
+	}
+	if _, err := ParseVerifierKey([]byte("-----BEGIN OTHER-----\nAAAA\n-----END OTHER-----\n")); !errors.Is(err, ErrBadKey) {
+		t.Fatal(err)
+	}
+	// The origin is the key ID internal/keys shows.
+	if Origin(pub) != "mcpzero.kernel/"+keys.ID(pub) {
+		t.Fatal(Origin(pub))
+	}
+}
+
+// Keys whose base64 text contains '+' (most of them) make valid signers.
+func TestSignerForManyKeys(t *testing.T) {
+	for seed := 0; seed < 64; seed++ {
+		priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(seed), 7}, 16))
+		pub := priv.Public().(ed25519.PublicKey)
+		s, err := NewSigner(Origin(pub), priv)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		vk, _ := VerifierKey(Origin(pub), pub)
+		v, err := ParseVerifierKey([]byte(vk))
+		if err != nil || v.KeyHash() != s.KeyHash() {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/mcpzero/mcpzero/internal/keys"
 )
 
 // Checkpoint is the state of a log that a key signs: its origin (the log's
@@ -138,8 +140,10 @@ func NewSigner(name string, priv ed25519.PrivateKey) (note.Signer, error) {
 	// note builds signers only from its text form of a private key:
 	// PRIVATE+KEY+<name>+<key hash>+<base64(0x01 || seed)>, the key hash
 	// being the one in the verifier key's text.
-	parts := strings.Split(vkey, "+")
-	skey := "PRIVATE+KEY+" + name + "+" + parts[len(parts)-2] + "+" +
+	// The name has no '+' (note refuses it) but base64 may, so cut at the
+	// first two.
+	parts := strings.SplitN(vkey, "+", 3)
+	skey := "PRIVATE+KEY+" + name + "+" + parts[1] + "+" +
 		base64.StdEncoding.EncodeToString(append([]byte{1}, priv.Seed()...))
 	s, err := note.NewSigner(skey)
 	if err != nil {
@@ -160,8 +164,21 @@ func VerifierKey(name string, pub ed25519.PublicKey) (string, error) {
 }
 
 // ParseVerifierKey reads a verifier key file: one note verifier key line
-// (surrounding white space and '#' comment lines are ignored).
+// (surrounding white space and '#' comment lines are ignored), as the
+// kernel's kernel.pub holds; or an ed25519 public key in the PEM format of
+// internal/keys, whose log origin is then Origin(pub).
 func ParseVerifierKey(data []byte) (note.Verifier, error) {
+	if strings.HasPrefix(strings.TrimSpace(string(data)), "-----BEGIN") {
+		pub, err := keys.ParsePublic("key file", data)
+		if err != nil {
+			return nil, errorf(ErrBadKey, "%v", err)
+		}
+		vkey, err := VerifierKey(Origin(pub), pub)
+		if err != nil {
+			return nil, err
+		}
+		data = []byte(vkey)
+	}
 	var lines []string
 	for _, l := range strings.Split(string(data), "\n") {
 		l = strings.TrimSpace(l)
