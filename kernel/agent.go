@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mcpzero/mcpzero/internal/fuel"
 	"github.com/mcpzero/mcpzero/internal/hostabi"
 	"github.com/mcpzero/mcpzero/internal/store"
 	"github.com/mcpzero/mcpzero/plugins"
@@ -253,7 +254,7 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return nil, fmt.Errorf("kernel: execute %s on %s: %w", method, id, ctx.Err())
 		}
-		if errors.Is(err, plugins.ErrDeadline) || errors.Is(err, plugins.ErrMemoryLimit) {
+		if errors.Is(err, plugins.ErrDeadline) || errors.Is(err, plugins.ErrMemoryLimit) || errors.Is(err, fuel.ErrExhausted) {
 			err = fmt.Errorf("%w: %w", ErrResourceExceeded, err)
 		}
 		return nil, &PluginError{Agent: id, Plugin: m.ID(), Method: mname, Err: err}

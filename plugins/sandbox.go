@@ -13,6 +13,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/mcpzero/mcpzero/internal/fuel"
 	"github.com/mcpzero/mcpzero/internal/hostabi"
 )
 
@@ -185,6 +186,15 @@ func (s *Sandbox) runtime(ctx context.Context, pages uint32) (*runtime, error) {
 		r.Close(ctx)
 		return nil, fmt.Errorf("plugins: host module: %w", err)
 	}
+	// A Meter may need host functions of its own (fuel checkpoints).
+	if h, ok := s.meter.(interface {
+		DefineHost(context.Context, wazero.Runtime) error
+	}); ok {
+		if err := h.DefineHost(ctx, r); err != nil {
+			r.Close(ctx)
+			return nil, fmt.Errorf("plugins: meter host module: %w", err)
+		}
+	}
 	rt := &runtime{r: r, modules: map[string]*Module{}}
 	s.runtimes[pages] = rt
 	return rt, nil
@@ -234,6 +244,9 @@ func (s *Sandbox) Compile(ctx context.Context, wasm []byte, pages uint32) (*Modu
 	for _, f := range cm.ImportedFunctions() {
 		mod, name, _ := f.Import()
 		m.imports = append(m.imports, mod+"."+name)
+		if mod == fuel.CheckpointModule && s.meter != nil {
+			continue // added by the Meter's instrumentation, not the plugin's
+		}
 		switch mod {
 		case hostabi.Module:
 		case WASIModule:
@@ -342,8 +355,10 @@ func (m *Module) Invoke(ctx context.Context, fn string, args []uint64, call *Cal
 	}
 	res, callErr := f.Call(ctx, args...)
 	if meter != nil {
-		if used, err := meter.Used(inst); err == nil {
-			call.FuelUsed = used
+		used, err := meter.Used(inst)
+		call.FuelUsed = used
+		if errors.Is(err, fuel.ErrExhausted) {
+			return nil, fmt.Errorf("%w: %w", ErrTrap, err)
 		}
 	}
 	if callErr != nil {

@@ -1,0 +1,102 @@
+package security
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mcpzero/mcpzero/internal/hostabi"
+	"github.com/mcpzero/mcpzero/kernel"
+	"github.com/mcpzero/mcpzero/plugins"
+)
+
+// OpUse is the operation a manifest capability needs on cap:<capability>.
+const OpUse = "use"
+
+// CapabilityResource is the resource a manifest capability needs a grant
+// on: cap:<capability>.
+func CapabilityResource(capability string) string { return KindCap + ":" + capability }
+
+// Authorizer is the kernel.Authorizer of the security manager. At attach
+// time every capability the plugin's manifest requests, except the
+// deterministic "wasi", needs a grant of "use" on cap:<capability> to the
+// agent; a host call of a capability function needs the same grant (and the
+// manifest's request); the kernel ABI's log and state functions act on the
+// agent's own state and are always allowed. With RequirePluginGrants,
+// attaching and executing a plugin also need grants of "attach" and
+// "execute" on plugin:<name>.
+type Authorizer struct {
+	M                   *Manager
+	RequirePluginGrants bool
+	// HostCapabilities maps a host function name to the capability it
+	// needs (for example "clock_now" -> "clock").
+	HostCapabilities map[string]string
+}
+
+var _ kernel.Authorizer = (*Authorizer)(nil)
+
+func denied(err error) error { return fmt.Errorf("%w: %w", kernel.ErrPermissionDenied, err) }
+
+// AuthorizeAttach implements kernel.Authorizer.
+func (a *Authorizer) AuthorizeAttach(req *kernel.AttachRequest) error {
+	m := req.Manifest
+	agent := string(req.Agent)
+	if a.RequirePluginGrants {
+		if err := a.M.CheckPermission(agent, KindPlugin+":"+m.Name, OpAttach); err != nil {
+			return denied(err)
+		}
+	}
+	wasi := false
+	for _, c := range m.Capabilities {
+		if c == plugins.CapabilityWASI {
+			wasi = true // deterministic: fake clock, seeded randomness, no files
+			continue
+		}
+		if err := a.M.CheckPermission(agent, CapabilityResource(c), OpUse); err != nil {
+			return denied(fmt.Errorf("plugin %s requests capability %q: %w", m.ID(), c, err))
+		}
+	}
+	for _, imp := range req.Imports {
+		if !wasi && strings.HasPrefix(imp, plugins.WASIModule+".") {
+			return denied(fmt.Errorf("plugin %s imports %s without the %q capability", m.ID(), imp, plugins.CapabilityWASI))
+		}
+	}
+	return nil
+}
+
+// AuthorizeExecute implements kernel.Authorizer.
+func (a *Authorizer) AuthorizeExecute(agent kernel.AgentID, m *plugins.Manifest, method string) error {
+	if !a.RequirePluginGrants {
+		return nil
+	}
+	if err := a.M.CheckPermission(string(agent), KindPlugin+":"+m.Name, OpExecute); err != nil {
+		return denied(err)
+	}
+	return nil
+}
+
+// AuthorizeHostCall implements kernel.Authorizer.
+func (a *Authorizer) AuthorizeHostCall(agent kernel.AgentID, m *plugins.Manifest, fn string) error {
+	switch fn {
+	case hostabi.FnLog, hostabi.FnStateGet, hostabi.FnStateSet, hostabi.FnStateDelete:
+		return nil
+	}
+	c, ok := a.HostCapabilities[fn]
+	if !ok {
+		return denied(fmt.Errorf("plugin %s may not call %s: no capability provides it", m.ID(), fn))
+	}
+	requested := false
+	for _, mc := range m.Capabilities {
+		requested = requested || mc == c
+	}
+	if !requested {
+		return denied(fmt.Errorf("plugin %s calls %s without requesting capability %q", m.ID(), fn, c))
+	}
+	if err := a.M.CheckPermission(string(agent), CapabilityResource(c), OpUse); err != nil {
+		return denied(err)
+	}
+	return nil
+}
+
+// PublisherKeys returns the registered keys with the publisher role, the
+// keys whose plugin signatures the kernel should trust.
+func (m *Manager) PublisherKeys() plugins.KeySet { return plugins.KeySet(m.KeysWithRole(RolePublisher)) }
