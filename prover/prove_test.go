@@ -167,3 +167,22 @@ func TestProveSegments(t *testing.T) {
 		t.Fatalf("expected outcome mismatch: got %v", err)
 	}
 }
+
+// PLONK end to end on a real run (universal SRS from unsafekzg: dev setup).
+func TestProvePLONK(t *testing.T) {
+	if testing.Short() {
+		t.Skip("PLONK setup and proof of a real shape")
+	}
+	res := proveFile(t, "add.wasm", "add", "27,3", WithBackend(verifier.PLONK))
+	b := res.Bundle
+	if b.Backend != verifier.PLONK || b.Statement.Results[0] != 30 {
+		t.Fatalf("bundle %v %+v", b.Backend, b.Statement)
+	}
+	if _, err := verifier.Verify(b, b.Keys); err != nil {
+		t.Fatal(err)
+	}
+	b.Segments[0].Proof[100] ^= 1
+	if _, err := verifier.Verify(b, b.Keys); err == nil {
+		t.Fatal("flipped PLONK proof byte verified")
+	}
+}

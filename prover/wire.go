@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/mcpzero/mcpzero/circuits"
+	"github.com/mcpzero/mcpzero/circuits/claim"
 	"github.com/mcpzero/mcpzero/trace"
 	"github.com/mcpzero/mcpzero/verifier"
 )
@@ -63,41 +64,38 @@ func shapeCost(cfg *config, s circuits.Shape, n uint64) float64 {
 }
 
 // planRun replays the call, picks the cheapest shape the run fits, and
-// returns the trace, the statement and one job per segment. Every segment's
-// witness is checked to be buildable (and its claim to agree with the
-// statement) before anything is proven.
+// returns the trace, the statement and one job per segment (the circuits
+// cut the run into segments of the shape's rows). The statement is
+// cross-checked against the bundle's cleartext before anything is proven.
 func planRun(ctx context.Context, cfg *config, mod *trace.Module, function string, in Input, topts []trace.Option) (*trace.Trace, verifier.Statement, []job, error) {
 	var none verifier.Statement
 	table, err := circuits.Table(mod)
 	if err != nil {
 		return nil, none, nil, err
 	}
-	shapes := circuits.Shapes()
-	// A first replay with the largest segments gives the step count.
-	largest := shapes[len(shapes)-1]
-	tr, err := trace.Run(ctx, mod, function, in.Args, in.Bytes, append(topts, trace.WithSegmentCapacity(largest.Rows))...)
+	tr, err := trace.Run(ctx, mod, function, in.Args, in.Bytes, topts...)
 	if err != nil {
 		return nil, none, nil, fmt.Errorf("prover: replay: %w", err)
 	}
-	order := make([]circuits.Shape, len(shapes))
-	copy(order, shapes)
+	shapes := circuits.Shapes()
 	cost := make(map[string]float64, len(shapes))
 	for _, s := range shapes {
 		cost[s.ID()] = shapeCost(cfg, s, tr.Steps)
 	}
+	order := append([]circuits.Shape(nil), shapes...)
 	sort.SliceStable(order, func(i, j int) bool { return cost[order[i].ID()] < cost[order[j].ID()] })
-	var shape circuits.Shape
-	var fitErr error
+	var (
+		shape  circuits.Shape
+		cst    claim.Statement
+		claims []claim.Claim
+		fitErr error
+	)
 	found := false
-	traced := largest.Rows
 	for _, s := range order {
-		if traced != s.Rows {
-			if tr, err = trace.Run(ctx, mod, function, in.Args, in.Bytes, append(topts, trace.WithSegmentCapacity(s.Rows))...); err != nil {
-				return nil, none, nil, fmt.Errorf("prover: replay: %w", err)
-			}
-			traced = s.Rows
+		if err := ctx.Err(); err != nil {
+			return nil, none, nil, err
 		}
-		if fitErr = s.Fits(table, tr); fitErr == nil {
+		if cst, claims, fitErr = table.Statement(s, tr); fitErr == nil {
 			shape, found = s, true
 			break
 		}
@@ -105,16 +103,12 @@ func planRun(ctx context.Context, cfg *config, mod *trace.Module, function strin
 	if !found {
 		return nil, none, nil, fmt.Errorf("prover: %w: %v", ErrNoShape, fitErr)
 	}
-	cst, claims, err := table.Statement(tr)
-	if err != nil {
-		return nil, none, nil, fmt.Errorf("prover: %w: %v", ErrNoShape, err)
-	}
 	stmt := verifier.Statement{
 		Module: cst.Module, Function: cst.Function, Export: function,
 		Args: tr.Args, Input: tr.Input, Status: verifier.Status(cst.Status), Trap: uint32(cst.Trap),
 		Output: tr.Output, Steps: cst.Steps, TraceRoot: cst.TraceRoot,
 	}
-	if cst.Status == 1 {
+	if cst.Status == claim.StatusReturned {
 		stmt.Results = tr.Results
 	}
 	// The cleartext must hash to exactly the statement the circuits prove;
@@ -122,8 +116,8 @@ func planRun(ctx context.Context, cfg *config, mod *trace.Module, function strin
 	if got := stmt.ClaimStatement(); got != cst {
 		return nil, none, nil, fmt.Errorf("prover: internal error: bundle statement disagrees with the circuits' statement")
 	}
-	jobs := make([]job, len(tr.Segments))
-	for k := range tr.Segments {
+	jobs := make([]job, len(claims))
+	for k := range claims {
 		k := k
 		jobs[k] = job{
 			shape: shape.ID(),
