@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
 )
 
 // BenchmarkOverhead runs the same programs plain and instrumented, side by
@@ -13,6 +12,10 @@ import (
 func BenchmarkOverhead(b *testing.B) {
 	ctx := context.Background()
 	inst, err := Instrument(programsWasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	withCk, err := Instrument(programsWasm, WithCheckpoints())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -25,24 +28,29 @@ func BenchmarkOverhead(b *testing.B) {
 			for _, variant := range []struct {
 				name string
 				wasm []byte
-			}{{"plain", programsWasm}, {"metered", inst}} {
+			}{{"plain", programsWasm}, {"metered", inst}, {"metered+checkpoints", withCk}} {
 				b.Run(e.name+"/"+w.fn+"/"+variant.name, func(b *testing.B) {
 					rt := wazero.NewRuntimeWithConfig(ctx, e.cfg())
 					defer rt.Close(ctx)
+					if err := DefineCheckpoint(ctx, rt); err != nil {
+						b.Fatal(err)
+					}
 					mod, err := rt.Instantiate(ctx, variant.wasm)
 					if err != nil {
 						b.Fatal(err)
 					}
 					fn := mod.ExportedFunction(w.fn)
-					var g api.MutableGlobal
-					if variant.name == "metered" {
-						g = mod.ExportedGlobal(ExportName).(api.MutableGlobal)
+					var m *Meter
+					if variant.name != "plain" {
+						if m, err = NewMeter(mod); err != nil {
+							b.Fatal(err)
+						}
 					}
 					stack := make([]uint64, 1)
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {
-						if g != nil {
-							g.Set(1 << 62)
+						if m != nil {
+							m.Set(1 << 62)
 						}
 						stack[0] = w.arg
 						if err := fn.CallWithStack(ctx, stack); err != nil {
