@@ -66,7 +66,15 @@ func openKernel(c *cli.Context) (*kernel.Kernel, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Operation log (audit_cmds.go): each operation's entry and checkpoint
+	// are written in the operation's own batch.
+	ws, err := auditStore(dir, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
 	opts := []kernel.Option{
+		auditKernelOption(),
 		kernel.WithEngine(engine),
 		kernel.WithCompilationCache(cacheDir(dir)),
 		kernel.WithTrustedKeys(ks),
@@ -75,7 +83,7 @@ func openKernel(c *cli.Context) (*kernel.Kernel, func(), error) {
 		fmt.Fprintln(os.Stderr, "WARNING: --insecure-skip-verify: plugin signatures are NOT checked; never use this in production")
 		opts = append(opts, kernel.WithInsecureSkipVerify())
 	}
-	k, err := kernel.Open(st, opts...)
+	k, err := kernel.Open(ws, opts...)
 	if err != nil {
 		st.Close()
 		return nil, nil, err

@@ -125,12 +125,18 @@ func openSecurity(c *cli.Context) (*security.Manager, *kernel.Kernel, func(), er
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	k, err := kernel.Open(st)
+	// Operation log (audit_cmds.go): security changes are logged too.
+	ws, err := auditStore(c.String("data-dir"), st)
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, err
 	}
-	m, err := security.Open(st, security.WithClock(k.Seq))
+	k, err := kernel.Open(ws, auditKernelOption())
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	m, err := security.Open(ws, security.WithClock(k.Seq), auditSecurityOption())
 	if err != nil {
 		k.Close()
 		st.Close()
