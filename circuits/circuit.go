@@ -18,6 +18,7 @@ const (
 	keyLocal  = 2
 	keyGlobal = 3
 	keyFrame  = 4 // one packed word per call depth: return pc | caller FP<<32 | caller stack base<<64
+	keyMem    = 5 // one byte per cell
 )
 
 // Ports per row, in timestamp order: three stack reads (top first), the
@@ -43,6 +44,7 @@ type Row struct {
 	PC, Imm, Target, Height          frontend.Variable             // program entry fields
 	Pseudo                           frontend.Variable             // the entry is a pseudo-instruction (function prologue), not a step
 	SP, FP, Base, LTop, Depth        frontend.Variable             // machine state before the step
+	Acc, EA                          frontend.Variable             // load/store in progress: value being assembled or split, effective address
 	X1, X2, X3                       frontend.Variable             // stack operands, top first
 	R                                frontend.Variable             // result (value pushed)
 	V                                frontend.Variable             // old value of the local/global port
@@ -80,6 +82,9 @@ type Circuit struct {
 	Funcs             []FuncEntry
 	GInit             []frontend.Variable
 	NProg, NFuncs, NG frontend.Variable
+	Data              []frontend.Variable // initial memory image, 31 bytes per element
+	NData             frontend.Variable
+	MemPages          frontend.Variable // memory size in pages (memory.grow is not supported yet)
 
 	// Run / segment context.
 	IsFirst  frontend.Variable
@@ -87,8 +92,8 @@ type Circuit struct {
 	FuncSel  []frontend.Variable // one-hot over Funcs: the called function (first segment)
 	InDigest frontend.Variable
 
-	Stack, Locals, Globals, Frames Region
-	Rows                           []Row
+	Stack, Locals, Globals, Frames, Mem Region
+	Rows                                []Row
 
 	shape Shape
 }
@@ -105,7 +110,8 @@ func (s Shape) alloc() *Circuit {
 	region := func(n int) Region {
 		return Region{make([]frontend.Variable, n), make([]frontend.Variable, n), make([]frontend.Variable, n)}
 	}
-	c.Stack, c.Locals, c.Globals, c.Frames = region(s.Stack), region(s.Locals), region(s.Globals), region(s.Depth+1)
+	c.Stack, c.Locals, c.Globals, c.Frames, c.Mem = region(s.Stack), region(s.Locals), region(s.Globals), region(s.Depth+1), region(s.Mem)
+	c.Data = make([]frontend.Variable, s.memChunks())
 	c.Rows = make([]Row, s.Rows)
 	return c
 }
@@ -225,13 +231,19 @@ func (c *Circuit) Define(api frontend.API) error {
 		rc.Check(f.Entry, 32)
 		rc.Check(f.Params, 32)
 		rc.Check(f.Locals, 32)
+		commit(f.Entry, f.Params, f.Locals)
 		packedF[i] = api.Add(f.Entry, api.Mul(f.Params, two32), api.Mul(f.Locals, two64))
 	}
 	gGlob := prefixFlags(api, c.NG, len(c.GInit))
+	gData := prefixFlags(api, c.NData, len(c.Data))
 	module := h.hash(claim.TagModule,
 		h.prefixDigest(packed, c.NProg, gProg),
 		h.prefixDigest(packedF, c.NFuncs, gFuncs),
-		h.prefixDigest(c.GInit, c.NG, gGlob))
+		h.prefixDigest(c.GInit, c.NG, gGlob),
+		c.MemPages,
+		h.prefixDigest(c.Data, c.NData, gData))
+	rc.Check(c.MemPages, 16)
+	memBytes := api.Mul(c.MemPages, 65536)
 	api.AssertIsEqual(module, c.Module)
 
 	// --- Rows. ---
@@ -239,7 +251,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	status := frontend.Variable(0)
 	trapKind := frontend.Variable(0)
 	steps := frontend.Variable(0)
-	var nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter frontend.Variable
+	var nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter frontend.Variable
 	frameKey := new(big.Int).Lsh(big.NewInt(keyFrame), 32)
 	for r := range c.Rows {
 		row := &c.Rows[r]
@@ -269,6 +281,8 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.AssertIsEqual(row.Base, baseAfter)
 			api.AssertIsEqual(row.LTop, ltopAfter)
 			api.AssertIsEqual(row.Depth, depthAfter)
+			api.AssertIsEqual(row.Acc, accAfter)
+			api.AssertIsEqual(row.EA, eaAfter)
 		}
 
 		pow := api.Add(two32, api.Mul(row.W64, new(big.Int).Sub(two64, two32)))
@@ -278,6 +292,9 @@ func (c *Circuit) Define(api frontend.API) error {
 		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp])
 		unop := api.Add(S[ClassEqz], S[ClassWrap], S[ClassExtendU], S[ClassExtendS])
 		ret := S[ClassReturn]
+		load, memByte, memPush := S[ClassLoad], S[ClassMemByte], S[ClassMemPush]
+		store, storeByte, storeEnd := S[ClassStore], S[ClassStoreByte], S[ClassStoreEnd]
+		isMem := api.Add(memByte, storeByte)
 
 		// Zero test of Z: E = (Z == 0). Z is X1, X1 - X2 for eq/ne, and
 		// the return pc minus HaltPC for a return (E: the run halts).
@@ -319,11 +336,29 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		// Range checks shared by the families: result, high part /
 		// difference / return pc, low parts / caller FP and stack base.
+		// Memory pseudo-rows take the scale from their entry: 256*Imm for
+		// the sign split of a narrow load and the rest of a stored value,
+		// 2^55 for a stored byte (so that L2 < 256).
 		rScale := api.Sub(scale, api.Mul(api.Add(S[ClassExtendS], ret), new(big.Int).Sub(two32, big.NewInt(1))))
+		scaleM := api.Add(scale, api.Mul(api.Add(memPush, storeEnd), api.Sub(api.Mul(row.Imm, 256), scale)),
+			api.Mul(storeByte, api.Sub(pow2(55), scale)))
 		rc.Check(api.Mul(row.R, rScale), 64)
-		rc.Check(api.Mul(row.D1, scale), 64)
-		rc.Check(api.Mul(row.L1, api.Mul(scale, 2)), 64)
-		rc.Check(api.Mul(row.L2, api.Mul(scale, 2)), 64)
+		rc.Check(api.Mul(row.D1, scaleM), 64)
+		rc.Check(api.Mul(row.L1, api.Mul(scaleM, 2)), 64)
+		rc.Check(api.Mul(row.L2, api.Mul(scaleM, 2)), 64)
+
+		// Loads and stores: bounds (D1 = memory bytes - EA - width >= 0),
+		// then one pseudo-row per byte.
+		ea := api.Add(row.Imm, api.Add(api.Mul(load, row.X1), api.Mul(store, row.X2)))
+		api.AssertIsEqual(api.Mul(api.Add(load, store), api.Sub(row.D1, api.Sub(memBytes, api.Add(ea, row.Height)))), 0)
+		accAfter = api.Add(api.Mul(store, row.X1), api.Mul(memByte, api.Add(row.Acc, api.Mul(row.V, row.Imm))),
+			api.Mul(storeByte, api.Mul(api.Sub(row.Acc, row.L2), new(big.Int).ModInverse(big.NewInt(256), api.Compiler().Field()))))
+		eaAfter = api.Add(api.Mul(api.Add(load, store), ea), api.Mul(isMem, row.EA))
+		api.AssertIsEqual(api.Mul(storeEnd, api.Sub(row.D1, row.Acc)), 0)
+		sgm := api.Mul(memPush, row.Signed)
+		api.AssertIsEqual(api.Mul(sgm, api.Sub(row.Acc, api.Add(api.Mul(row.Sg1, row.Height), row.L1))), 0)
+		api.AssertIsEqual(api.Mul(memPush, api.Sub(row.R, api.Add(row.Acc, api.Mul(api.Mul(row.Sg1, row.Signed), api.Sub(pow, api.Mul(row.Height, 2)))))), 0)
+		api.AssertIsEqual(api.Mul(S[ClassMemSize], api.Sub(row.R, c.MemPages)), 0)
 
 		// Control flow.
 		tk := api.Mul(S[ClassBrIf], api.Sub(1, row.E)) // br_if taken
@@ -333,8 +368,9 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.Mul(ret, api.Sub(row.D1, api.Add(row.PC, 1))),
 			api.Mul(S[ClassUnreachable], api.Sub(HaltPC-1, row.PC)),
 			api.Neg(S[ClassPad]))
-		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet]),
-			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf]))
+		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize]),
+			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
+				load, api.Mul(store, 2)))
 		target := api.Add(row.Base, row.Height, row.Arity)
 		spAfter = api.Add(row.SP, delta,
 			api.Mul(S[ClassBr], api.Sub(target, row.SP)),
@@ -366,11 +402,12 @@ func (c *Circuit) Define(api frontend.API) error {
 		isGlobal := api.Add(S[ClassGlobalGet], S[ClassGlobalSet])
 		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		used := [nbPorts]frontend.Variable{
-			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA),
-			api.Add(binop, S[ClassSelect], tkA),
+			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA, load, store),
+			api.Add(binop, S[ClassSelect], tkA, store),
 			S[ClassSelect],
-			api.Add(isLocal, isGlobal, call, ret),
-			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brA, tkA, retA),
+			api.Add(isLocal, isGlobal, call, ret, isMem),
+			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brA, tkA, retA,
+				memPush, S[ClassMemSize]),
 		}
 		stackKey := api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), row.SP)
 		keys := [nbPorts]frontend.Variable{
@@ -378,14 +415,15 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.Add(api.Mul(isLocal, api.Add(new(big.Int).Lsh(big.NewInt(keyLocal), 32), row.FP)),
 				api.Mul(isGlobal, new(big.Int).Lsh(big.NewInt(keyGlobal), 32)),
 				api.Mul(api.Add(isLocal, isGlobal), row.Imm),
-				api.Mul(api.Add(call, ret), api.Add(frameKey, row.Depth)), call),
+				api.Mul(api.Add(call, ret), api.Add(frameKey, row.Depth)), call,
+				api.Mul(isMem, api.Add(new(big.Int).Lsh(big.NewInt(keyMem), 32), row.EA, row.Height))),
 			api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), spAfter, -1),
 		}
 		// The frame word a call writes and a return reads.
 		frameWord := api.Add(api.Add(row.PC, 1), api.Mul(row.FP, two32), api.Mul(row.Base, two64))
 		api.AssertIsEqual(api.Mul(ret, api.Sub(row.V, api.Add(row.D1, api.Mul(row.L1, two32), api.Mul(row.L2, two64)))), 0)
 		varNew := api.Add(row.V, api.Mul(isWrite, api.Sub(row.X1, row.V)), api.Neg(api.Mul(S[ClassLocalZero], row.V)),
-			api.Mul(call, api.Sub(frameWord, row.V)))
+			api.Mul(call, api.Sub(frameWord, row.V)), api.Mul(storeByte, api.Sub(row.L2, row.V)))
 		olds := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3, row.V, row.O}
 		news := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3, varNew, row.R}
 		for k := 0; k < nbPorts; k++ {
@@ -395,7 +433,7 @@ func (c *Circuit) Define(api frontend.API) error {
 			lu.add(used[k], tagMem, keys[k], news[k], ts)
 		}
 
-		commit(row.PC, row.SP, row.FP, row.Base, row.LTop, row.Depth, row.Imm, row.Target, row.Height,
+		commit(row.PC, row.SP, row.FP, row.Base, row.LTop, row.Depth, row.Acc, row.EA, row.Imm, row.Target, row.Height,
 			row.W64, row.Swap, row.Neg, row.Signed, row.Arity, row.Pseudo,
 			row.X1, row.X2, row.X3, row.R, row.V, row.O)
 		commit(row.S[:]...)
@@ -408,21 +446,37 @@ func (c *Circuit) Define(api frontend.API) error {
 	api.AssertIsBoolean(c.IsFirst)
 	r0 := &c.Rows[0]
 	type bstate struct {
-		pc, sp, fp, base, ltop, depth  frontend.Variable
-		stack, locals, globals, frames []frontend.Variable
+		pc, sp, fp, base, ltop, depth, acc, ea frontend.Variable
+		stack, locals, globals, frames, mem    []frontend.Variable
 	}
-	digest := func(s bstate) (frontend.Variable, frontend.Variable) {
+	// Linear memory: bytes, packed 31 per element for hashing.
+	chunks := func(mem []frontend.Variable) []frontend.Variable {
+		out := make([]frontend.Variable, c.shape.memChunks())
+		for j := range out {
+			var acc frontend.Variable = 0
+			for i := 31 * j; i < min(31*(j+1), len(mem)); i++ {
+				rc.Check(mem[i], 8)
+				acc = api.Add(acc, api.Mul(mem[i], new(big.Int).Lsh(big.NewInt(1), uint(8*(i-31*j)))))
+			}
+			out[j] = acc
+		}
+		return out
+	}
+	chunksBefore := chunks(c.Mem.Before)
+	chunksAfter := chunks(c.Mem.After)
+	digest := func(s bstate, memChunks []frontend.Variable) (frontend.Variable, frontend.Variable) {
 		stackD := h.prefixDigest(s.stack, s.sp, prefixFlags(api, s.sp, len(s.stack)))
 		localsD := h.prefixDigest(s.locals, s.ltop, prefixFlags(api, s.ltop, len(s.locals)))
 		depth1 := api.Add(s.depth, 1)
 		framesD := h.prefixDigest(s.frames, depth1, prefixFlags(api, depth1, len(s.frames)))
-		return h.hash(claim.TagState, s.pc, s.sp, s.fp, s.base, s.ltop, s.depth,
-			stackD, localsD, h.prefixDigest(s.globals, c.NG, gGlob), framesD), stackD
+		memD := h.hash(append([]frontend.Variable{len(s.mem)}, memChunks...)...)
+		return h.hash(claim.TagState, s.pc, s.sp, s.fp, s.base, s.ltop, s.depth, s.acc, s.ea, c.MemPages,
+			stackD, localsD, h.prefixDigest(s.globals, c.NG, gGlob), framesD, memD), stackD
 	}
-	beforeState, _ := digest(bstate{r0.PC, r0.SP, r0.FP, r0.Base, r0.LTop, r0.Depth,
-		c.Stack.Before, c.Locals.Before, c.Globals.Before, c.Frames.Before})
-	afterState, stackAfterD := digest(bstate{nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter,
-		c.Stack.After, c.Locals.After, c.Globals.After, c.Frames.After})
+	beforeState, _ := digest(bstate{r0.PC, r0.SP, r0.FP, r0.Base, r0.LTop, r0.Depth, r0.Acc, r0.EA,
+		c.Stack.Before, c.Locals.Before, c.Globals.Before, c.Frames.Before, c.Mem.Before}, chunksBefore)
+	afterState, stackAfterD := digest(bstate{nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter,
+		c.Stack.After, c.Locals.After, c.Globals.After, c.Frames.After, c.Mem.After}, chunksAfter)
 
 	// First segment: the canonical initial state of the called function.
 	var entry, params, nLocals frontend.Variable = 0, 0, 0
@@ -444,6 +498,12 @@ func (c *Circuit) Define(api frontend.API) error {
 	api.AssertIsEqual(api.Mul(first, r0.FP), 0)
 	api.AssertIsEqual(api.Mul(first, r0.Base), 0)
 	api.AssertIsEqual(api.Mul(first, api.Sub(r0.Depth, 1)), 0)
+	api.AssertIsEqual(api.Mul(first, r0.Acc), 0)
+	api.AssertIsEqual(api.Mul(first, r0.EA), 0)
+	for j, ch := range chunksBefore {
+		// initial memory: the module's image, zeros after it
+		api.AssertIsEqual(api.Mul(first, api.Sub(ch, api.Mul(gData[j], c.Data[j]))), 0)
+	}
 	api.AssertIsEqual(api.Mul(first, api.Sub(r0.LTop, nLocals)), 0)
 	api.AssertIsEqual(api.Mul(first, c.Frames.Before[0]), 0)
 	api.AssertIsEqual(api.Mul(first, api.Sub(c.Frames.Before[1], HaltPC)), 0)
@@ -474,7 +534,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	for _, reg := range []struct {
 		r     Region
 		space int64
-	}{{c.Stack, keyStack}, {c.Locals, keyLocal}, {c.Globals, keyGlobal}, {c.Frames, keyFrame}} {
+	}{{c.Stack, keyStack}, {c.Locals, keyLocal}, {c.Globals, keyGlobal}, {c.Frames, keyFrame}, {c.Mem, keyMem}} {
 		base := new(big.Int).Lsh(big.NewInt(reg.space), 32)
 		for i := range reg.r.Before {
 			key := new(big.Int).Add(base, big.NewInt(int64(i)))

@@ -12,7 +12,7 @@ import (
 	"github.com/mcpzero/mcpzero/trace"
 )
 
-var tiny = Shape{Rows: 64, Prog: 256, Funcs: 8, Stack: 16, Locals: 32, Globals: 2, Depth: 12}
+var tiny = Shape{Rows: 64, Prog: 256, Funcs: 8, Stack: 16, Locals: 32, Globals: 2, Depth: 12, Mem: 80}
 
 func loadModule(t testing.TB, name string) *trace.Module {
 	t.Helper()
@@ -55,8 +55,19 @@ func TestSegmentsSolve(t *testing.T) {
 		{"trap", []uint64{7}, 64},
 		{"fib", []uint64{6}, 64},
 		{"calls", []uint64{100}, 64},
+		{"loads", []uint64{0x8877665544332211}, 64},
+		{"loads", []uint64{^uint64(0) - 0x1234}, 64},
+	}
+	memMod := loadModule(t, "mem.wasm")
+	memTab, err := Table(memMod)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range cases {
+		mod, tab := mod, tab
+		if tc.export == "loads" {
+			mod, tab = memMod, memTab
+		}
 		tr := run(t, mod, tc.export, tc.args, tc.segCap)
 		stmt, claims, err := tab.Statement(tiny, tr)
 		if err != nil {

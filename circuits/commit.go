@@ -27,7 +27,11 @@ type ModuleTable struct {
 	Entries []Entry
 	Funcs   []trace.FuncInfo // Entry is the circuit pc of the body (after the prologue)
 	Globals []uint64
-	PC      []uint32 // tracer pc -> circuit pc
+	// Pages is the initial memory size in 64 KiB pages; Image is the
+	// initial memory (data segments applied) without its trailing zeros.
+	Pages uint32
+	Image []byte
+	PC    []uint32 // tracer pc -> circuit pc
 	// Unsupported lists the instructions encoded as ClassUnsupported.
 	Unsupported []*UnsupportedError
 	prologue    []uint32 // function -> circuit pc of its prologue
@@ -55,6 +59,9 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		}
 		t.PC[pc] = n
 		n++
+		if e, err := Encode(p, uint32(pc)); err == nil && (e.Class == ClassLoad || e.Class == ClassStore) {
+			n += uint32(len(memExpansion(p.Code[pc].Op, e)))
+		}
 	}
 	mapPC := func(pc uint32) uint32 {
 		if pc == trace.HaltPC || int(pc) >= len(t.PC) {
@@ -96,6 +103,27 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			e.Imm = uint64(callee.Locals)
 		}
 		t.Entries = append(t.Entries, e)
+		if e.Class == ClassLoad || e.Class == ClassStore {
+			t.Entries = append(t.Entries, memExpansion(p.Code[pc].Op, e)...)
+		}
+	}
+	if uint32(len(t.Entries)) != n {
+		return nil, fmt.Errorf("circuits: internal error: program layout of %d entries, %d emitted", n, len(t.Entries))
+	}
+	if mod.Memory != nil {
+		t.Pages = mod.Memory.Min
+		img := make([]byte, int(mod.Memory.Min)*65536)
+		for _, d := range mod.Datas {
+			if uint64(d.Offset)+uint64(len(d.Bytes)) > uint64(len(img)) {
+				return nil, fmt.Errorf("circuits: data segment at offset %d does not fit the initial memory", d.Offset)
+			}
+			copy(img[d.Offset:], d.Bytes)
+		}
+		end := len(img)
+		for end > 0 && img[end-1] == 0 {
+			end--
+		}
+		t.Image = img[:end]
 	}
 	for _, g := range mod.Globals {
 		if g.Imported {
@@ -152,7 +180,8 @@ func elemsDigest(xs []fr.Element) fr.Element {
 
 // Commitment is the module commitment: Hash(TagModule, digest of the
 // packed program entries, digest of the packed function table, digest of
-// the initial globals).
+// the initial globals, initial memory pages, digest of the initial memory
+// image packed 31 bytes per element).
 func (t *ModuleTable) Commitment() fr.Element {
 	prog := make([]fr.Element, len(t.Entries))
 	for i, e := range t.Entries {
@@ -162,7 +191,8 @@ func (t *ModuleTable) Commitment() fr.Element {
 	for i, f := range t.Funcs {
 		funcs[i] = packedFunc(f)
 	}
-	return claim.Hash(claim.U64(claim.TagModule), elemsDigest(prog), elemsDigest(funcs), claim.ValuesDigest(t.Globals))
+	return claim.Hash(claim.U64(claim.TagModule), elemsDigest(prog), elemsDigest(funcs), claim.ValuesDigest(t.Globals),
+		claim.U64(uint64(t.Pages)), elemsDigest(claim.PackBytes(t.Image)))
 }
 
 // Commit is the module commitment of a decoded module (the statement's M).

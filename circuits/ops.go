@@ -40,12 +40,20 @@ const (
 	ClassUnreachable              // traps
 	ClassCall                     // call of a module function (jumps to its prologue)
 	ClassLocalZero                // prologue: zero a non-parameter local
+	ClassLoad                     // pops the address, checks bounds, sets EA; then w ClassMemByte, one ClassMemPush
+	ClassMemByte                  // pseudo: Acc += mem[EA+Height] * Imm
+	ClassMemPush                  // pseudo: push Acc, sign-extended when Signed
+	ClassStore                    // pops value and address, checks bounds, sets EA and Acc = value; then w ClassStoreByte, one ClassStoreEnd
+	ClassStoreByte                // pseudo: mem[EA+Height] = Acc mod 256, Acc /= 256
+	ClassStoreEnd                 // pseudo: the rest of Acc fits in 64-8w bits (Imm = 2^(8w-8))
+	ClassMemSize                  // memory.size
 	numClasses
 )
 
 var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.set", "local.tee",
 	"global.get", "global.set", "drop", "select", "add", "sub", "mul", "eqz", "eq", "cmp",
-	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero"}
+	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
+	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -148,6 +156,12 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 			return unsupported("host calls are not constrained yet")
 		}
 		e.Class = ClassCall // Target, Height, Imm are set by Table
+	case op >= 0x28 && op <= 0x35 && op != 0x2A && op != 0x2B:
+		e.Class, e.Height = ClassLoad, uint32(memWidth[op-0x28]) // Imm: memarg offset
+	case op >= 0x36 && op <= 0x3E && op != 0x38 && op != 0x39:
+		e.Class, e.Height = ClassStore, uint32(memWidth[op-0x28])
+	case op == 0x3F:
+		e.Class = ClassMemSize
 	case op == 0x1A:
 		e.Class = ClassDrop
 	case op == 0x1B:
@@ -194,8 +208,11 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassIf && e.Class != ClassElse && e.Class != ClassCall {
 		e.Target = 0
 	}
-	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassCall {
+	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassCall && e.Class != ClassLoad && e.Class != ClassStore {
 		e.Height = 0
+	}
+	if e.Class == ClassMemSize {
+		e.Imm = 0
 	}
 	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn {
 		e.Arity = 0
@@ -204,4 +221,44 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		return unsupported("multi-value branches are outside WebAssembly 1.0")
 	}
 	return e, nil
+}
+
+// memWidth is the access width in bytes of loads/stores 0x28..0x3E.
+var memWidth = [...]uint8{4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4, 4, 8, 4, 8, 1, 2, 1, 2, 4}
+
+// loadSigned says whether a load 0x28..0x35 sign-extends, and its result
+// is 64-bit.
+func loadKind(op trace.Op) (signed, w64 bool) {
+	switch op {
+	case 0x2C, 0x2E:
+		return true, false
+	case 0x30, 0x32, 0x34:
+		return true, true
+	case 0x29, 0x31, 0x33, 0x35:
+		return false, true
+	}
+	return false, false
+}
+
+// memExpansion returns the pseudo-instructions that follow a load or store
+// entry in the circuit's program.
+func memExpansion(op trace.Op, e Entry) []Entry {
+	w := uint32(e.Height)
+	var out []Entry
+	if e.Class == ClassLoad {
+		for k := uint32(0); k < w; k++ {
+			out = append(out, Entry{Class: ClassMemByte, W64: true, Pseudo: true, Height: k, Imm: 1 << (8 * k)})
+		}
+		signed, w64 := loadKind(op)
+		push := Entry{Class: ClassMemPush, W64: w64, Pseudo: true, Signed: signed}
+		if signed {
+			push.Height = 1 << (8*w - 1)   // the sign bit
+			push.Imm = 1 << (64 - 8*w - 8) // 256*Imm = 2^(64-8w): scales the low part's range check
+		}
+		return append(out, push)
+	}
+	for k := uint32(0); k < w; k++ {
+		out = append(out, Entry{Class: ClassStoreByte, W64: true, Pseudo: true, Height: k})
+	}
+	return append(out, Entry{Class: ClassStoreEnd, W64: true, Pseudo: true, Imm: 1 << (8*w - 8)})
 }

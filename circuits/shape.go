@@ -15,11 +15,12 @@ type Shape struct {
 	Locals  int // locals-area slots
 	Globals int // globals
 	Depth   int // call depth
+	Mem     int // bytes of linear memory a run may touch (from address 0)
 }
 
 // ID is the shape's stable name, used to key and cache its circuit keys.
 func (s Shape) ID() string {
-	return fmt.Sprintf("seg-r%d-p%d-f%d-s%d-l%d-g%d-d%d", s.Rows, s.Prog, s.Funcs, s.Stack, s.Locals, s.Globals, s.Depth)
+	return fmt.Sprintf("seg-r%d-p%d-f%d-s%d-l%d-g%d-d%d-m%d", s.Rows, s.Prog, s.Funcs, s.Stack, s.Locals, s.Globals, s.Depth, s.Mem)
 }
 
 func (s Shape) String() string { return s.ID() }
@@ -28,8 +29,11 @@ func (s Shape) String() string { return s.ID() }
 // picks the first one a run fits (Fit).
 func Shapes() []Shape {
 	return []Shape{
-		{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4, Depth: 4},
-		{Rows: 1024, Prog: 256, Funcs: 16, Stack: 64, Locals: 64, Globals: 16, Depth: 16},
-		{Rows: 8192, Prog: 1024, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64},
+		{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4, Depth: 4, Mem: 0},
+		{Rows: 1024, Prog: 512, Funcs: 16, Stack: 64, Locals: 64, Globals: 16, Depth: 16, Mem: 1024},
+		{Rows: 8192, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 4096},
 	}
 }
+
+// memChunks is the number of 31-byte field elements that hold Mem bytes.
+func (s Shape) memChunks() int { return (s.Mem + 30) / 31 }

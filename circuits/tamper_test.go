@@ -37,7 +37,8 @@ func toBig(v frontend.Variable) *big.Int {
 // rowCells are the cells of a row that its class's constraints read, so
 // that changing any one of them alone must make the witness invalid.
 func rowCells(row *Row, class Class, e Entry) []wcell {
-	c := []wcell{{"pc", &row.PC}, {"sp", &row.SP}, {"w64", &row.W64}}
+	c := []wcell{{"pc", &row.PC}, {"sp", &row.SP}, {"w64", &row.W64}, {"fp", &row.FP}, {"base", &row.Base},
+		{"ltop", &row.LTop}, {"depth", &row.Depth}, {"pseudo", &row.Pseudo}}
 	add := func(names string, vs ...*frontend.Variable) {
 		for i, v := range vs {
 			c = append(c, wcell{fmt.Sprintf("%s[%d]", names, i), v})
@@ -95,8 +96,15 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("if", x1, &row.E, &row.Target)
 	case ClassElse:
 		add("else", &row.Target)
+	case ClassCall:
+		add("call", &row.Target, &row.Height, &row.Imm, &row.V)
+		pt(portVar)
+	case ClassLocalZero:
+		add("zero", &row.V, &row.Imm)
+		pt(portVar)
 	case ClassReturn:
-		add("return", &row.Arity)
+		add("return", &row.Arity, &row.D1, &row.L1, &row.L2, &row.V, &row.E)
+		pt(portVar)
 		if e.Arity == 1 {
 			add("retval", x1, r)
 		}

@@ -63,15 +63,25 @@ func frameWord(retPC, callerFP, callerBase uint64) fr.Element {
 
 // state is the machine state at a segment boundary, in the circuit's terms.
 type state struct {
-	pc, sp, fp, base, ltop, depth  uint64
-	stack, locals, globals, frames []fr.Element // full capacity of each region
+	pc, sp, fp, base, ltop, depth, acc, ea uint64
+	memPages                               uint64
+	stack, locals, globals, frames, mem    []fr.Element // full capacity of each region
 }
 
 func (st *state) digest(nGlobals int) fr.Element {
 	u := claim.U64
 	return claim.Hash(u(claim.TagState), u(st.pc), u(st.sp), u(st.fp), u(st.base), u(st.ltop), u(st.depth),
+		u(st.acc), u(st.ea), u(st.memPages),
 		elemsDigest(st.stack[:st.sp]), elemsDigest(st.locals[:st.ltop]), elemsDigest(st.globals[:nGlobals]),
-		elemsDigest(st.frames[:st.depth+1]))
+		elemsDigest(st.frames[:st.depth+1]), claim.Hash(append([]fr.Element{claim.U64(uint64(len(st.mem)))}, claim.PackBytes(st.memBytes())...)...))
+}
+
+func (st *state) memBytes() []byte {
+	b := make([]byte, len(st.mem))
+	for i, e := range st.mem {
+		b[i] = byte(u64(e))
+	}
+	return b
 }
 
 // segment is one segment converted to the circuit's terms, before it is
@@ -80,7 +90,7 @@ type segment struct {
 	rows          []rowW
 	first         bool
 	before, after state
-	lastTS        [4][]uint64 // stack, locals, globals, frames
+	lastTS        [5][]uint64 // stack, locals, globals, frames, memory
 	beforeD       fr.Element
 	afterD        fr.Element
 	steps         uint64
@@ -90,7 +100,7 @@ type rowW struct {
 	class                  Class
 	e                      Entry
 	pc, sp, fp, base, ltop uint64
-	depth                  uint64
+	depth, acc, ea         uint64
 	x                      [3]uint64 // top first
 	r, o                   uint64
 	v                      fr.Element
@@ -110,9 +120,9 @@ type execution struct {
 	segments []*segment
 }
 
-var regionSpaces = [4]uint64{keyStack, keyLocal, keyGlobal, keyFrame}
+var regionSpaces = [5]uint64{keyStack, keyLocal, keyGlobal, keyFrame, keyMem}
 
-func (s Shape) regionCaps() [4]int { return [4]int{s.Stack, s.Locals, s.Globals, s.Depth + 1} }
+func (s Shape) regionCaps() [5]int { return [5]int{s.Stack, s.Locals, s.Globals, s.Depth + 1, s.Mem} }
 
 // prepare replays the trace in the circuit's terms: it inserts the
 // prologue rows of calls, simulates the memory check's cells and cuts the
@@ -120,6 +130,9 @@ func (s Shape) regionCaps() [4]int { return [4]int{s.Stack, s.Locals, s.Globals,
 func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) {
 	if len(tr.Segments) == 0 {
 		return nil, fmt.Errorf("%w: empty trace", ErrTrace)
+	}
+	if len(t.Image) > shape.Mem {
+		return nil, fmt.Errorf("%w %s: initial memory image of %d bytes > %d", ErrShape, shape.ID(), len(t.Image), shape.Mem)
 	}
 	if len(tr.Input) > 0 || len(tr.Output) > 0 {
 		return nil, fmt.Errorf("%w: input and output bytes are not supported by the circuits yet", ErrShape)
@@ -154,6 +167,14 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	for i, v := range bs.Globals {
 		m.get(key(keyGlobal, uint64(i))).v = fru(v)
 	}
+	if bs.MemPages != t.Pages {
+		return nil, fmt.Errorf("%w: run starts with %d memory pages, the module with %d", ErrTrace, bs.MemPages, t.Pages)
+	}
+	for i := 0; i < shape.Mem && i < len(tr.InitialMemory); i++ {
+		if b := tr.InitialMemory[i]; b != 0 {
+			m.get(key(keyMem, uint64(i))).v = fru(uint64(b))
+		}
+	}
 	for d, f := range bs.Frames {
 		var cfp, cbase uint64
 		if d > 0 {
@@ -168,8 +189,9 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	cur := rowW{pc: mapPC(bs.PC), sp: uint64(len(bs.Stack)), fp: uint64(top.FP), base: uint64(top.StackBase),
 		ltop: uint64(len(bs.Locals)), depth: uint64(len(bs.Frames))}
 	snapshot := func() state {
-		st := state{pc: cur.pc, sp: cur.sp, fp: cur.fp, base: cur.base, ltop: cur.ltop, depth: cur.depth}
-		regs := [4]*[]fr.Element{&st.stack, &st.locals, &st.globals, &st.frames}
+		st := state{pc: cur.pc, sp: cur.sp, fp: cur.fp, base: cur.base, ltop: cur.ltop, depth: cur.depth,
+			acc: cur.acc, ea: cur.ea, memPages: uint64(t.Pages)}
+		regs := [5]*[]fr.Element{&st.stack, &st.locals, &st.globals, &st.frames, &st.mem}
 		for j, sp := range regionSpaces {
 			*regs[j] = make([]fr.Element, caps[j])
 			for i := range *regs[j] {
@@ -204,7 +226,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		space, addr := k>>32, k&(1<<32-1)
 		for j, sp := range regionSpaces {
 			if sp == space && addr >= uint64(caps[j]) {
-				return fmt.Errorf("%w %s: %s slot %d beyond capacity %d", ErrShape, shape.ID(), []string{"stack", "locals", "globals", "frame"}[j], addr, caps[j])
+				return fmt.Errorf("%w %s: %s slot %d beyond capacity %d", ErrShape, shape.ID(), []string{"stack", "locals", "globals", "frame", "memory"}[j], addr, caps[j])
 			}
 		}
 		return nil
@@ -256,6 +278,10 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			pops = 3
 		case ClassBr, ClassReturn:
 			pops = int(e.Arity)
+		case ClassLoad:
+			pops = 1
+		case ClassStore:
+			pops = 2
 		}
 		if uint64(pops) > sp {
 			return fmt.Errorf("%w: pc %d pops %d values from a stack of %d", ErrTrace, w.pc, pops, sp)
@@ -272,6 +298,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		}
 		next := w // state after the row
 		next.pc = w.pc + 1
+		next.acc, next.ea = 0, 0
+		memBytes := uint64(t.Pages) * 65536
 		switch e.Class {
 		case ClassLocalGet:
 			w.v = read(portVar, key(keyLocal, w.fp+e.Imm))
@@ -287,6 +315,38 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			w.v = write(portVar, key(keyFrame, w.depth+1), frameWord(w.pc+1, w.fp, w.base))
 			next.pc = uint64(e.Target)
 			next.fp, next.base, next.ltop, next.depth = w.ltop, w.sp-uint64(e.Height), w.ltop+e.Imm, w.depth+1
+		case ClassLoad, ClassStore:
+			addr := w.x[0]
+			if e.Class == ClassStore {
+				addr = w.x[1]
+				next.acc = w.x[0]
+			}
+			next.ea = addr + e.Imm
+			if next.ea+uint64(e.Height) > memBytes {
+				return fmt.Errorf("%w: proving an out-of-bounds trap is not supported yet", ErrShape)
+			}
+			w.d1 = memBytes - next.ea - uint64(e.Height)
+		case ClassMemByte:
+			w.v = read(portVar, key(keyMem, w.ea+uint64(e.Height)))
+			next.acc, next.ea = w.acc+u64(w.v)*e.Imm, w.ea
+		case ClassStoreByte:
+			w.l2 = w.acc & 0xFF
+			w.v = write(portVar, key(keyMem, w.ea+uint64(e.Height)), fru(w.l2))
+			next.acc, next.ea = w.acc>>8, w.ea
+		case ClassStoreEnd:
+			w.d1 = w.acc
+		case ClassMemPush:
+			w.r = w.acc
+			if e.Signed {
+				half := uint64(e.Height)
+				w.sg1, w.l1 = b2u(w.acc&half != 0), w.acc&(half-1)
+				if w.sg1 == 1 {
+					w.r = w.acc | ^(2*half - 1)
+					if !e.W64 {
+						w.r &= 1<<32 - 1
+					}
+				}
+			}
 		case ClassReturn:
 			w.v = read(portVar, key(keyFrame, w.depth))
 			var b big.Int
@@ -307,8 +367,16 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		push := true
 		next.sp = sp
 		switch e.Class {
-		case ClassNop, ClassLocalZero, ClassCall:
+		case ClassNop, ClassLocalZero, ClassCall, ClassMemByte, ClassStoreByte, ClassStoreEnd:
 			push = false
+		case ClassLoad:
+			push, next.sp = false, sp-1
+		case ClassStore:
+			push, next.sp = false, sp-2
+		case ClassMemPush:
+			next.sp = sp + 1
+		case ClassMemSize:
+			w.r, next.sp = uint64(t.Pages), sp+1
 		case ClassConst:
 			w.r, next.sp = e.Imm, sp+1
 		case ClassLocalGet, ClassGlobalGet:
@@ -407,7 +475,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		if err != nil {
 			return err
 		}
-		if tr != nil && push && e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn && w.r != tr.R {
+		if tr != nil && push && e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn && e.Class != ClassMemPush && w.r != tr.R {
 			return fmt.Errorf("%w: pc %d (%s): circuit computes %d, tracer recorded %d", ErrTrace, tr.PC, e.Class, w.r, tr.R)
 		}
 		seg.rows = append(seg.rows, w)
@@ -433,11 +501,15 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			if err := step(e, row); err != nil {
 				return nil, err
 			}
-			if e.Class == ClassCall { // the callee's prologue
-				for cur.pc < uint64(len(t.Entries)) && t.Entries[cur.pc].Pseudo {
-					if err := step(t.Entries[cur.pc], nil); err != nil {
-						return nil, err
-					}
+			// A call's prologue, a load's or store's byte rows.
+			for cur.pc < uint64(len(t.Entries)) && t.Entries[cur.pc].Pseudo {
+				if err := step(t.Entries[cur.pc], nil); err != nil {
+					return nil, err
+				}
+			}
+			if e.Class == ClassLoad {
+				if v := m.get(key(keyStack, cur.sp-1)).v; u64(v) != row.R {
+					return nil, fmt.Errorf("%w: pc %d load: circuit reads %d, tracer %d", ErrTrace, row.PC, u64(v), row.R)
 				}
 			}
 			if cur.pc != mapPC(row.NextPC) || cur.sp != uint64(row.SPAfter) {
@@ -615,16 +687,24 @@ func (x *execution) assign(k int) *Circuit {
 	c.IsFirst = b2u(seg.first)
 	c.Function = tr.Func
 	c.InDigest = claim.InputDigest(tr.Args, tr.Input)
-	regs := [4]*Region{&c.Stack, &c.Locals, &c.Globals, &c.Frames}
-	befores := [4][]fr.Element{seg.before.stack, seg.before.locals, seg.before.globals, seg.before.frames}
-	afters := [4][]fr.Element{seg.after.stack, seg.after.locals, seg.after.globals, seg.after.frames}
+	regs := [5]*Region{&c.Stack, &c.Locals, &c.Globals, &c.Frames, &c.Mem}
+	befores := [5][]fr.Element{seg.before.stack, seg.before.locals, seg.before.globals, seg.before.frames, seg.before.mem}
+	afters := [5][]fr.Element{seg.after.stack, seg.after.locals, seg.after.globals, seg.after.frames, seg.after.mem}
+	data := claim.PackBytes(t.Image)
+	for i := range c.Data {
+		c.Data[i] = fr.Element{}
+		if i < len(data) {
+			c.Data[i] = data[i]
+		}
+	}
+	c.NData, c.MemPages = len(data), t.Pages
 	for j, r := range regs {
 		for i := range r.Before {
 			r.Before[i], r.After[i], r.LastTS[i] = befores[j][i], afters[j][i], seg.lastTS[j][i]
 		}
 	}
 	pad := rowW{class: ClassPad, e: Entry{W64: true}, pc: seg.after.pc, sp: seg.after.sp, fp: seg.after.fp,
-		base: seg.after.base, ltop: seg.after.ltop, depth: seg.after.depth}
+		base: seg.after.base, ltop: seg.after.ltop, depth: seg.after.depth, acc: seg.after.acc, ea: seg.after.ea}
 	for r := range c.Rows {
 		row := &c.Rows[r]
 		w := pad
@@ -638,6 +718,7 @@ func (x *execution) assign(k int) *Circuit {
 		row.Pseudo = b2u(w.e.Pseudo)
 		row.PC, row.Imm, row.Target, row.Height = w.pc, w.e.Imm, w.e.Target, w.e.Height
 		row.SP, row.FP, row.Base, row.LTop, row.Depth = w.sp, w.fp, w.base, w.ltop, w.depth
+		row.Acc, row.EA = w.acc, w.ea
 		row.X1, row.X2, row.X3 = w.x[0], w.x[1], w.x[2]
 		row.R, row.V, row.O = w.r, w.v, w.o
 		row.Cy, row.E, row.Inv, row.D1 = w.cy, w.eFlag, w.inv, w.d1
