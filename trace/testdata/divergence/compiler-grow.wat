@@ -1,3 +1,4 @@
+;; Found by FuzzDifferential; minimised in compiler-store.wat.
 (module
   (type (;0;) (func (param i32 i64) (result i32 i64)))
   (func (;0;) (type 0) (param i32 i64) (result i32 i64)
