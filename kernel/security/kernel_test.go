@@ -1,0 +1,133 @@
+package security
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mcpzero/mcpzero/internal/hostabi"
+	"github.com/mcpzero/mcpzero/internal/keys"
+	"github.com/mcpzero/mcpzero/kernel"
+	"github.com/mcpzero/mcpzero/plugins"
+)
+
+// TestKernelCapabilityGrants: for each capability, a plugin requesting it
+// is refused at attach time with a permission error until the agent is
+// granted it, and attaches and runs once it is; a revocation refuses the
+// next attach again.
+func TestKernelCapabilityGrants(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	wasm, err := os.ReadFile(filepath.Join("..", "..", "plugins", "testdata", "faults.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := &Authorizer{M: f.m}
+	k, err := kernel.Open(f.st, kernel.WithTrustedKeys(plugins.KeySet{keys.ID(pub): pub}), kernel.WithAuthorizer(auth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	for _, capability := range []string{"clock", "random", "net", "fs"} {
+		t.Run(capability, func(t *testing.T) {
+			// A custom section makes each plugin's wasm (and digest) distinct.
+			wasm := append(append([]byte(nil), wasm...), 0, byte(2+len(capability)), byte(len(capability)))
+			wasm = append(wasm, capability+"!"...)
+			s, err := plugins.Sign(plugins.Manifest{Name: "uses-" + capability, Version: "1.0.0", Methods: []string{"ok"},
+				Capabilities: []string{capability}, Limits: plugins.Limits{MemoryPages: 1}}, wasm, priv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := k.InstallPlugin(ctx, s, wasm); err != nil {
+				t.Fatal(err)
+			}
+			agent, err := k.Spawn(kernel.Constraints{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = k.AttachPlugin(ctx, agent, "uses-"+capability)
+			if !errors.Is(err, kernel.ErrPermissionDenied) || !errors.Is(err, ErrPermissionDenied) {
+				t.Fatalf("attach without a grant: %v", err)
+			}
+			f.grant(t, string(agent), CapabilityResource(capability), OpUse)
+			if err := k.AttachPlugin(ctx, agent, "uses-"+capability); err != nil {
+				t.Fatalf("attach with the grant: %v", err)
+			}
+			if _, err := k.Execute(ctx, agent, "ok", nil); err != nil {
+				t.Fatalf("execute: %v", err)
+			}
+			// Another agent is not covered by the first one's grant.
+			other, _ := k.Spawn(kernel.Constraints{})
+			if err := k.AttachPlugin(ctx, other, "uses-"+capability); !errors.Is(err, kernel.ErrPermissionDenied) {
+				t.Fatalf("other agent: %v", err)
+			}
+		})
+	}
+}
+
+func TestKernelPluginGrants(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	wasm, _ := os.ReadFile(filepath.Join("..", "..", "plugins", "testdata", "faults.wasm"))
+	k, err := kernel.Open(f.st, kernel.WithTrustedKeys(plugins.KeySet{keys.ID(pub): pub}),
+		kernel.WithAuthorizer(&Authorizer{M: f.m, RequirePluginGrants: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	s, _ := plugins.Sign(plugins.Manifest{Name: "faults", Version: "1.0.0", Methods: []string{"ok"}, Limits: plugins.Limits{MemoryPages: 1}}, wasm, priv)
+	if _, err := k.InstallPlugin(ctx, s, wasm); err != nil {
+		t.Fatal(err)
+	}
+	agent, _ := k.Spawn(kernel.Constraints{})
+	if err := k.AttachPlugin(ctx, agent, "faults"); !errors.Is(err, kernel.ErrPermissionDenied) {
+		t.Fatalf("attach: %v", err)
+	}
+	f.grant(t, string(agent), "plugin:faults", OpAttach)
+	if err := k.AttachPlugin(ctx, agent, "faults"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Execute(ctx, agent, "ok", nil); !errors.Is(err, kernel.ErrPermissionDenied) {
+		t.Fatalf("execute without grant: %v", err)
+	}
+	f.grant(t, string(agent), "plugin:*", OpExecute)
+	if _, err := k.Execute(ctx, agent, "ok", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAuthorizeHostCall(t *testing.T) {
+	f := newFixture(t)
+	a := &Authorizer{M: f.m, HostCapabilities: map[string]string{"clock_now": "clock", "random_get": "random"}}
+	clock := &plugins.Manifest{Name: "c", Version: "1.0.0", Capabilities: []string{"clock"}}
+	none := &plugins.Manifest{Name: "n", Version: "1.0.0"}
+	for _, fn := range []string{hostabi.FnLog, hostabi.FnStateGet, hostabi.FnStateSet, hostabi.FnStateDelete} {
+		if err := a.AuthorizeHostCall("agent-1", none, fn); err != nil {
+			t.Fatalf("%s: %v", fn, err)
+		}
+	}
+	if err := a.AuthorizeHostCall("agent-1", clock, "clock_now"); !errors.Is(err, kernel.ErrPermissionDenied) {
+		t.Fatalf("no grant: %v", err)
+	}
+	f.grant(t, "agent-1", ResourceClock, OpUse)
+	if err := a.AuthorizeHostCall("agent-1", clock, "clock_now"); err != nil {
+		t.Fatalf("granted: %v", err)
+	}
+	if err := a.AuthorizeHostCall("agent-1", none, "clock_now"); !errors.Is(err, kernel.ErrPermissionDenied) {
+		t.Fatalf("not requested by the manifest: %v", err)
+	}
+	if err := a.AuthorizeHostCall("agent-1", clock, "random_get"); !errors.Is(err, kernel.ErrPermissionDenied) {
+		t.Fatalf("random without grant: %v", err)
+	}
+	if err := a.AuthorizeHostCall("agent-1", clock, "open_socket"); !errors.Is(err, kernel.ErrPermissionDenied) {
+		t.Fatalf("unknown function: %v", err)
+	}
+	if ks := f.m.PublisherKeys(); len(ks) != 1 || ks[f.outsider.id] == nil {
+		t.Fatalf("publisher keys: %v", ks)
+	}
+}
