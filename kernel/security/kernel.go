@@ -99,4 +99,6 @@ func (a *Authorizer) AuthorizeHostCall(agent kernel.AgentID, m *plugins.Manifest
 
 // PublisherKeys returns the registered keys with the publisher role, the
 // keys whose plugin signatures the kernel should trust.
-func (m *Manager) PublisherKeys() plugins.KeySet { return plugins.KeySet(m.KeysWithRole(RolePublisher)) }
+func (m *Manager) PublisherKeys() plugins.KeySet {
+	return plugins.KeySet(m.KeysWithRole(RolePublisher))
+}
