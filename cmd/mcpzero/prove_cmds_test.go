@@ -95,3 +95,43 @@ func TestVerifyInspectGolden(t *testing.T) {
 		t.Fatalf("inspect: %v\n%s", err, out)
 	}
 }
+
+// TestProveVerifyCLI is the operator's and the auditor's path end to end:
+// setup --export-vk, prove, verify --vk --module, and a tampered copy that
+// fails with one line.
+func TestProveVerifyCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sets up and proves a real shape")
+	}
+	keys := os.Getenv("MCPZERO_TEST_KEYS_DIR") // reuse keys while developing
+	if keys == "" {
+		keys = t.TempDir()
+	}
+	dir := t.TempDir()
+	vks, proof := filepath.Join(dir, "keys.vks"), filepath.Join(dir, "run.proof")
+	small := circuits.Shapes()[0].ID()
+	if _, _, err := runCLI(t, "setup", "--shape", small, "--keys-dir", keys, "--export-vk", vks); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := runCLI(t, "prove", "../../prover/testdata/add.wasm", "--func", "add", "--args", "27,3", "--out", proof, "--keys-dir", keys, "--no-setup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "result       30") || !strings.Contains(errOut, "DEV SETUP") {
+		t.Fatalf("prove output:\n%s\n%s", out, errOut)
+	}
+	out, _, err = runCLI(t, "verify", proof, "--vk", vks, "--module", "../../prover/testdata/add.wasm")
+	if err != nil || !strings.Contains(out, "VALID") || !strings.Contains(out, "(= ../../prover/testdata/add.wasm)") {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	if _, _, err := runCLI(t, "verify", proof, "--vk", vks, "--module", "../../prover/testdata/loop.wasm"); err == nil || !strings.Contains(err.Error(), "module commitment mismatch") {
+		t.Fatalf("verify against another module: %v", err)
+	}
+	raw, _ := os.ReadFile(proof)
+	raw[len(raw)/2] ^= 0x10
+	bad := filepath.Join(dir, "bad.proof")
+	os.WriteFile(bad, raw, 0o644)
+	if _, _, err := runCLI(t, "verify", bad, "--vk", vks); err == nil || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("tampered bundle: %v", err)
+	}
+}
