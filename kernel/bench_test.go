@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
@@ -17,8 +18,16 @@ import (
 	"github.com/mcpzero/mcpzero/plugins"
 )
 
+// -nosync measures without the fsync of each commit (what fsync costs); the
+// kernel always syncs.
+var benchNoSync = flag.Bool("nosync", false, "benchmarks: open the store without fsync per write")
+
 func benchStore(b *testing.B) store.Store {
-	st, err := store.Open(b.TempDir())
+	open := store.Open
+	if *benchNoSync {
+		open = store.OpenUnsynced
+	}
+	st, err := open(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -156,3 +156,28 @@ func TestKey(t *testing.T) {
 		t.Fatalf("Key = %q", got)
 	}
 }
+
+func TestOpenUnsynced(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenUnsynced(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.NewBatch()
+	b.Put([]byte("k"), []byte("v"))
+	if err := s.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if v, err := s2.Get([]byte("k")); err != nil || string(v) != "v" {
+		t.Fatalf("after a clean close: %q %v", v, err)
+	}
+	if _, err := OpenUnsynced("/dev/null/x"); err == nil {
+		t.Fatal("bad dir")
+	}
+}
