@@ -105,6 +105,25 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 	case ClassReturn:
 		add("return", &row.Arity, &row.D1, &row.L1, &row.L2, &row.V, &row.E)
 		pt(portVar)
+	case ClassLoad:
+		add("load", x1, &row.D1, &row.Imm, &row.Height)
+	case ClassStore:
+		add("store", x1, x2, &row.D1, &row.Imm, &row.Height)
+	case ClassMemByte:
+		add("load.byte", &row.V, &row.Acc, &row.EA, &row.Height, &row.Imm)
+		pt(portVar)
+	case ClassStoreByte:
+		add("store.byte", &row.V, &row.L2, &row.Acc, &row.EA, &row.Height)
+		pt(portVar)
+	case ClassStoreEnd:
+		add("store.end", &row.Acc, &row.D1, &row.Imm)
+	case ClassMemPush:
+		add("load.push", r, &row.Acc, &row.O)
+		if e.Signed {
+			add("load.sign", &row.Sg1, &row.L1, &row.Height, &row.Imm)
+		}
+	case ClassMemSize:
+		add("memory.size", r)
 		if e.Arity == 1 {
 			add("retval", x1, r)
 		}
@@ -125,6 +144,11 @@ func validWitnesses(t *testing.T) []solved {
 	if err != nil {
 		t.Fatal(err)
 	}
+	memMod := loadModule(t, "mem.wasm")
+	memTab, err := Table(memMod)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []solved
 	for _, tc := range []struct {
 		export string
@@ -136,7 +160,12 @@ func validWitnesses(t *testing.T) []solved {
 		{"sum", []uint64{3}, 64},
 		{"trap", []uint64{7}, 64},
 		{"calls", []uint64{5}, 64},
+		{"loads", []uint64{0x8877665544332211}, 64},
 	} {
+		mod, tab := mod, tab
+		if tc.export == "loads" {
+			mod, tab = memMod, memTab
+		}
 		tr := run(t, mod, tc.export, tc.args, tc.segCap)
 		claims, err := tab.Claims(tiny, tr)
 		if err != nil {
