@@ -18,6 +18,7 @@ import (
 	"github.com/mcpzero/mcpzero/internal/auditlog/storelog"
 	"github.com/mcpzero/mcpzero/internal/store"
 	"github.com/mcpzero/mcpzero/kernel"
+	"github.com/mcpzero/mcpzero/kernel/resource"
 	"github.com/mcpzero/mcpzero/kernel/security"
 	"github.com/mcpzero/mcpzero/plugins"
 )
@@ -130,7 +131,10 @@ func init() {
 			{Name: "key", Usage: "print the kernel's verifier key (what auditors pin as kernel.pub)", Action: auditKey},
 			{
 				Name: "replay", Usage: "re-execute the log from genesis in a fresh in-memory kernel and check every recorded state root",
-				Flags:  []cli.Flag{kernelEngineFlag},
+				Flags: []cli.Flag{kernelEngineFlag, &cli.BoolFlag{
+					Name:  "unmetered",
+					Usage: "replay without fuel metering (for a log recorded by a kernel without it; fuel is then expected to be 0)",
+				}},
 				Action: auditReplay,
 			},
 		},
@@ -480,7 +484,13 @@ func auditReplay(c *cli.Context) error {
 		return err
 	}
 	defer src.Close()
-	rep, err := kernellog.Replay(context.Background(), ws.Log(), src, ws, kernel.WithEngine(engine))
+	// The replay kernel meters fuel as the operator's kernel does
+	// (openKernelSecurity), so that the fuel of every execute is compared.
+	opts := []kernel.Option{kernel.WithEngine(engine)}
+	if !c.Bool("unmetered") {
+		opts = append(opts, kernel.WithMeter(resource.NewMeter(kernel.DefaultConstraints.FuelPerCall)))
+	}
+	rep, err := kernellog.Replay(context.Background(), ws.Log(), src, ws, opts...)
 	if err != nil {
 		return err
 	}
