@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mcpzero/mcpzero/kernel"
+	"github.com/mcpzero/mcpzero/kernel/resource"
 )
 
 func init() {
@@ -274,6 +275,7 @@ type inspectOut struct {
 	kernel.AgentInfo
 	Snapshots []kernel.SnapshotInfo `json:"snapshots"`
 	Records   []kernel.OpRecord     `json:"records"`
+	Usage     *resource.Usage       `json:"usage,omitempty"` // security_cmds.go
 }
 
 func agentInspect(c *cli.Context) error {
@@ -299,7 +301,7 @@ func agentInspect(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out := inspectOut{AgentInfo: *a, Snapshots: snaps, Records: recs}
+	out := inspectOut{AgentInfo: *a, Snapshots: snaps, Records: recs, Usage: agentUsage(string(id))}
 	if out.Snapshots == nil {
 		out.Snapshots = []kernel.SnapshotInfo{}
 	}
@@ -307,6 +309,9 @@ func agentInspect(c *cli.Context) error {
 		cs := a.Constraints
 		fmt.Fprintf(w, "%s (%s)\n  constraints: memory %d pages, state %d bytes, deadline %s, fuel %d per call\n", a.ID, a.Status, cs.MemoryPages, cs.StateBytes, cs.Deadline, cs.FuelPerCall)
 		fmt.Fprintf(w, "  state: %d keys, %d bytes, root %s\n  executes: %d\n", a.StateKeys, a.StateBytes, a.StateRoot, a.Executes)
+		if u := out.Usage; u != nil {
+			fmt.Fprintf(w, "  usage: %d calls, %d fuel\n", u.Calls, u.Fuel)
+		}
 		for _, d := range a.Plugins {
 			name := d.String()
 			for _, p := range mustPlugins(k) {

@@ -83,10 +83,18 @@ func openKernel(c *cli.Context) (*kernel.Kernel, func(), error) {
 		fmt.Fprintln(os.Stderr, "WARNING: --insecure-skip-verify: plugin signatures are NOT checked; never use this in production")
 		opts = append(opts, kernel.WithInsecureSkipVerify())
 	}
+	// Security manager and resource allocator (security_cmds.go).
+	sec, secOpts, err := openKernelSecurity(ws)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	opts = append(opts, secOpts...)
 	k, err := kernel.Open(ws, opts...)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
+	sec.k = k
 	return k, func() { k.Close(); st.Close() }, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mcpzero/mcpzero/kernel"
+	"github.com/mcpzero/mcpzero/kernel/resource"
 	"github.com/mcpzero/mcpzero/plugins"
 )
 
@@ -28,6 +29,7 @@ func init() {
 			&cli.StringFlag{Name: "input", Usage: "input bytes for input_read (text)"},
 			&cli.UintFlag{Name: "memory-pages", Value: 256, Usage: "memory limit in 64 KiB pages"},
 			&cli.DurationFlag{Name: "deadline", Value: kernel.DefaultConstraints.Deadline, Usage: "wall-clock limit"},
+			&cli.Uint64Flag{Name: "fuel", Usage: "fuel limit: the call stops deterministically after N instructions (docs/SECURITY.md); 0: not metered"},
 			kernelEngineFlag,
 		},
 		Action: runModule,
@@ -95,6 +97,8 @@ type runOut struct {
 	Engine  string   `json:"engine"`
 	Results []string `json:"results"`
 	Output  string   `json:"output,omitempty"`
+	// FuelUsed is set with --fuel.
+	FuelUsed *uint64 `json:"fuel_used,omitempty"`
 }
 
 func runModule(c *cli.Context) error {
@@ -114,7 +118,11 @@ func runModule(c *cli.Context) error {
 		return err
 	}
 	ctx := context.Background()
-	sb, err := plugins.NewSandbox(plugins.WithEngine(engine))
+	sbOpts := []plugins.SandboxOption{plugins.WithEngine(engine)}
+	if c.Uint64("fuel") > 0 { // security_cmds.go: the allocator's meter
+		sbOpts = append(sbOpts, plugins.WithMeter(resource.NewMeter(c.Uint64("fuel"))))
+	}
+	sb, err := plugins.NewSandbox(sbOpts...)
 	if err != nil {
 		return err
 	}
@@ -132,7 +140,7 @@ func runModule(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %s", fn, err)
 	}
-	call := &plugins.Call{Deadline: c.Duration("deadline")}
+	call := &plugins.Call{Deadline: c.Duration("deadline"), Fuel: c.Uint64("fuel")}
 	call.IO.Input = []byte(c.String("input"))
 	res, err := mod.Invoke(ctx, fn, args, call)
 	if err != nil {
@@ -142,12 +150,18 @@ func runModule(c *cli.Context) error {
 		return err
 	}
 	out := runOut{Func: fn, Engine: string(engine), Results: formatResults(res, results), Output: string(call.IO.Output)}
+	if c.Uint64("fuel") > 0 {
+		out.FuelUsed = &call.FuelUsed
+	}
 	return emit(c, out, func(w io.Writer) error {
 		if len(out.Results) > 0 {
 			fmt.Fprintln(w, strings.Join(out.Results, " "))
 		}
 		if out.Output != "" {
 			fmt.Fprintf(w, "output: %s\n", out.Output)
+		}
+		if out.FuelUsed != nil {
+			fmt.Fprintf(w, "fuel used: %d\n", *out.FuelUsed)
 		}
 		return nil
 	})

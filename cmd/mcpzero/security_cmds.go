@@ -15,6 +15,7 @@ import (
 	"github.com/mcpzero/mcpzero/internal/keys"
 	"github.com/mcpzero/mcpzero/internal/store"
 	"github.com/mcpzero/mcpzero/kernel"
+	"github.com/mcpzero/mcpzero/kernel/resource"
 	"github.com/mcpzero/mcpzero/kernel/security"
 )
 
@@ -570,3 +571,54 @@ func agreementRevoke(c *cli.Context) error {
 }
 
 func signBytes(priv []byte, msg []byte) []byte { return ed25519.Sign(ed25519.PrivateKey(priv), msg) }
+
+// kernelSecurity is the security manager and resource allocator of the
+// kernel openKernel opens (one per CLI process).
+type kernelSecurity struct {
+	sec   *security.Manager
+	alloc *resource.Allocator
+	k     *kernel.Kernel
+}
+
+// openedSecurity is set by openKernelSecurity for the kernel the command
+// opened (agent inspect reads usage from it).
+var openedSecurity *kernelSecurity
+
+// openKernelSecurity opens the security manager and the allocator on the
+// kernel's store and returns the kernel options that install them: the
+// capability Authorizer, fuel metering with checkpoints, usage recorded in
+// each execute's batch, and the registry's publisher keys as trusted plugin
+// keys. Set ks.k once the kernel is open: it is the logical clock.
+func openKernelSecurity(st store.Store) (*kernelSecurity, []kernel.Option, error) {
+	ks := &kernelSecurity{}
+	sec, err := security.Open(st, security.WithClock(func() uint64 {
+		if ks.k == nil {
+			return 0
+		}
+		return ks.k.Seq()
+	}), auditSecurityOption())
+	if err != nil {
+		return nil, nil, err
+	}
+	ks.sec = sec
+	ks.alloc = resource.New(resource.WithStore(st))
+	openedSecurity = ks
+	return ks, []kernel.Option{
+		kernel.WithAuthorizer(&security.Authorizer{M: sec}),
+		kernel.WithMeter(resource.NewMeter(kernel.DefaultConstraints.FuelPerCall)),
+		kernel.WithCommitHook(ks.alloc.CommitHook()),
+		kernel.WithTrustedKeys(sec.PublisherKeys()),
+	}, nil
+}
+
+// agentUsage is the allocator's usage of agent in the opened kernel.
+func agentUsage(agent string) *resource.Usage {
+	if openedSecurity == nil {
+		return nil
+	}
+	u, err := openedSecurity.alloc.Usage(agent)
+	if err != nil {
+		return nil
+	}
+	return &u
+}
