@@ -268,7 +268,7 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 	a.StateRoot, a.StateBytes, a.StateKeys = after, env.st.bytes, env.st.keys
 	a.Executes++
 	out := call.IO.Output
-	rec := &OpRecord{Kind: OpExecute, Plugin: d, Method: mname, Input: Sum(params), Output: Sum(out),
+	rec := &OpRecord{Kind: OpExecute, Plugin: d, Method: mname, Input: Sum(params), Output: Sum(out), Agreement: AgreementFrom(ctx),
 		StateRootBefore: before, StateRootAfter: after, FuelUsed: call.FuelUsed}
 	err = k.commitAgent(b, a, rec, func(seq uint64) {
 		b.Put(store.Key(pfxExec, seqBytes(seq)), mustJSON(&ExecRecord{Seq: seq, Params: params,

@@ -174,10 +174,13 @@ type OpRecord struct {
 	Input  Digest `json:"input,omitzero"`
 	Output Digest `json:"output,omitzero"`
 	// StateRootBefore/After are the agent's state roots around the operation.
-	StateRootBefore Digest     `json:"state_root_before,omitzero"`
-	StateRootAfter  Digest     `json:"state_root_after,omitzero"`
-	FuelUsed        uint64     `json:"fuel_used,omitempty"`
-	Snapshot        SnapshotID `json:"snapshot,omitempty"`
+	StateRootBefore Digest `json:"state_root_before,omitzero"`
+	StateRootAfter  Digest `json:"state_root_after,omitzero"`
+	FuelUsed        uint64 `json:"fuel_used,omitempty"`
+	// Agreement is the usage agreement the execute named (WithAgreement);
+	// the security manager's commit hook checks and charges it.
+	Agreement string     `json:"agreement,omitempty"`
+	Snapshot  SnapshotID `json:"snapshot,omitempty"`
 	// ProofLink points to a proof of the operation once one is made.
 	ProofLink string `json:"proof_link,omitempty"`
 }
