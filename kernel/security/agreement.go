@@ -441,9 +441,15 @@ func resourceMatches(pattern, resource string) bool {
 // between RecordUsage and the batch's write; the kernel's commit order
 // guarantees that.
 func (m *Manager) RecordUsage(b *store.Batch, id, resource, operation string, actual Usage) error {
+	return m.RecordUsageAt(b, id, resource, operation, actual, m.now())
+}
+
+// RecordUsageAt is RecordUsage at the given kernel logical time (the
+// sequence number of the operation being committed).
+func (m *Manager) RecordUsageAt(b *store.Batch, id, resource, operation string, actual Usage, now uint64) error {
 	m.useMu.Lock()
 	defer m.useMu.Unlock()
-	total, err := m.verifyAgreement(b, id, resource, operation, actual, m.now())
+	total, err := m.verifyAgreement(b, id, resource, operation, actual, now)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mcpzero/mcpzero/internal/hostabi"
+	"github.com/mcpzero/mcpzero/internal/store"
 	"github.com/mcpzero/mcpzero/kernel"
 	"github.com/mcpzero/mcpzero/plugins"
 )
@@ -101,4 +102,24 @@ func (a *Authorizer) AuthorizeHostCall(agent kernel.AgentID, m *plugins.Manifest
 // keys whose plugin signatures the kernel should trust.
 func (m *Manager) PublisherKeys() plugins.KeySet {
 	return plugins.KeySet(m.KeysWithRole(RolePublisher))
+}
+
+// CommitHook returns the kernel commit hook that checks and charges the
+// agreement an execute names (kernel.WithAgreement) in the execute's own
+// batch: resource agent:<agent>, operation the method, usage one call and
+// its fuel, at the execute's sequence number. Any failed check aborts the
+// execute with nothing written. (The state_bytes metric is not charged by
+// the kernel yet.)
+func (m *Manager) CommitHook() kernel.CommitHook {
+	return kernel.CommitHookFunc(func(b *store.Batch, rec *kernel.OpRecord) error {
+		if rec.Kind != kernel.OpExecute || rec.Agreement == "" {
+			return nil
+		}
+		err := m.RecordUsageAt(b, rec.Agreement, KindAgent+":"+string(rec.Agent), rec.Method,
+			Usage{Calls: 1, Fuel: rec.FuelUsed}, rec.Seq)
+		if err != nil {
+			return fmt.Errorf("%w: %w", kernel.ErrPermissionDenied, err)
+		}
+		return nil
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -129,5 +130,79 @@ func TestAuthorizeHostCall(t *testing.T) {
 	}
 	if ks := f.m.PublisherKeys(); len(ks) != 1 || ks[f.outsider.id] == nil {
 		t.Fatalf("publisher keys: %v", ks)
+	}
+}
+
+// TestKernelAgreement: an execute naming an agreement is charged in its own
+// batch, and fails cleanly (state and usage unchanged, nothing committed)
+// when the agreement's quota, window, scope or revocation forbids it.
+func TestKernelAgreement(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	wasm, err := os.ReadFile(filepath.Join("..", "..", "plugins", "examples", "counter", "counter.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k *kernel.Kernel
+	f.m.clock = func() uint64 { return k.Seq() }
+	k, err = kernel.Open(f.st, kernel.WithTrustedKeys(plugins.KeySet{keys.ID(pub): pub}),
+		kernel.WithAuthorizer(&Authorizer{M: f.m}), kernel.WithCommitHook(f.m.CommitHook()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	s, _ := plugins.Sign(plugins.Manifest{Name: "counter", Version: "1.0.0", Methods: []string{"increment", "get", "reset"}, Limits: plugins.Limits{MemoryPages: 1}}, wasm, priv)
+	if _, err := k.InstallPlugin(ctx, s, wasm); err != nil {
+		t.Fatal(err)
+	}
+	agent, _ := k.Spawn(kernel.Constraints{})
+	if err := k.AttachPlugin(ctx, agent, "counter"); err != nil {
+		t.Fatal(err)
+	}
+	a := f.agreement(t, func(tm *Terms) {
+		tm.Resource = "agent:" + string(agent)
+		tm.Operations = []string{"increment"}
+		tm.NotBefore, tm.NotAfter = 0, 100
+		tm.Quotas = map[string]uint64{MetricCalls: 2}
+	})
+	if err := f.m.RegisterAgreement(a); err != nil {
+		t.Fatal(err)
+	}
+	withA := kernel.WithAgreement(ctx, a.ID)
+	for i := 0; i < 2; i++ {
+		r, err := k.ExecuteDetailed(withA, agent, "increment", nil)
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		if r.Record.Agreement != a.ID {
+			t.Fatalf("record does not name the agreement: %+v", r.Record)
+		}
+	}
+	state := func() string { st, _ := k.State(agent); return fmt.Sprint(st) }
+	before, seq := state(), k.Seq()
+	for name, tc := range map[string]struct {
+		ctx    context.Context
+		method string
+		want   error
+	}{
+		"quota":   {withA, "increment", ErrQuotaExceeded},
+		"scope":   {withA, "reset", ErrAgreementScope},
+		"unknown": {kernel.WithAgreement(ctx, "00ff"), "increment", ErrNotFound},
+	} {
+		_, err := k.Execute(tc.ctx, agent, tc.method, nil)
+		if !errors.Is(err, tc.want) || !errors.Is(err, kernel.ErrPermissionDenied) {
+			t.Errorf("%s: err = %v, want %v", name, err, tc.want)
+		}
+	}
+	if state() != before || k.Seq() != seq {
+		t.Fatal("a refused execute changed the state or committed an operation")
+	}
+	if _, _, u, _ := f.m.Agreement(a.ID); u.Calls != 2 {
+		t.Fatalf("usage %+v", u)
+	}
+	// Without an agreement the execute is not charged to one.
+	if _, err := k.Execute(ctx, agent, "increment", nil); err != nil {
+		t.Fatal(err)
 	}
 }
