@@ -94,6 +94,8 @@ func (k *Kernel) commitAgent(b *store.Batch, a *agentRecord, rec *OpRecord, prep
 // forms of ref) to a running agent, after the Authorizer agrees and the
 // plugin fits the agent's memory constraint.
 func (k *Kernel) AttachPlugin(ctx context.Context, id AgentID, ref string) error {
+	k.attachMu.RLock()
+	defer k.attachMu.RUnlock()
 	unlock := k.lock(id)
 	defer unlock()
 	a, err := k.running(id)

@@ -35,14 +35,17 @@ func seqBytes(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq
 // Commits (the atomic batch of each operation) are serialized in sequence
 // order.
 type Kernel struct {
-	st      store.Store
-	sb      *plugins.Sandbox
-	cfg     config
-	verify  plugins.Verifier
-	auth    Authorizer
-	locks   sync.Map // AgentID -> *sync.Mutex
-	pluginM sync.Mutex
-	plugins map[Digest]*loadedPlugin // installed plugins, loaded lazily
+	st     store.Store
+	sb     *plugins.Sandbox
+	cfg    config
+	verify plugins.Verifier
+	auth   Authorizer
+	locks  sync.Map // AgentID -> *sync.Mutex
+	// attachMu orders AttachPlugin (shared) against RemovePlugin
+	// (exclusive), so that a plugin cannot be removed while it is attached.
+	attachMu sync.RWMutex
+	pluginM  sync.Mutex
+	plugins  map[Digest]*loadedPlugin // installed plugins, loaded lazily
 
 	commitMu sync.Mutex
 	seq      uint64 // last committed sequence number

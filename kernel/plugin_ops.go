@@ -155,6 +155,8 @@ func (k *Kernel) ListPlugins() ([]PluginInfo, error) {
 // RemovePlugin uninstalls a plugin that no running agent has attached. Its
 // wasm stays stored by digest for the replay of logged executes.
 func (k *Kernel) RemovePlugin(ref string) (*PluginInfo, error) {
+	k.attachMu.Lock()
+	defer k.attachMu.Unlock()
 	d, err := k.ResolvePlugin(ref)
 	if err != nil {
 		return nil, err

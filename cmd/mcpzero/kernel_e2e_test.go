@@ -278,5 +278,61 @@ func TestCLIRun(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.wasm")
 	os.WriteFile(bad, []byte("not wasm"), 0o644)
 	c.fails("invalid wasm module", "run", bad, "--func", "f")
-	_ = fmt.Sprint()
+}
+
+// TestCLICrash kills exec processes at arbitrary moments (SIGKILL) and
+// checks that the store reopens and that no acknowledged execute is lost:
+// the counter ends between the number of acknowledged increments and that
+// number plus the killed ones (a killed process may have committed just
+// before it died).
+func TestCLICrash(t *testing.T) {
+	c := &cliRun{t: t, bin: buildBinary(t), dataDir: t.TempDir()}
+	work := t.TempDir()
+	ex := filepath.Join("..", "..", "plugins", "examples", "counter", "counter.wasm")
+	c.ok("plugin", "sign", ex, "--key", mustKey(c), "--out", filepath.Join(work, "c.json"))
+	c.ok("plugin", "install", ex, "--manifest", filepath.Join(work, "c.json"))
+	var a struct {
+		ID string `json:"id"`
+	}
+	c.json(&a, "agent", "spawn")
+	c.ok("agent", "attach", a.ID, "counter")
+	acked, killed := 0, 0
+	for i := 0; i < 30; i++ {
+		cmd := exec.Command(c.bin, "--data-dir", c.dataDir, "agent", "exec", a.ID, "increment")
+		if i%3 != 2 {
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("exec %d: %v", i, err)
+			}
+			acked++
+			continue
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration((i*37)%150) * time.Millisecond)
+		cmd.Process.Kill()
+		if err := cmd.Wait(); err == nil {
+			acked++ // it finished before the kill
+		} else {
+			killed++
+		}
+	}
+	var r struct {
+		Output string `json:"output"`
+	}
+	c.json(&r, "agent", "exec", a.ID, "get")
+	var n int
+	fmt.Sscan(r.Output, &n)
+	if n < acked || n > acked+killed {
+		t.Fatalf("count %d after %d acknowledged and %d killed increments", n, acked, killed)
+	}
+	t.Logf("count %d: %d acknowledged, %d killed", n, acked, killed)
+}
+
+func mustKey(c *cliRun) string {
+	var key struct {
+		Private string `json:"private_key_file"`
+	}
+	c.json(&key, "key", "generate")
+	return key.Private
 }
