@@ -39,6 +39,7 @@ func init() {
 					&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "the call's input as text"},
 					&cli.StringFlag{Name: "input-hex", Usage: "the call's input in hex"},
 					&cli.StringFlag{Name: "input-file", Usage: "read the call's input from `FILE`"},
+					&cli.StringFlag{Name: "agreement", Usage: "charge the call to the usage agreement `ID`; it fails unless the agreement allows it (security_cmds.go)"},
 				}, agentFlags...),
 				Action: agentExec,
 			},
@@ -146,7 +147,11 @@ func agentExec(c *cli.Context) error {
 		return err
 	}
 	defer done()
-	r, err := k.ExecuteDetailed(c.Context, kernel.AgentID(args[0]), args[1], in)
+	ctx := c.Context
+	if id := c.String("agreement"); id != "" {
+		ctx = kernel.WithAgreement(ctx, id)
+	}
+	r, err := k.ExecuteDetailed(ctx, kernel.AgentID(args[0]), args[1], in)
 	if err != nil {
 		return err
 	}
