@@ -62,6 +62,7 @@ func (m *machine) exec(ctx context.Context, tr *Trace, pc uint32) error {
 	funcs := m.prog.Funcs
 	hostKinds := m.mod.hostKinds
 	var sp, fp, base uint32
+	depth := uint32(len(m.frames))
 	m.beginSegment(m.state(0, 0, pc, 0))
 	rows, acc, tb := m.seg.Rows, m.seg.Accesses, m.ts
 	stack, locals, mem := m.stack, m.locals, m.mem
@@ -104,11 +105,11 @@ loop:
 			computeLim()
 		}
 		in := &code[pc]
-		rows = append(rows, Row{PC: pc, Op: in.Op, SP: sp, Depth: uint32(len(m.frames)), FP: fp, Acc: uint32(len(acc)), Imm: in.Imm})
+		rows = append(rows, Row{PC: pc, Op: in.Op, SP: sp, Depth: depth, FP: fp, Acc: uint32(len(acc)), Imm: in.Imm})
 		r = &rows[len(rows)-1]
 
-		switch op := in.Op; {
-		case op >= 0x46 && op <= 0x4F || op >= 0x6A && op <= 0x78:
+		switch op := in.Op; op {
+		case 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F, 0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x6F, 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78:
 			// i32 binary and comparison operators.
 			a, b := stack[sp-2], stack[sp-1]
 			acc = rd(acc, tb, SpaceStack, sp-2, a)
@@ -197,7 +198,7 @@ loop:
 			sp--
 			r.A, r.B, r.R = a, b, res
 			pc++
-		case op >= 0x51 && op <= 0x5A || op >= 0x7C && op <= 0x8A:
+		case 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5A, 0x7C, 0x7D, 0x7E, 0x7F, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A:
 			// i64 binary and comparison operators.
 			a, b := stack[sp-2], stack[sp-1]
 			acc = rd(acc, tb, SpaceStack, sp-2, a)
@@ -284,8 +285,7 @@ loop:
 			sp--
 			r.A, r.B, r.R = a, b, v
 			pc++
-		case op == 0x45 || op == 0x50 || op >= 0x67 && op <= 0x69 || op >= 0x79 && op <= 0x7B ||
-			op == 0xA7 || op == 0xAC || op == 0xAD || op >= 0xC0 && op <= 0xC4:
+		case 0x45, 0x50, 0x67, 0x68, 0x69, 0x79, 0x7A, 0x7B, 0xA7, 0xAC, 0xAD, 0xC0, 0xC1, 0xC2, 0xC3, 0xC4:
 			// Unary integer operators and conversions.
 			a := stack[sp-1]
 			acc = rd(acc, tb, SpaceStack, sp-1, a)
@@ -328,7 +328,7 @@ loop:
 			stack[sp-1] = v
 			r.A, r.R = a, v
 			pc++
-		case op >= 0x28 && op <= 0x35:
+		case 0x28, 0x29, 0x2C, 0x2D, 0x2E, 0x2F, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35:
 			// Loads.
 			a := stack[sp-1]
 			acc = rd(acc, tb, SpaceStack, sp-1, a)
@@ -361,7 +361,7 @@ loop:
 			stack[sp-1] = v
 			r.R = v
 			pc++
-		case op >= 0x36 && op <= 0x3E:
+		case 0x36, 0x37, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E:
 			// Stores.
 			a, b := stack[sp-2], stack[sp-1]
 			acc = rd(acc, tb, SpaceStack, sp-2, a)
@@ -383,254 +383,253 @@ loop:
 			writeLE(mem[ea:], w, b)
 			acc = memAcc(acc, tb, ea, w, b, true)
 			pc++
-		default:
-			switch op {
-			case 0x41, 0x42: // const
-				v := in.Imm
-				acc = wr(acc, tb, SpaceStack, sp, v)
-				stack[sp] = v
-				sp++
-				r.R = v
+		case 0x41, 0x42: // const
+			v := in.Imm
+			acc = wr(acc, tb, SpaceStack, sp, v)
+			stack[sp] = v
+			sp++
+			r.R = v
+			pc++
+		case 0x20: // local.get
+			addr := fp + uint32(in.Imm)
+			v := locals[addr]
+			acc = rd(acc, tb, SpaceLocal, addr, v)
+			acc = wr(acc, tb, SpaceStack, sp, v)
+			stack[sp] = v
+			sp++
+			r.R = v
+			pc++
+		case 0x21: // local.set
+			addr := fp + uint32(in.Imm)
+			v := stack[sp-1]
+			acc = rd(acc, tb, SpaceStack, sp-1, v)
+			acc = wr(acc, tb, SpaceLocal, addr, v)
+			locals[addr] = v
+			sp--
+			r.A = v
+			pc++
+		case 0x22: // local.tee
+			addr := fp + uint32(in.Imm)
+			v := stack[sp-1]
+			acc = rd(acc, tb, SpaceStack, sp-1, v)
+			acc = wr(acc, tb, SpaceLocal, addr, v)
+			acc = wr(acc, tb, SpaceStack, sp-1, v)
+			locals[addr] = v
+			r.A, r.R = v, v
+			pc++
+		case 0x23: // global.get
+			addr := uint32(in.Imm)
+			v := m.globals[addr]
+			acc = rd(acc, tb, SpaceGlobal, addr, v)
+			acc = wr(acc, tb, SpaceStack, sp, v)
+			stack[sp] = v
+			sp++
+			r.R = v
+			pc++
+		case 0x24: // global.set
+			addr := uint32(in.Imm)
+			v := stack[sp-1]
+			acc = rd(acc, tb, SpaceStack, sp-1, v)
+			acc = wr(acc, tb, SpaceGlobal, addr, v)
+			m.globals[addr] = v
+			sp--
+			r.A = v
+			pc++
+		case 0x1A: // drop
+			v := stack[sp-1]
+			acc = rd(acc, tb, SpaceStack, sp-1, v)
+			sp--
+			r.A = v
+			pc++
+		case 0x1B: // select
+			a, b, c := stack[sp-3], stack[sp-2], stack[sp-1]
+			acc = rd(acc, tb, SpaceStack, sp-3, a)
+			acc = rd(acc, tb, SpaceStack, sp-2, b)
+			acc = rd(acc, tb, SpaceStack, sp-1, c)
+			v := b
+			if uint32(c) != 0 {
+				v = a
+			}
+			acc = wr(acc, tb, SpaceStack, sp-3, v)
+			stack[sp-3] = v
+			sp -= 2
+			r.A, r.B, r.C, r.R = a, b, c, v
+			pc++
+		case 0x01, 0x02, 0x03: // nop, block, loop
+			pc++
+		case 0x04: // if
+			c := stack[sp-1]
+			acc = rd(acc, tb, SpaceStack, sp-1, c)
+			sp--
+			r.A = c
+			if uint32(c) != 0 {
 				pc++
-			case 0x20: // local.get
-				addr := fp + uint32(in.Imm)
-				v := locals[addr]
-				acc = rd(acc, tb, SpaceLocal, addr, v)
-				acc = wr(acc, tb, SpaceStack, sp, v)
-				stack[sp] = v
-				sp++
-				r.R = v
-				pc++
-			case 0x21: // local.set
-				addr := fp + uint32(in.Imm)
-				v := stack[sp-1]
-				acc = rd(acc, tb, SpaceStack, sp-1, v)
-				acc = wr(acc, tb, SpaceLocal, addr, v)
-				locals[addr] = v
-				sp--
-				r.A = v
-				pc++
-			case 0x22: // local.tee
-				addr := fp + uint32(in.Imm)
-				v := stack[sp-1]
-				acc = rd(acc, tb, SpaceStack, sp-1, v)
-				acc = wr(acc, tb, SpaceLocal, addr, v)
-				acc = wr(acc, tb, SpaceStack, sp-1, v)
-				locals[addr] = v
-				r.A, r.R = v, v
-				pc++
-			case 0x23: // global.get
-				addr := uint32(in.Imm)
-				v := m.globals[addr]
-				acc = rd(acc, tb, SpaceGlobal, addr, v)
-				acc = wr(acc, tb, SpaceStack, sp, v)
-				stack[sp] = v
-				sp++
-				r.R = v
-				pc++
-			case 0x24: // global.set
-				addr := uint32(in.Imm)
-				v := stack[sp-1]
-				acc = rd(acc, tb, SpaceStack, sp-1, v)
-				acc = wr(acc, tb, SpaceGlobal, addr, v)
-				m.globals[addr] = v
-				sp--
-				r.A = v
-				pc++
-			case 0x1A: // drop
-				v := stack[sp-1]
-				acc = rd(acc, tb, SpaceStack, sp-1, v)
-				sp--
-				r.A = v
-				pc++
-			case 0x1B: // select
-				a, b, c := stack[sp-3], stack[sp-2], stack[sp-1]
-				acc = rd(acc, tb, SpaceStack, sp-3, a)
-				acc = rd(acc, tb, SpaceStack, sp-2, b)
-				acc = rd(acc, tb, SpaceStack, sp-1, c)
-				v := b
-				if uint32(c) != 0 {
-					v = a
-				}
-				acc = wr(acc, tb, SpaceStack, sp-3, v)
-				stack[sp-3] = v
-				sp -= 2
-				r.A, r.B, r.C, r.R = a, b, c, v
-				pc++
-			case 0x01, 0x02, 0x03: // nop, block, loop
-				pc++
-			case 0x04: // if
-				c := stack[sp-1]
-				acc = rd(acc, tb, SpaceStack, sp-1, c)
-				sp--
-				r.A = c
-				if uint32(c) != 0 {
-					pc++
-				} else {
-					pc = in.Target
-				}
-			case 0x05: // else: the then branch is done
+			} else {
 				pc = in.Target
-			case 0x0C: // br
+			}
+		case 0x05: // else: the then branch is done
+			pc = in.Target
+		case 0x0C: // br
+			acc, sp = branch(acc, tb, stack, sp, base+in.Height, in.Arity)
+			pc = in.Target
+		case 0x0D: // br_if
+			c := stack[sp-1]
+			acc = rd(acc, tb, SpaceStack, sp-1, c)
+			sp--
+			r.A = c
+			if uint32(c) != 0 {
 				acc, sp = branch(acc, tb, stack, sp, base+in.Height, in.Arity)
 				pc = in.Target
-			case 0x0D: // br_if
-				c := stack[sp-1]
-				acc = rd(acc, tb, SpaceStack, sp-1, c)
-				sp--
-				r.A = c
-				if uint32(c) != 0 {
-					acc, sp = branch(acc, tb, stack, sp, base+in.Height, in.Arity)
-					pc = in.Target
-				} else {
-					pc++
-				}
-			case 0x0E: // br_table
-				c := stack[sp-1]
-				acc = rd(acc, tb, SpaceStack, sp-1, c)
-				sp--
-				r.A = c
-				i := uint64(uint32(c))
-				if i > in.Imm {
-					i = in.Imm
-				}
-				r.Imm = i
-				e := &brTable[uint64(in.Table)+i]
-				acc, sp = branch(acc, tb, stack, sp, base+e.Height, e.Arity)
-				pc = e.Target
-			case 0x0B, 0x0F: // end, return
-				if op == 0x0B && in.Imm == 0 {
-					pc++ // end of a block: its results are in place
-					break
-				}
-				// Return: read the frame, move the results to its base.
-				d := uint32(len(m.frames))
-				fr := m.frames[d-1]
-				callerFP := uint32(0)
-				if d > 1 {
-					callerFP = m.frames[d-2].FP
-				}
-				fa := d * FrameWords
-				acc = rd(acc, tb, SpaceFrame, fa+FrameRet, uint64(fr.ReturnPC))
-				acc = rd(acc, tb, SpaceFrame, fa+FrameCallerFP, uint64(callerFP))
-				acc = rd(acc, tb, SpaceFrame, fa+FrameStackBase, uint64(fr.StackBase))
-				acc = rd(acc, tb, SpaceFrame, fa+FrameFunc, uint64(fr.Func))
-				acc, sp = branch(acc, tb, stack, sp, fr.StackBase, in.Arity)
-				m.frames = m.frames[:d-1]
-				m.ltop = fr.FP
-				fp = callerFP
-				pc = fr.ReturnPC
-				if d == 1 {
-					r.SPAfter, r.NextPC, r.NAcc = sp, pc, uint32(len(acc))-r.Acc
-					break loop
-				}
-				base = m.frames[d-2].StackBase
-			case 0x10, 0x11: // call, call_indirect
-				f := uint32(in.Imm)
-				if op == 0x11 {
-					c := stack[sp-1]
-					acc = rd(acc, tb, SpaceStack, sp-1, c)
-					sp--
-					r.A = c
-					i := uint32(c)
-					if uint64(i) >= uint64(len(m.table)) {
-						trap = TrapInvalidTableAccess
-						break loop
-					}
-					e := m.table[i]
-					acc = rd(acc, tb, SpaceTable, i, e)
-					if e == NullFunc {
-						trap = TrapInvalidTableAccess
-						break loop
-					}
-					f = uint32(e)
-					r.R = e
-					if m.canon[m.mod.Funcs[f].Type] != m.canon[in.Imm] {
-						trap = TrapIndirectCallTypeMismatch
-						break loop
-					}
-				}
-				pf := &funcs[f]
-				np := pf.Params
-				if hostKinds[f] != 0 {
-					var t TrapKind
-					acc, sp, t = m.host(acc, tb, r, hostKinds[f], sp, uint64(len(rows)-1))
-					mem = m.mem
-					if t != TrapNone {
-						trap = t
-						break loop
-					}
-					pc++
-					break
-				}
-				d := uint32(len(m.frames))
-				newFP := m.ltop
-				if int(d) >= m.cfg.maxDepth || !m.ensureLocals(newFP+pf.Locals) || !m.ensureStack(int(sp-np+pf.MaxHeight)) {
-					trap = TrapStackOverflow
-					break loop
-				}
-				stack, locals = m.stack, m.locals
-				nb := sp - np
-				for i := uint32(0); i < np; i++ {
-					acc = rd(acc, tb, SpaceStack, nb+i, stack[nb+i])
-				}
-				switch np {
-				default:
-					r.C = stack[nb+2]
-					fallthrough
-				case 2:
-					r.B = stack[nb+1]
-					fallthrough
-				case 1:
-					r.A = stack[nb]
-				case 0:
-				}
-				for i := uint32(0); i < pf.Locals; i++ {
-					var v uint64
-					if i < np {
-						v = stack[nb+i]
-					}
-					locals[newFP+i] = v
-					acc = wr(acc, tb, SpaceLocal, newFP+i, v)
-				}
-				fa := (d + 1) * FrameWords
-				acc = wr(acc, tb, SpaceFrame, fa+FrameRet, uint64(pc+1))
-				acc = wr(acc, tb, SpaceFrame, fa+FrameCallerFP, uint64(fp))
-				acc = wr(acc, tb, SpaceFrame, fa+FrameStackBase, uint64(nb))
-				acc = wr(acc, tb, SpaceFrame, fa+FrameFunc, uint64(f))
-				m.frames = append(m.frames, Frame{Func: f, ReturnPC: pc + 1, FP: newFP, StackBase: nb})
-				m.ltop = newFP + pf.Locals
-				fp, base, sp = newFP, nb, nb
-				pc = pf.Entry
-			case 0x3F: // memory.size
-				v := uint64(m.pages)
-				acc = wr(acc, tb, SpaceStack, sp, v)
-				stack[sp] = v
-				sp++
-				r.R = v
+			} else {
 				pc++
-			case 0x40: // memory.grow
-				a := stack[sp-1]
-				acc = rd(acc, tb, SpaceStack, sp-1, a)
-				delta := uint64(uint32(a))
-				v := uint64(0xFFFFFFFF)
-				if uint64(m.pages)+delta <= uint64(m.maxPage) {
-					v = uint64(m.pages)
-					m.grow(uint32(delta))
-					mem = m.mem
-				}
-				acc = wr(acc, tb, SpaceStack, sp-1, v)
-				stack[sp-1] = v
-				r.A, r.R = a, v
-				pc++
-			case 0x00: // unreachable
-				trap = TrapUnreachable
-				break loop
-			default:
-				// Unprovable instructions never reach here: Run checks the
-				// reachable code first.
-				panic("trace: unexpected instruction " + op.String())
 			}
+		case 0x0E: // br_table
+			c := stack[sp-1]
+			acc = rd(acc, tb, SpaceStack, sp-1, c)
+			sp--
+			r.A = c
+			i := uint64(uint32(c))
+			if i > in.Imm {
+				i = in.Imm
+			}
+			r.Imm = i
+			e := &brTable[uint64(in.Table)+i]
+			acc, sp = branch(acc, tb, stack, sp, base+e.Height, e.Arity)
+			pc = e.Target
+		case 0x0B, 0x0F: // end, return
+			if op == 0x0B && in.Imm == 0 {
+				pc++ // end of a block: its results are in place
+				break
+			}
+			// Return: read the frame, move the results to its base.
+			d := uint32(len(m.frames))
+			fr := m.frames[d-1]
+			callerFP := uint32(0)
+			if d > 1 {
+				callerFP = m.frames[d-2].FP
+			}
+			fa := d * FrameWords
+			acc = rd(acc, tb, SpaceFrame, fa+FrameRet, uint64(fr.ReturnPC))
+			acc = rd(acc, tb, SpaceFrame, fa+FrameCallerFP, uint64(callerFP))
+			acc = rd(acc, tb, SpaceFrame, fa+FrameStackBase, uint64(fr.StackBase))
+			acc = rd(acc, tb, SpaceFrame, fa+FrameFunc, uint64(fr.Func))
+			acc, sp = branch(acc, tb, stack, sp, fr.StackBase, in.Arity)
+			m.frames = m.frames[:d-1]
+			depth--
+			m.ltop = fr.FP
+			fp = callerFP
+			pc = fr.ReturnPC
+			if d == 1 {
+				r.SPAfter, r.NextPC, r.NAcc = sp, pc, uint32(len(acc))-r.Acc
+				break loop
+			}
+			base = m.frames[d-2].StackBase
+		case 0x10, 0x11: // call, call_indirect
+			f := uint32(in.Imm)
+			if op == 0x11 {
+				c := stack[sp-1]
+				acc = rd(acc, tb, SpaceStack, sp-1, c)
+				sp--
+				r.A = c
+				i := uint32(c)
+				if uint64(i) >= uint64(len(m.table)) {
+					trap = TrapInvalidTableAccess
+					break loop
+				}
+				e := m.table[i]
+				acc = rd(acc, tb, SpaceTable, i, e)
+				if e == NullFunc {
+					trap = TrapInvalidTableAccess
+					break loop
+				}
+				f = uint32(e)
+				r.R = e
+				if m.canon[m.mod.Funcs[f].Type] != m.canon[in.Imm] {
+					trap = TrapIndirectCallTypeMismatch
+					break loop
+				}
+			}
+			pf := &funcs[f]
+			np := pf.Params
+			if hostKinds[f] != 0 {
+				var t TrapKind
+				acc, sp, t = m.host(acc, tb, r, hostKinds[f], sp, uint64(len(rows)-1))
+				mem = m.mem
+				if t != TrapNone {
+					trap = t
+					break loop
+				}
+				pc++
+				break
+			}
+			d := uint32(len(m.frames))
+			newFP := m.ltop
+			if int(d) >= m.cfg.maxDepth || !m.ensureLocals(newFP+pf.Locals) || !m.ensureStack(int(sp-np+pf.MaxHeight)) {
+				trap = TrapStackOverflow
+				break loop
+			}
+			stack, locals = m.stack, m.locals
+			nb := sp - np
+			for i := uint32(0); i < np; i++ {
+				acc = rd(acc, tb, SpaceStack, nb+i, stack[nb+i])
+			}
+			switch np {
+			default:
+				r.C = stack[nb+2]
+				fallthrough
+			case 2:
+				r.B = stack[nb+1]
+				fallthrough
+			case 1:
+				r.A = stack[nb]
+			case 0:
+			}
+			for i := uint32(0); i < pf.Locals; i++ {
+				var v uint64
+				if i < np {
+					v = stack[nb+i]
+				}
+				locals[newFP+i] = v
+				acc = wr(acc, tb, SpaceLocal, newFP+i, v)
+			}
+			fa := (d + 1) * FrameWords
+			acc = wr(acc, tb, SpaceFrame, fa+FrameRet, uint64(pc+1))
+			acc = wr(acc, tb, SpaceFrame, fa+FrameCallerFP, uint64(fp))
+			acc = wr(acc, tb, SpaceFrame, fa+FrameStackBase, uint64(nb))
+			acc = wr(acc, tb, SpaceFrame, fa+FrameFunc, uint64(f))
+			m.frames = append(m.frames, Frame{Func: f, ReturnPC: pc + 1, FP: newFP, StackBase: nb})
+			depth++
+			m.ltop = newFP + pf.Locals
+			fp, base, sp = newFP, nb, nb
+			pc = pf.Entry
+		case 0x3F: // memory.size
+			v := uint64(m.pages)
+			acc = wr(acc, tb, SpaceStack, sp, v)
+			stack[sp] = v
+			sp++
+			r.R = v
+			pc++
+		case 0x40: // memory.grow
+			a := stack[sp-1]
+			acc = rd(acc, tb, SpaceStack, sp-1, a)
+			delta := uint64(uint32(a))
+			v := uint64(0xFFFFFFFF)
+			if uint64(m.pages)+delta <= uint64(m.maxPage) {
+				v = uint64(m.pages)
+				m.grow(uint32(delta))
+				mem = m.mem
+			}
+			acc = wr(acc, tb, SpaceStack, sp-1, v)
+			stack[sp-1] = v
+			r.A, r.R = a, v
+			pc++
+		case 0x00: // unreachable
+			trap = TrapUnreachable
+			break loop
+		default:
+			// Unprovable instructions never reach here: Run checks the
+			// reachable code first.
+			panic("trace: unexpected instruction " + op.String())
 		}
 		r.SPAfter, r.NextPC, r.NAcc = sp, pc, uint32(len(acc))-r.Acc
 	}
