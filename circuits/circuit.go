@@ -19,6 +19,9 @@ const (
 	keyGlobal = 3
 	keyFrame  = 4 // one packed word per call depth: return pc | caller FP<<32 | caller stack base<<64
 	keyMem    = 5 // one byte per cell
+	keyIn     = 6 // input bytes (read only)
+	keyOut    = 7 // output bytes (each written once)
+	maxOutput = 1 << 20
 )
 
 // Ports per row, in timestamp order: three stack reads (top first), the
@@ -44,7 +47,8 @@ type Row struct {
 	PC, Imm, Target, Height          frontend.Variable             // program entry fields
 	Pseudo                           frontend.Variable             // the entry is a pseudo-instruction (function prologue), not a step
 	SP, FP, Base, LTop, Depth        frontend.Variable             // machine state before the step
-	Acc, EA                          frontend.Variable             // load/store in progress: value being assembled or split, effective address
+	Acc, EA                          frontend.Variable             // load/store/copy in progress: value being assembled or split / bytes left, effective address
+	Src, OutLen                      frontend.Variable             // copy source, output length so far
 	X1, X2, X3                       frontend.Variable             // stack operands, top first
 	R                                frontend.Variable             // result (value pushed)
 	V                                frontend.Variable             // old value of the local/global port
@@ -85,6 +89,8 @@ type Circuit struct {
 	Data              []frontend.Variable // initial memory image, 31 bytes per element
 	NData             frontend.Variable
 	MemPages          frontend.Variable // memory size in pages (memory.grow is not supported yet)
+	InLen             frontend.Variable // input size in bytes
+	NChIn, NChOut     frontend.Variable // 31-byte chunks of the input, of the final output
 
 	// Run / segment context.
 	IsFirst  frontend.Variable
@@ -92,8 +98,8 @@ type Circuit struct {
 	FuncSel  []frontend.Variable // one-hot over Funcs: the called function (first segment)
 	InDigest frontend.Variable
 
-	Stack, Locals, Globals, Frames, Mem Region
-	Rows                                []Row
+	Stack, Locals, Globals, Frames, Mem, In, Out Region
+	Rows                                         []Row
 
 	shape Shape
 }
@@ -112,6 +118,7 @@ func (s Shape) alloc() *Circuit {
 	}
 	c.Stack, c.Locals, c.Globals, c.Frames, c.Mem = region(s.Stack), region(s.Locals), region(s.Globals), region(s.Depth+1), region(s.Mem)
 	c.Data = make([]frontend.Variable, s.memChunks())
+	c.In, c.Out = region(s.In), region(s.Out)
 	c.Rows = make([]Row, s.Rows)
 	return c
 }
@@ -251,7 +258,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	status := frontend.Variable(0)
 	trapKind := frontend.Variable(0)
 	steps := frontend.Variable(0)
-	var nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter frontend.Variable
+	var nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter, srcAfter, outLenAfter frontend.Variable
 	frameKey := new(big.Int).Lsh(big.NewInt(keyFrame), 32)
 	for r := range c.Rows {
 		row := &c.Rows[r]
@@ -283,6 +290,8 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.AssertIsEqual(row.Depth, depthAfter)
 			api.AssertIsEqual(row.Acc, accAfter)
 			api.AssertIsEqual(row.EA, eaAfter)
+			api.AssertIsEqual(row.Src, srcAfter)
+			api.AssertIsEqual(row.OutLen, outLenAfter)
 		}
 
 		pow := api.Add(two32, api.Mul(row.W64, new(big.Int).Sub(two64, two32)))
@@ -295,12 +304,14 @@ func (c *Circuit) Define(api frontend.API) error {
 		load, memByte, memPush := S[ClassLoad], S[ClassMemByte], S[ClassMemPush]
 		store, storeByte, storeEnd := S[ClassStore], S[ClassStoreByte], S[ClassStoreEnd]
 		isMem := api.Add(memByte, storeByte)
+		inRead, inCopy, outWrite, outCopy := S[ClassInputRead], S[ClassInCopy], S[ClassOutputWrite], S[ClassOutCopy]
+		copying := api.Add(inCopy, outCopy)
 
 		// Zero test of Z: E = (Z == 0). Z is X1, X1 - X2 for eq/ne, and
 		// the return pc minus HaltPC for a return (E: the run halts).
 		z := api.Sub(row.X1, api.Mul(S[ClassEq], row.X2))
-		z = api.Add(z, api.Mul(ret, api.Sub(api.Sub(row.D1, HaltPC), row.X1)))
-		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret)
+		z = api.Add(z, api.Mul(ret, api.Sub(api.Sub(row.D1, HaltPC), row.X1)), api.Mul(copying, api.Sub(row.Acc, row.X1)))
+		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying)
 		api.AssertIsEqual(api.Mul(zt, api.Sub(api.Add(api.Mul(z, row.Inv), row.E), 1)), 0)
 		api.AssertIsEqual(api.Mul(zt, api.Mul(z, row.E)), 0)
 		negE := api.Mul(row.Neg, row.E)
@@ -360,6 +371,22 @@ func (c *Circuit) Define(api frontend.API) error {
 		api.AssertIsEqual(api.Mul(memPush, api.Sub(row.R, api.Add(row.Acc, api.Mul(api.Mul(row.Sg1, row.Signed), api.Sub(pow, api.Mul(row.Height, 2)))))), 0)
 		api.AssertIsEqual(api.Mul(S[ClassMemSize], api.Sub(row.R, c.MemPages)), 0)
 
+		// Host I/O: input_read reads inside the input (D1 = size - off -
+		// len >= 0) into memory (L1 = memory bytes - dst - len >= 0);
+		// output_write reads memory (D1) and stays under the output limit
+		// (L1). Then one copy row per byte, and one that ends the copy.
+		api.AssertIsEqual(api.Mul(S[ClassInputSize], api.Sub(row.R, c.InLen)), 0)
+		api.AssertIsEqual(api.Mul(inRead, api.Sub(row.R, row.X1)), 0)
+		api.AssertIsEqual(api.Mul(inRead, api.Sub(row.D1, api.Sub(c.InLen, api.Add(row.X2, row.X1)))), 0)
+		api.AssertIsEqual(api.Mul(inRead, api.Sub(row.L1, api.Sub(memBytes, api.Add(row.X3, row.X1)))), 0)
+		api.AssertIsEqual(api.Mul(outWrite, api.Sub(row.D1, api.Sub(memBytes, api.Add(row.X2, row.X1)))), 0)
+		api.AssertIsEqual(api.Mul(outWrite, api.Sub(row.L1, api.Sub(maxOutput, api.Add(row.OutLen, row.X1)))), 0)
+		busy := api.Mul(copying, api.Sub(1, row.E)) // a copy row that moves a byte
+		accAfter = api.Add(accAfter, api.Mul(api.Add(inRead, outWrite), row.X1), api.Mul(copying, api.Sub(api.Add(row.Acc, row.E), 1)))
+		eaAfter = api.Add(eaAfter, api.Mul(inRead, row.X3), api.Mul(outWrite, row.OutLen), api.Mul(busy, api.Add(row.EA, 1)))
+		srcAfter = api.Add(api.Mul(api.Add(inRead, outWrite), row.X2), api.Mul(busy, api.Add(row.Src, 1)))
+		outLenAfter = api.Add(row.OutLen, api.Mul(outWrite, row.X1))
+
 		// Control flow.
 		tk := api.Mul(S[ClassBrIf], api.Sub(1, row.E)) // br_if taken
 		jump := api.Sub(row.Target, api.Add(row.PC, 1))
@@ -367,10 +394,10 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.Mul(api.Add(S[ClassBr], S[ClassElse], S[ClassCall], tk, api.Mul(S[ClassIf], row.E)), jump),
 			api.Mul(ret, api.Sub(row.D1, api.Add(row.PC, 1))),
 			api.Mul(S[ClassUnreachable], api.Sub(HaltPC-1, row.PC)),
-			api.Neg(S[ClassPad]))
-		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize]),
+			api.Neg(S[ClassPad]), api.Neg(busy))
+		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
-				load, api.Mul(store, 2)))
+				load, api.Mul(api.Add(store, inRead, outWrite), 2)))
 		target := api.Add(row.Base, row.Height, row.Arity)
 		spAfter = api.Add(row.SP, delta,
 			api.Mul(S[ClassBr], api.Sub(target, row.SP)),
@@ -402,28 +429,34 @@ func (c *Circuit) Define(api frontend.API) error {
 		isGlobal := api.Add(S[ClassGlobalGet], S[ClassGlobalSet])
 		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		used := [nbPorts]frontend.Variable{
-			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA, load, store),
-			api.Add(binop, S[ClassSelect], tkA, store),
-			S[ClassSelect],
-			api.Add(isLocal, isGlobal, call, ret, isMem),
+			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA, load, store,
+				inRead, outWrite),
+			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite),
+			api.Add(S[ClassSelect], inRead, busy),
+			api.Add(isLocal, isGlobal, call, ret, isMem, busy),
 			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brA, tkA, retA,
-				memPush, S[ClassMemSize]),
+				memPush, S[ClassMemSize], S[ClassInputSize], inRead),
 		}
 		stackKey := api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), row.SP)
 		keys := [nbPorts]frontend.Variable{
-			api.Sub(stackKey, 1), api.Sub(stackKey, 2), api.Sub(stackKey, 3),
+			api.Sub(stackKey, 1), api.Sub(stackKey, 2),
+			// the third port reads the copied byte during a copy
+			api.Add(api.Sub(stackKey, 3), api.Mul(inCopy, api.Sub(api.Add(new(big.Int).Lsh(big.NewInt(keyIn), 32), row.Src), api.Sub(stackKey, 3))),
+				api.Mul(outCopy, api.Sub(api.Add(new(big.Int).Lsh(big.NewInt(keyMem), 32), row.Src), api.Sub(stackKey, 3)))),
 			api.Add(api.Mul(isLocal, api.Add(new(big.Int).Lsh(big.NewInt(keyLocal), 32), row.FP)),
 				api.Mul(isGlobal, new(big.Int).Lsh(big.NewInt(keyGlobal), 32)),
 				api.Mul(api.Add(isLocal, isGlobal), row.Imm),
 				api.Mul(api.Add(call, ret), api.Add(frameKey, row.Depth)), call,
-				api.Mul(isMem, api.Add(new(big.Int).Lsh(big.NewInt(keyMem), 32), row.EA, row.Height))),
+				api.Mul(isMem, api.Add(new(big.Int).Lsh(big.NewInt(keyMem), 32), row.EA, row.Height)),
+				api.Mul(copying, row.EA), api.Mul(inCopy, new(big.Int).Lsh(big.NewInt(keyMem), 32)),
+				api.Mul(outCopy, new(big.Int).Lsh(big.NewInt(keyOut), 32))),
 			api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), spAfter, -1),
 		}
 		// The frame word a call writes and a return reads.
 		frameWord := api.Add(api.Add(row.PC, 1), api.Mul(row.FP, two32), api.Mul(row.Base, two64))
 		api.AssertIsEqual(api.Mul(ret, api.Sub(row.V, api.Add(row.D1, api.Mul(row.L1, two32), api.Mul(row.L2, two64)))), 0)
 		varNew := api.Add(row.V, api.Mul(isWrite, api.Sub(row.X1, row.V)), api.Neg(api.Mul(S[ClassLocalZero], row.V)),
-			api.Mul(call, api.Sub(frameWord, row.V)), api.Mul(storeByte, api.Sub(row.L2, row.V)))
+			api.Mul(call, api.Sub(frameWord, row.V)), api.Mul(storeByte, api.Sub(row.L2, row.V)), api.Mul(busy, api.Sub(row.X3, row.V)))
 		olds := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3, row.V, row.O}
 		news := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3, varNew, row.R}
 		for k := 0; k < nbPorts; k++ {
@@ -433,7 +466,7 @@ func (c *Circuit) Define(api frontend.API) error {
 			lu.add(used[k], tagMem, keys[k], news[k], ts)
 		}
 
-		commit(row.PC, row.SP, row.FP, row.Base, row.LTop, row.Depth, row.Acc, row.EA, row.Imm, row.Target, row.Height,
+		commit(row.PC, row.SP, row.FP, row.Base, row.LTop, row.Depth, row.Acc, row.EA, row.Src, row.OutLen, row.Imm, row.Target, row.Height,
 			row.W64, row.Swap, row.Neg, row.Signed, row.Arity, row.Pseudo,
 			row.X1, row.X2, row.X3, row.R, row.V, row.O)
 		commit(row.S[:]...)
@@ -446,12 +479,12 @@ func (c *Circuit) Define(api frontend.API) error {
 	api.AssertIsBoolean(c.IsFirst)
 	r0 := &c.Rows[0]
 	type bstate struct {
-		pc, sp, fp, base, ltop, depth, acc, ea frontend.Variable
-		stack, locals, globals, frames, mem    []frontend.Variable
+		pc, sp, fp, base, ltop, depth, acc, ea, src, outLen frontend.Variable
+		stack, locals, globals, frames, mem                 []frontend.Variable
 	}
 	// Linear memory: bytes, packed 31 per element for hashing.
 	chunks := func(mem []frontend.Variable) []frontend.Variable {
-		out := make([]frontend.Variable, c.shape.memChunks())
+		out := make([]frontend.Variable, chunksOf(len(mem)))
 		for j := range out {
 			var acc frontend.Variable = 0
 			for i := 31 * j; i < min(31*(j+1), len(mem)); i++ {
@@ -464,19 +497,45 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 	chunksBefore := chunks(c.Mem.Before)
 	chunksAfter := chunks(c.Mem.After)
-	digest := func(s bstate, memChunks []frontend.Variable) (frontend.Variable, frontend.Variable) {
+	// Input bytes are never written (the memory check keeps In.After equal
+	// to In.Before), so one hash of them serves both states.
+	inChunks := chunks(c.In.Before)
+	outBefore, outAfter := chunks(c.Out.Before), chunks(c.Out.After)
+	inD := h.hash(append([]frontend.Variable{len(c.In.Before)}, inChunks...)...)
+	digest := func(s bstate, memChunks, outChunks []frontend.Variable) (frontend.Variable, frontend.Variable) {
 		stackD := h.prefixDigest(s.stack, s.sp, prefixFlags(api, s.sp, len(s.stack)))
 		localsD := h.prefixDigest(s.locals, s.ltop, prefixFlags(api, s.ltop, len(s.locals)))
 		depth1 := api.Add(s.depth, 1)
 		framesD := h.prefixDigest(s.frames, depth1, prefixFlags(api, depth1, len(s.frames)))
 		memD := h.hash(append([]frontend.Variable{len(s.mem)}, memChunks...)...)
-		return h.hash(claim.TagState, s.pc, s.sp, s.fp, s.base, s.ltop, s.depth, s.acc, s.ea, c.MemPages,
-			stackD, localsD, h.prefixDigest(s.globals, c.NG, gGlob), framesD, memD), stackD
+		outD := h.hash(append([]frontend.Variable{len(c.Out.Before)}, outChunks...)...)
+		return h.hash(claim.TagState, s.pc, s.sp, s.fp, s.base, s.ltop, s.depth, s.acc, s.ea, s.src, s.outLen,
+			c.MemPages, c.InLen, stackD, localsD, h.prefixDigest(s.globals, c.NG, gGlob), framesD, memD, inD, outD), stackD
 	}
-	beforeState, _ := digest(bstate{r0.PC, r0.SP, r0.FP, r0.Base, r0.LTop, r0.Depth, r0.Acc, r0.EA,
-		c.Stack.Before, c.Locals.Before, c.Globals.Before, c.Frames.Before, c.Mem.Before}, chunksBefore)
-	afterState, stackAfterD := digest(bstate{nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter,
-		c.Stack.After, c.Locals.After, c.Globals.After, c.Frames.After, c.Mem.After}, chunksAfter)
+	beforeState, _ := digest(bstate{r0.PC, r0.SP, r0.FP, r0.Base, r0.LTop, r0.Depth, r0.Acc, r0.EA, r0.Src, r0.OutLen,
+		c.Stack.Before, c.Locals.Before, c.Globals.Before, c.Frames.Before, c.Mem.Before}, chunksBefore, outBefore)
+	afterState, stackAfterD := digest(bstate{nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter, srcAfter, outLenAfter,
+		c.Stack.After, c.Locals.After, c.Globals.After, c.Frames.After, c.Mem.After}, chunksAfter, outAfter)
+	// bytesDigest is claim.BytesDigest of the first n bytes of a region
+	// whose bytes from n on are zero, given its chunks and nch = ceil(n/31).
+	bytesDigest := func(ch []frontend.Variable, n, nch frontend.Variable) frontend.Variable {
+		rc.Check(api.Sub(api.Mul(nch, 31), n), 5)
+		g := prefixFlags(api, nch, len(ch))
+		acc := h.compress(h.compress(0, claim.TagBytes), n)
+		out := api.Mul(api.Sub(1, g[0]), acc)
+		if len(ch) == 0 {
+			return acc
+		}
+		for j := range ch {
+			acc = h.compress(acc, ch[j])
+			next := frontend.Variable(0)
+			if j+1 < len(g) {
+				next = g[j+1]
+			}
+			out = api.Add(out, api.Mul(api.Sub(g[j], next), acc))
+		}
+		return out
+	}
 
 	// First segment: the canonical initial state of the called function.
 	var entry, params, nLocals frontend.Variable = 0, 0, 0
@@ -500,6 +559,15 @@ func (c *Circuit) Define(api frontend.API) error {
 	api.AssertIsEqual(api.Mul(first, api.Sub(r0.Depth, 1)), 0)
 	api.AssertIsEqual(api.Mul(first, r0.Acc), 0)
 	api.AssertIsEqual(api.Mul(first, r0.EA), 0)
+	api.AssertIsEqual(api.Mul(first, r0.Src), 0)
+	api.AssertIsEqual(api.Mul(first, r0.OutLen), 0)
+	for _, ch := range outBefore {
+		api.AssertIsEqual(api.Mul(first, ch), 0) // no output yet
+	}
+	gIn := prefixFlags(api, c.InLen, len(c.In.Before))
+	for i, b := range c.In.Before {
+		api.AssertIsEqual(api.Mul(first, api.Mul(api.Sub(1, gIn[i]), b)), 0) // zeros after the input
+	}
 	for j, ch := range chunksBefore {
 		// initial memory: the module's image, zeros after it
 		api.AssertIsEqual(api.Mul(first, api.Sub(ch, api.Mul(gData[j], c.Data[j]))), 0)
@@ -516,8 +584,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	for i, v := range c.Globals.Before {
 		api.AssertIsEqual(api.Mul(first, api.Mul(gGlob[i], api.Sub(v, c.GInit[i]))), 0)
 	}
-	emptyBytes := claim.BytesDigest(nil)
-	inDigest := h.hash(claim.TagInput, h.prefixDigest(c.Locals.Before, params, gParams), emptyBytes)
+	inDigest := h.hash(claim.TagInput, h.prefixDigest(c.Locals.Before, params, gParams), bytesDigest(inChunks, c.InLen, c.NChIn))
 	api.AssertIsEqual(api.Mul(first, api.Sub(inDigest, c.InDigest)), 0)
 	initial := h.hash(claim.TagInit, c.Module, c.Function, c.InDigest)
 	api.AssertIsEqual(c.Before, api.Select(first, initial, beforeState))
@@ -526,7 +593,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	isTrap := api.Sub(status, api.Mul(halted, int(claim.StatusReturned))) // 1 iff trapped
 	emptyValues := claim.ValuesDigest(nil)
 	results := api.Select(isTrap, emptyValues, stackAfterD)
-	output := h.hash(claim.TagOutput, results, emptyBytes)
+	output := h.hash(claim.TagOutput, results, bytesDigest(outAfter, outLenAfter, c.NChOut))
 	final := h.hash(claim.TagFinal, status, trapKind, output)
 	api.AssertIsEqual(c.After, api.Select(halted, final, afterState))
 
@@ -534,7 +601,8 @@ func (c *Circuit) Define(api frontend.API) error {
 	for _, reg := range []struct {
 		r     Region
 		space int64
-	}{{c.Stack, keyStack}, {c.Locals, keyLocal}, {c.Globals, keyGlobal}, {c.Frames, keyFrame}, {c.Mem, keyMem}} {
+	}{{c.Stack, keyStack}, {c.Locals, keyLocal}, {c.Globals, keyGlobal}, {c.Frames, keyFrame}, {c.Mem, keyMem},
+		{c.In, keyIn}, {c.Out, keyOut}} {
 		base := new(big.Int).Lsh(big.NewInt(reg.space), 32)
 		for i := range reg.r.Before {
 			key := new(big.Int).Add(base, big.NewInt(int64(i)))

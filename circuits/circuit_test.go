@@ -12,7 +12,7 @@ import (
 	"github.com/mcpzero/mcpzero/trace"
 )
 
-var tiny = Shape{Rows: 64, Prog: 256, Funcs: 8, Stack: 16, Locals: 32, Globals: 2, Depth: 12, Mem: 80}
+var tiny = Shape{Rows: 64, Prog: 256, Funcs: 8, Stack: 16, Locals: 32, Globals: 2, Depth: 12, Mem: 80, In: 40, Out: 40}
 
 func loadModule(t testing.TB, name string) *trace.Module {
 	t.Helper()
@@ -29,7 +29,12 @@ func loadModule(t testing.TB, name string) *trace.Module {
 
 func run(t testing.TB, mod *trace.Module, export string, args []uint64, segCap int) *trace.Trace {
 	t.Helper()
-	tr, err := trace.Run(context.Background(), mod, export, args, nil, trace.WithSegmentCapacity(segCap))
+	return runInput(t, mod, export, args, nil, segCap)
+}
+
+func runInput(t testing.TB, mod *trace.Module, export string, args []uint64, input []byte, segCap int) *trace.Trace {
+	t.Helper()
+	tr, err := trace.Run(context.Background(), mod, export, args, input, trace.WithSegmentCapacity(segCap))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,18 +62,32 @@ func TestSegmentsSolve(t *testing.T) {
 		{"calls", []uint64{100}, 64},
 		{"loads", []uint64{0x8877665544332211}, 64},
 		{"loads", []uint64{^uint64(0) - 0x1234}, 64},
+		{"run", nil, 64},
 	}
 	memMod := loadModule(t, "mem.wasm")
 	memTab, err := Table(memMod)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ioMod := loadModule(t, "io.wasm")
+	ioTab, err := Table(ioMod)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range cases {
 		mod, tab := mod, tab
-		if tc.export == "loads" {
+		var input []byte
+		switch tc.export {
+		case "loads":
 			mod, tab = memMod, memTab
+		case "run":
+			mod, tab = ioMod, ioTab
+			input = []byte("hello, circuits")
 		}
-		tr := run(t, mod, tc.export, tc.args, tc.segCap)
+		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)
+		if tc.export == "run" && string(tr.Output) != "ifmmp-!djsdvjut" {
+			t.Fatalf("io program wrote %q", tr.Output)
+		}
 		stmt, claims, err := tab.Statement(tiny, tr)
 		if err != nil {
 			t.Fatalf("%s%v: %v", tc.export, tc.args, err)

@@ -61,6 +61,8 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		n++
 		if e, err := Encode(p, uint32(pc)); err == nil && (e.Class == ClassLoad || e.Class == ClassStore) {
 			n += uint32(len(memExpansion(p.Code[pc].Op, e)))
+		} else if err == nil && (e.Class == ClassInputRead || e.Class == ClassOutputWrite) {
+			n++
 		}
 	}
 	mapPC := func(pc uint32) uint32 {
@@ -105,6 +107,12 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		t.Entries = append(t.Entries, e)
 		if e.Class == ClassLoad || e.Class == ClassStore {
 			t.Entries = append(t.Entries, memExpansion(p.Code[pc].Op, e)...)
+		}
+		if e.Class == ClassInputRead {
+			t.Entries = append(t.Entries, Entry{Class: ClassInCopy, W64: true, Pseudo: true})
+		}
+		if e.Class == ClassOutputWrite {
+			t.Entries = append(t.Entries, Entry{Class: ClassOutCopy, W64: true, Pseudo: true})
 		}
 	}
 	if uint32(len(t.Entries)) != n {

@@ -47,13 +47,19 @@ const (
 	ClassStoreByte                // pseudo: mem[EA+Height] = Acc mod 256, Acc /= 256
 	ClassStoreEnd                 // pseudo: the rest of Acc fits in 64-8w bits (Imm = 2^(8w-8))
 	ClassMemSize                  // memory.size
+	ClassInputSize                // host input_size
+	ClassInputRead                // host input_read(dst, off, len) with off+len <= size: pushes len, then ClassInCopy
+	ClassInCopy                   // pseudo, repeats while Acc > 0: mem[EA] = input[Src]
+	ClassOutputWrite              // host output_write(src, len): then ClassOutCopy
+	ClassOutCopy                  // pseudo, repeats while Acc > 0: output[EA] = mem[Src]
 	numClasses
 )
 
 var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.set", "local.tee",
 	"global.get", "global.set", "drop", "select", "add", "sub", "mul", "eqz", "eq", "cmp",
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
-	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size"}
+	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
+	"input_size", "input_read", "input.copy", "output_write", "output.copy"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -153,7 +159,18 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		e.Class, e.Arity, e.Imm, e.Height = ClassReturn, in.Arity, 0, 0
 	case op == 0x10:
 		if f := p.Funcs[in.Imm]; f.Entry == trace.HaltPC {
-			return unsupported("host calls are not constrained yet")
+			switch f.Import {
+			case "mcpzero.input_size":
+				e.Class, e.Imm = ClassInputSize, 0
+			case "mcpzero.input_read":
+				e.Class, e.Imm = ClassInputRead, 0
+			case "mcpzero.output_write":
+				e.Class, e.Imm = ClassOutputWrite, 0
+			default:
+				return unsupported("host function " + f.Import + " is not provable")
+			}
+			e.Target = 0
+			return e, nil
 		}
 		e.Class = ClassCall // Target, Height, Imm are set by Table
 	case op >= 0x28 && op <= 0x35 && op != 0x2A && op != 0x2B:

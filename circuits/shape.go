@@ -16,11 +16,12 @@ type Shape struct {
 	Globals int // globals
 	Depth   int // call depth
 	Mem     int // bytes of linear memory a run may touch (from address 0)
+	In, Out int // input and output bytes
 }
 
 // ID is the shape's stable name, used to key and cache its circuit keys.
 func (s Shape) ID() string {
-	return fmt.Sprintf("seg-r%d-p%d-f%d-s%d-l%d-g%d-d%d-m%d", s.Rows, s.Prog, s.Funcs, s.Stack, s.Locals, s.Globals, s.Depth, s.Mem)
+	return fmt.Sprintf("seg-r%d-p%d-f%d-s%d-l%d-g%d-d%d-m%d-i%d-o%d", s.Rows, s.Prog, s.Funcs, s.Stack, s.Locals, s.Globals, s.Depth, s.Mem, s.In, s.Out)
 }
 
 func (s Shape) String() string { return s.ID() }
@@ -29,11 +30,13 @@ func (s Shape) String() string { return s.ID() }
 // picks the first one a run fits (Fit).
 func Shapes() []Shape {
 	return []Shape{
-		{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4, Depth: 4, Mem: 0},
-		{Rows: 1024, Prog: 512, Funcs: 16, Stack: 64, Locals: 64, Globals: 16, Depth: 16, Mem: 1024},
-		{Rows: 8192, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 4096},
+		{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4, Depth: 4, Mem: 0, In: 0, Out: 0},
+		{Rows: 1024, Prog: 512, Funcs: 16, Stack: 64, Locals: 64, Globals: 16, Depth: 16, Mem: 1024, In: 256, Out: 256},
+		{Rows: 8192, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 4096, In: 1024, Out: 1024},
 	}
 }
 
 // memChunks is the number of 31-byte field elements that hold Mem bytes.
-func (s Shape) memChunks() int { return (s.Mem + 30) / 31 }
+func (s Shape) memChunks() int { return chunksOf(s.Mem) }
+
+func chunksOf(n int) int { return (n + 30) / 31 }

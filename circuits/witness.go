@@ -63,22 +63,27 @@ func frameWord(retPC, callerFP, callerBase uint64) fr.Element {
 
 // state is the machine state at a segment boundary, in the circuit's terms.
 type state struct {
-	pc, sp, fp, base, ltop, depth, acc, ea uint64
-	memPages                               uint64
-	stack, locals, globals, frames, mem    []fr.Element // full capacity of each region
+	pc, sp, fp, base, ltop, depth, acc, ea, src, outLen uint64
+	memPages, inLen                                     uint64
+	stack, locals, globals, frames, mem, in, out        []fr.Element // full capacity of each region
 }
 
 func (st *state) digest(nGlobals int) fr.Element {
 	u := claim.U64
 	return claim.Hash(u(claim.TagState), u(st.pc), u(st.sp), u(st.fp), u(st.base), u(st.ltop), u(st.depth),
-		u(st.acc), u(st.ea), u(st.memPages),
+		u(st.acc), u(st.ea), u(st.src), u(st.outLen), u(st.memPages), u(st.inLen),
 		elemsDigest(st.stack[:st.sp]), elemsDigest(st.locals[:st.ltop]), elemsDigest(st.globals[:nGlobals]),
-		elemsDigest(st.frames[:st.depth+1]), claim.Hash(append([]fr.Element{claim.U64(uint64(len(st.mem)))}, claim.PackBytes(st.memBytes())...)...))
+		elemsDigest(st.frames[:st.depth+1]), regionDigest(st.mem), regionDigest(st.in), regionDigest(st.out))
 }
 
-func (st *state) memBytes() []byte {
-	b := make([]byte, len(st.mem))
-	for i, e := range st.mem {
+// regionDigest hashes a byte region as the circuit does: Hash(size, chunks...).
+func regionDigest(r []fr.Element) fr.Element {
+	return claim.Hash(append([]fr.Element{claim.U64(uint64(len(r)))}, claim.PackBytes(bytesOf(r))...)...)
+}
+
+func bytesOf(r []fr.Element) []byte {
+	b := make([]byte, len(r))
+	for i, e := range r {
 		b[i] = byte(u64(e))
 	}
 	return b
@@ -90,7 +95,7 @@ type segment struct {
 	rows          []rowW
 	first         bool
 	before, after state
-	lastTS        [5][]uint64 // stack, locals, globals, frames, memory
+	lastTS        [7][]uint64 // stack, locals, globals, frames, memory, input, output
 	beforeD       fr.Element
 	afterD        fr.Element
 	steps         uint64
@@ -101,6 +106,7 @@ type rowW struct {
 	e                      Entry
 	pc, sp, fp, base, ltop uint64
 	depth, acc, ea         uint64
+	src, outLen            uint64
 	x                      [3]uint64 // top first
 	r, o                   uint64
 	v                      fr.Element
@@ -120,9 +126,11 @@ type execution struct {
 	segments []*segment
 }
 
-var regionSpaces = [5]uint64{keyStack, keyLocal, keyGlobal, keyFrame, keyMem}
+var regionSpaces = [7]uint64{keyStack, keyLocal, keyGlobal, keyFrame, keyMem, keyIn, keyOut}
 
-func (s Shape) regionCaps() [5]int { return [5]int{s.Stack, s.Locals, s.Globals, s.Depth + 1, s.Mem} }
+func (s Shape) regionCaps() [7]int {
+	return [7]int{s.Stack, s.Locals, s.Globals, s.Depth + 1, s.Mem, s.In, s.Out}
+}
 
 // prepare replays the trace in the circuit's terms: it inserts the
 // prologue rows of calls, simulates the memory check's cells and cuts the
@@ -134,8 +142,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	if len(t.Image) > shape.Mem {
 		return nil, fmt.Errorf("%w %s: initial memory image of %d bytes > %d", ErrShape, shape.ID(), len(t.Image), shape.Mem)
 	}
-	if len(tr.Input) > 0 || len(tr.Output) > 0 {
-		return nil, fmt.Errorf("%w: input and output bytes are not supported by the circuits yet", ErrShape)
+	if len(tr.Input) > shape.In || len(tr.Output) > shape.Out {
+		return nil, fmt.Errorf("%w %s: %d input and %d output bytes > %d and %d", ErrShape, shape.ID(), len(tr.Input), len(tr.Output), shape.In, shape.Out)
 	}
 	if tr.Status == trace.Trapped && tr.Trap != trace.TrapUnreachable {
 		return nil, fmt.Errorf("%w: proving a %s trap is not supported by the circuits yet", ErrShape, tr.Trap)
@@ -175,6 +183,9 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			m.get(key(keyMem, uint64(i))).v = fru(uint64(b))
 		}
 	}
+	for i, b := range tr.Input {
+		m.get(key(keyIn, uint64(i))).v = fru(uint64(b))
+	}
 	for d, f := range bs.Frames {
 		var cfp, cbase uint64
 		if d > 0 {
@@ -190,8 +201,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		ltop: uint64(len(bs.Locals)), depth: uint64(len(bs.Frames))}
 	snapshot := func() state {
 		st := state{pc: cur.pc, sp: cur.sp, fp: cur.fp, base: cur.base, ltop: cur.ltop, depth: cur.depth,
-			acc: cur.acc, ea: cur.ea, memPages: uint64(t.Pages)}
-		regs := [5]*[]fr.Element{&st.stack, &st.locals, &st.globals, &st.frames, &st.mem}
+			acc: cur.acc, ea: cur.ea, src: cur.src, outLen: cur.outLen, memPages: uint64(t.Pages), inLen: uint64(len(tr.Input))}
+		regs := [7]*[]fr.Element{&st.stack, &st.locals, &st.globals, &st.frames, &st.mem, &st.in, &st.out}
 		for j, sp := range regionSpaces {
 			*regs[j] = make([]fr.Element, caps[j])
 			for i := range *regs[j] {
@@ -226,11 +237,12 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		space, addr := k>>32, k&(1<<32-1)
 		for j, sp := range regionSpaces {
 			if sp == space && addr >= uint64(caps[j]) {
-				return fmt.Errorf("%w %s: %s slot %d beyond capacity %d", ErrShape, shape.ID(), []string{"stack", "locals", "globals", "frame", "memory"}[j], addr, caps[j])
+				return fmt.Errorf("%w %s: %s slot %d beyond capacity %d", ErrShape, shape.ID(), []string{"stack", "locals", "globals", "frame", "memory", "input", "output"}[j], addr, caps[j])
 			}
 		}
 		return nil
 	}
+	input := tr.Input
 	// step executes one circuit row at the current state.
 	step := func(e Entry, tr *trace.Row) error {
 		if seg == nil || len(seg.rows) == shape.Rows {
@@ -280,8 +292,10 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			pops = int(e.Arity)
 		case ClassLoad:
 			pops = 1
-		case ClassStore:
+		case ClassStore, ClassOutputWrite:
 			pops = 2
+		case ClassInputRead:
+			pops = 3
 		}
 		if uint64(pops) > sp {
 			return fmt.Errorf("%w: pc %d pops %d values from a stack of %d", ErrTrace, w.pc, pops, sp)
@@ -298,7 +312,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		}
 		next := w // state after the row
 		next.pc = w.pc + 1
-		next.acc, next.ea = 0, 0
+		next.acc, next.ea, next.src = 0, 0, 0
 		memBytes := uint64(t.Pages) * 65536
 		switch e.Class {
 		case ClassLocalGet:
@@ -326,6 +340,33 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 				return fmt.Errorf("%w: proving an out-of-bounds trap is not supported yet", ErrShape)
 			}
 			w.d1 = memBytes - next.ea - uint64(e.Height)
+		case ClassInputRead:
+			dst, off, n := w.x[2], w.x[1], w.x[0]
+			if off+n > uint64(len(input)) || dst+n > memBytes {
+				return fmt.Errorf("%w: input_read past the input or the memory is not supported by the circuits yet", ErrShape)
+			}
+			w.d1, w.l1 = uint64(len(input))-off-n, memBytes-dst-n
+			next.acc, next.ea, next.src = n, dst, off
+		case ClassOutputWrite:
+			src, n := w.x[1], w.x[0]
+			if src+n > memBytes || w.outLen+n > maxOutput {
+				return fmt.Errorf("%w: output_write past the memory or the output limit is not supported by the circuits yet", ErrShape)
+			}
+			w.d1, w.l1 = memBytes-src-n, maxOutput-w.outLen-n
+			next.acc, next.ea, next.src, next.outLen = n, w.outLen, src, w.outLen+n
+		case ClassInCopy, ClassOutCopy:
+			w.eFlag, w.inv = b2u(w.acc == 0), inverse(w.acc)
+			if w.acc != 0 {
+				from, to := key(keyIn, w.src), key(keyMem, w.ea)
+				if e.Class == ClassOutCopy {
+					from, to = key(keyMem, w.src), key(keyOut, w.ea)
+				}
+				b := read(portPop3, from)
+				w.x[2] = u64(b)
+				w.v = write(portVar, to, b)
+				next.acc, next.ea, next.src = w.acc-1, w.ea+1, w.src+1
+				next.pc = w.pc // the copy row repeats
+			}
 		case ClassMemByte:
 			w.v = read(portVar, key(keyMem, w.ea+uint64(e.Height)))
 			next.acc, next.ea = w.acc+u64(w.v)*e.Imm, w.ea
@@ -367,8 +408,14 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		push := true
 		next.sp = sp
 		switch e.Class {
-		case ClassNop, ClassLocalZero, ClassCall, ClassMemByte, ClassStoreByte, ClassStoreEnd:
+		case ClassNop, ClassLocalZero, ClassCall, ClassMemByte, ClassStoreByte, ClassStoreEnd, ClassInCopy, ClassOutCopy:
 			push = false
+		case ClassInputSize:
+			w.r, next.sp = uint64(len(input)), sp+1
+		case ClassInputRead:
+			w.r, next.sp = w.x[0], sp-2
+		case ClassOutputWrite:
+			push, next.sp = false, sp-2
 		case ClassLoad:
 			push, next.sp = false, sp-1
 		case ClassStore:
@@ -687,9 +734,10 @@ func (x *execution) assign(k int) *Circuit {
 	c.IsFirst = b2u(seg.first)
 	c.Function = tr.Func
 	c.InDigest = claim.InputDigest(tr.Args, tr.Input)
-	regs := [5]*Region{&c.Stack, &c.Locals, &c.Globals, &c.Frames, &c.Mem}
-	befores := [5][]fr.Element{seg.before.stack, seg.before.locals, seg.before.globals, seg.before.frames, seg.before.mem}
-	afters := [5][]fr.Element{seg.after.stack, seg.after.locals, seg.after.globals, seg.after.frames, seg.after.mem}
+	regs := [7]*Region{&c.Stack, &c.Locals, &c.Globals, &c.Frames, &c.Mem, &c.In, &c.Out}
+	befores := [7][]fr.Element{seg.before.stack, seg.before.locals, seg.before.globals, seg.before.frames, seg.before.mem, seg.before.in, seg.before.out}
+	afters := [7][]fr.Element{seg.after.stack, seg.after.locals, seg.after.globals, seg.after.frames, seg.after.mem, seg.after.in, seg.after.out}
+	c.InLen, c.NChIn, c.NChOut = len(tr.Input), chunksOf(len(tr.Input)), chunksOf(int(seg.after.outLen))
 	data := claim.PackBytes(t.Image)
 	for i := range c.Data {
 		c.Data[i] = fr.Element{}
@@ -704,7 +752,8 @@ func (x *execution) assign(k int) *Circuit {
 		}
 	}
 	pad := rowW{class: ClassPad, e: Entry{W64: true}, pc: seg.after.pc, sp: seg.after.sp, fp: seg.after.fp,
-		base: seg.after.base, ltop: seg.after.ltop, depth: seg.after.depth, acc: seg.after.acc, ea: seg.after.ea}
+		base: seg.after.base, ltop: seg.after.ltop, depth: seg.after.depth, acc: seg.after.acc, ea: seg.after.ea,
+		src: seg.after.src, outLen: seg.after.outLen}
 	for r := range c.Rows {
 		row := &c.Rows[r]
 		w := pad
@@ -718,7 +767,7 @@ func (x *execution) assign(k int) *Circuit {
 		row.Pseudo = b2u(w.e.Pseudo)
 		row.PC, row.Imm, row.Target, row.Height = w.pc, w.e.Imm, w.e.Target, w.e.Height
 		row.SP, row.FP, row.Base, row.LTop, row.Depth = w.sp, w.fp, w.base, w.ltop, w.depth
-		row.Acc, row.EA = w.acc, w.ea
+		row.Acc, row.EA, row.Src, row.OutLen = w.acc, w.ea, w.src, w.outLen
 		row.X1, row.X2, row.X3 = w.x[0], w.x[1], w.x[2]
 		row.R, row.V, row.O = w.r, w.v, w.o
 		row.Cy, row.E, row.Inv, row.D1 = w.cy, w.eFlag, w.inv, w.d1
