@@ -245,7 +245,12 @@ func printHuman(w io.Writer, r *Report, verified bool) {
 		fmt.Fprintf(w, "  (= %s)", r.ModuleFile)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  function    #%d %q\n", r.Function, r.Export)
+	fmt.Fprintf(w, "  function    #%d %q", r.Function, r.Export)
+	if r.ModuleFile == "" {
+		// The proofs bind the index; the name is the prover's label.
+		fmt.Fprint(w, "  (name unchecked; --module checks it)")
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  arguments   %s\n", joinU64(r.Args))
 	if len(r.Input) > 0 {
 		fmt.Fprintf(w, "  input       %s\n", showBytes(r.Input))
