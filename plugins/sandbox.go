@@ -182,6 +182,7 @@ func (s *Sandbox) runtime(ctx context.Context, pages uint32) (*runtime, error) {
 	r := wazero.NewRuntimeWithConfig(ctx, cfg)
 	b := hostabi.DefineIO(r.NewHostModuleBuilder(hostabi.Module))
 	defineKernel(b)
+	defineCapabilities(b) // capabilities.go
 	if _, err := b.Instantiate(ctx); err != nil {
 		r.Close(ctx)
 		return nil, fmt.Errorf("plugins: host module: %w", err)
