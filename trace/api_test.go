@@ -135,10 +135,23 @@ func TestLimits(t *testing.T) {
 		if !errors.Is(err, ErrMemoryLimit) {
 			t.Fatalf("err = %v", err)
 		}
-		m = decodeFile(t, "traps.wasm") // memory 1..3 pages
-		tr, err := Run(ctx, m, "grow", []uint64{1}, nil, WithMaxMemoryPages(1))
-		if err != nil || tr.Results[0] != 0xFFFFFFFF {
-			t.Fatalf("grow past the limit: %v %v", tr.Results, err)
+		// A declared maximum above the limit is lowered to it, as wazero does.
+		bin := mustRead(t, "traps.wasm") // memory 1..3 pages
+		m = decodeFile(t, "traps.wasm")
+		for delta, want := range map[uint64]uint64{1: 1, 2: 0xFFFFFFFF} {
+			ours, _, err := runTracer(m, "grow", []uint64{delta}, nil, WithMaxMemoryPages(2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range engines {
+				theirs, err := runWazero(t, e, bin, "grow", []uint64{delta}, nil, 2, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ours.results[0] != want || theirs.results[0] != want {
+					t.Fatalf("grow(%d) under a 2-page limit: tracer %v, wazero %s %v, want %d", delta, ours.results, e.name, theirs.results, want)
+				}
+			}
 		}
 	})
 	t.Run("call depth", func(t *testing.T) {

@@ -180,6 +180,8 @@ func (inst *Instance) instantiate(cfg config) error {
 		if mem.HasMax && mem.Max < inst.maxPage {
 			inst.maxPage = mem.Max
 		}
+		// Like wazero (WithMemoryLimitPages): a minimum above the limit
+		// fails, a maximum above it is lowered to it.
 		if mem.Min > cfg.maxPages {
 			return &LimitError{Limit: ErrMemoryLimit, Max: uint64(cfg.maxPages), Got: uint64(mem.Min)}
 		}
