@@ -29,7 +29,7 @@ type Authorizer struct {
 	M                   *Manager
 	RequirePluginGrants bool
 	// HostCapabilities maps a host function name to the capability it
-	// needs (for example "clock_now" -> "clock").
+	// needs (nil: DefaultHostCapabilities).
 	HostCapabilities map[string]string
 }
 
@@ -81,7 +81,11 @@ func (a *Authorizer) AuthorizeHostCall(agent kernel.AgentID, m *plugins.Manifest
 	case hostabi.FnLog, hostabi.FnStateGet, hostabi.FnStateSet, hostabi.FnStateDelete:
 		return nil
 	}
-	c, ok := a.HostCapabilities[fn]
+	caps := a.HostCapabilities
+	if caps == nil {
+		caps = DefaultHostCapabilities
+	}
+	c, ok := caps[fn]
 	if !ok {
 		return denied(fmt.Errorf("plugin %s may not call %s: no capability provides it", m.ID(), fn))
 	}

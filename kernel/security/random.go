@@ -18,7 +18,8 @@ const RandomDomain = "mcpzero/random/v1\x00"
 //	        u64be(seq) || u32be(len operation) || operation)
 //
 // where the kernel seed is the 32 CSPRNG bytes created when the store was
-// first opened and seq is the operation's sequence number. The stream is
+// first opened and seq identifies the operation (the kernel passes the
+// agent's execute number, known before the call runs). The stream is
 // unpredictable to the plugin (it never sees the seed) and reproduced
 // exactly by a replay of the operation.
 func (m *Manager) RandomStream(agent string, seq uint64, operation string) io.Reader {
