@@ -124,6 +124,18 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		}
 	case ClassMemSize:
 		add("memory.size", r)
+	case ClassInputSize:
+		add("input_size", r)
+	case ClassInputRead:
+		add("input_read", x1, x2, x3, r, &row.D1, &row.L1)
+	case ClassOutputWrite:
+		add("output_write", x1, x2, &row.D1, &row.L1, &row.OutLen)
+	case ClassInCopy, ClassOutCopy:
+		add("copy", &row.Acc, &row.EA, &row.Src, &row.E)
+		if toBig(row.E).Sign() == 0 {
+			add("copy.byte", x3, &row.V)
+			pt(portPop3, portVar)
+		}
 		if e.Arity == 1 {
 			add("retval", x1, r)
 		}
@@ -149,6 +161,11 @@ func validWitnesses(t *testing.T) []solved {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ioMod := loadModule(t, "io.wasm")
+	ioTab, err := Table(ioMod)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []solved
 	for _, tc := range []struct {
 		export string
@@ -161,12 +178,18 @@ func validWitnesses(t *testing.T) []solved {
 		{"trap", []uint64{7}, 64},
 		{"calls", []uint64{5}, 64},
 		{"loads", []uint64{0x8877665544332211}, 64},
+		{"run", nil, 64},
 	} {
 		mod, tab := mod, tab
-		if tc.export == "loads" {
+		var input []byte
+		switch tc.export {
+		case "loads":
 			mod, tab = memMod, memTab
+		case "run":
+			mod, tab = ioMod, ioTab
+			input = []byte("hello, circuits")
 		}
-		tr := run(t, mod, tc.export, tc.args, tc.segCap)
+		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)
 		claims, err := tab.Claims(tiny, tr)
 		if err != nil {
 			t.Fatal(err)
