@@ -262,10 +262,14 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 		return nil, &PluginError{Agent: id, Plugin: m.ID(), Method: mname, Err: err}
 	}
 	b := k.st.NewBatch()
-	before := a.StateRoot
-	after, err := env.st.apply(b, before)
-	if err != nil {
-		return nil, err
+	before, after := a.StateRoot, a.StateRoot
+	var newState []stateEntry
+	if len(env.st.writes) > 0 {
+		base, err := k.sortedState(id)
+		if err != nil {
+			return nil, err
+		}
+		after, newState = env.st.apply(b, base)
 	}
 	a.StateRoot, a.StateBytes, a.StateKeys = after, env.st.bytes, env.st.keys
 	a.Executes++
@@ -278,6 +282,9 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if newState != nil || len(env.st.writes) > 0 {
+		k.cache.put(id, newState, a.StateBytes)
 	}
 	if out == nil {
 		out = []byte{}
@@ -313,6 +320,23 @@ func (k *Kernel) Snapshot(id AgentID) (SnapshotID, error) {
 		b.Put(store.Key(pfxAgentSn, []byte(id), []byte(sid)), mustJSON(&info))
 	})
 	return sid, err
+}
+
+// sortedState returns the agent's state in key order, from the cache or
+// from the store. Call it with the agent locked.
+func (k *Kernel) sortedState(id AgentID) ([]stateEntry, error) {
+	if s, ok := k.cache.get(id); ok {
+		return s, nil
+	}
+	entries, err := k.entries(id)
+	if err != nil {
+		return nil, err
+	}
+	s := make([]stateEntry, len(entries))
+	for i, e := range entries {
+		s[i] = stateEntry{string(e[0]), e[1]}
+	}
+	return s, nil
 }
 
 func (k *Kernel) entries(id AgentID) ([][2][]byte, error) {
@@ -406,6 +430,7 @@ func (k *Kernel) Recover(id AgentID, sid SnapshotID) error {
 	before := a.StateRoot
 	a.Plugins = pl
 	a.StateRoot, a.StateBytes, a.StateKeys = root, size, len(entries)
+	k.cache.drop(id)
 	return k.commitAgent(b, a, &OpRecord{Kind: OpRecover, Snapshot: sid, StateRootBefore: before, StateRootAfter: root}, nil)
 }
 
@@ -429,6 +454,7 @@ func (k *Kernel) Terminate(id AgentID) error {
 	before := a.StateRoot
 	a.Status = StatusTerminated
 	a.StateRoot, a.StateBytes, a.StateKeys = EmptyStateRoot, 0, 0
+	k.cache.drop(id)
 	return k.commitAgent(b, a, &OpRecord{Kind: OpTerminate, StateRootBefore: before, StateRootAfter: EmptyStateRoot}, nil)
 }
 

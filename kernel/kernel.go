@@ -47,6 +47,8 @@ type Kernel struct {
 	pluginM  sync.Mutex
 	plugins  map[Digest]*loadedPlugin // installed plugins, loaded lazily
 
+	cache stateCache
+
 	commitMu sync.Mutex
 	seq      uint64 // last committed sequence number
 	closed   bool
@@ -74,7 +76,7 @@ func (p *pluginRecord) info(d Digest) PluginInfo {
 // Open returns a kernel on st. The caller keeps ownership of st: Close the
 // kernel, then the store.
 func Open(st store.Store, opts ...Option) (*Kernel, error) {
-	cfg := config{engine: plugins.EngineCompiler, trusted: plugins.KeySet{}}
+	cfg := config{engine: plugins.EngineCompiler, trusted: plugins.KeySet{}, stateCacheBytes: DefaultStateCacheBytes}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -89,7 +91,8 @@ func Open(st store.Store, opts ...Option) (*Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Kernel{st: st, sb: sb, cfg: cfg, plugins: map[Digest]*loadedPlugin{}}
+	k := &Kernel{st: st, sb: sb, cfg: cfg, plugins: map[Digest]*loadedPlugin{},
+		cache: stateCache{agents: map[AgentID]cachedState{}, limit: cfg.stateCacheBytes}}
 	k.verify = cfg.trusted
 	if cfg.verifierSet {
 		k.verify = cfg.verifier

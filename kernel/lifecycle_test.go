@@ -607,3 +607,49 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal("bad cache dir accepted")
 	}
 }
+
+// TestStateCache checks that the state root is the same whether the sorted
+// state comes from the cache, from a cache that keeps evicting, or from the
+// store, across executes, recover and several agents.
+func TestStateCache(t *testing.T) {
+	var roots [][]Digest
+	for _, limit := range []int64{0, 40, DefaultStateCacheBytes} {
+		k := newKernel(t, store.OpenMemory(), WithStateCacheBytes(limit))
+		s, w := example(t, "kv")
+		install(t, k, s, w)
+		var ids []AgentID
+		for i := 0; i < 3; i++ {
+			id, _ := k.Spawn(Constraints{})
+			if err := k.AttachPlugin(ctx, id, "kv"); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		var got []Digest
+		for i := 0; i < 12; i++ {
+			id := ids[i%3]
+			r, err := k.ExecuteDetailed(ctx, id, "put", []byte(fmt.Sprintf("k%d=%s", i%5, strings.Repeat("v", i))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 6 {
+				sid, _ := k.Snapshot(id)
+				mustExec(t, k, id, "delete", "k1")
+				if err := k.Recover(id, sid); err != nil {
+					t.Fatal(err)
+				}
+			}
+			state, _ := k.State(id)
+			if StateRoot(state) != r.Record.StateRootAfter && i != 6 {
+				t.Fatalf("limit %d, call %d: root %s, full recomputation %s", limit, i, r.Record.StateRootAfter, StateRoot(state))
+			}
+			got = append(got, r.Record.StateRootAfter)
+		}
+		roots = append(roots, got)
+	}
+	for i := range roots[0] {
+		if roots[0][i] != roots[1][i] || roots[0][i] != roots[2][i] {
+			t.Fatalf("call %d: roots differ with the cache size", i)
+		}
+	}
+}

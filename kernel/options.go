@@ -23,7 +23,14 @@ type config struct {
 	trusted      plugins.KeySet
 	verifierSet  bool
 	maxOutputLen int
+	// stateCacheBytes bounds the in-memory copy of agents' sorted state.
+	stateCacheBytes int64
 }
+
+// WithStateCacheBytes bounds the memory that keeps recently used agents'
+// state in key order for state-root computation (default 64 MiB; 0 turns
+// the cache off and every writing execute scans the agent's state).
+func WithStateCacheBytes(n int64) Option { return func(c *config) { c.stateCacheBytes = n } }
 
 // WithEngine selects wazero's engine (default: compiler).
 func WithEngine(e plugins.Engine) Option { return func(c *config) { c.engine = e } }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"sort"
+	"sync"
 
 	"github.com/mcpzero/mcpzero/internal/store"
 )
@@ -138,12 +139,16 @@ func (o *overlay) del(key []byte) error {
 	return nil
 }
 
-// apply adds the writes to b and returns the new state root: a merge of the
-// stored entries (in key order) with the sorted writes.
-func (o *overlay) apply(b *store.Batch, before Digest) (Digest, error) {
-	if len(o.writes) == 0 {
-		return before, nil
-	}
+// stateEntry is one entry of an agent's state.
+type stateEntry struct {
+	key   string
+	value []byte
+}
+
+// apply adds the writes to b and returns the new state root and the new
+// sorted state: a merge of base (the stored entries in key order) with the
+// sorted writes.
+func (o *overlay) apply(b *store.Batch, base []stateEntry) (Digest, []stateEntry) {
 	wkeys := make([]string, 0, len(o.writes))
 	for k, v := range o.writes {
 		wkeys = append(wkeys, k)
@@ -154,34 +159,88 @@ func (o *overlay) apply(b *store.Batch, before Digest) (Digest, error) {
 		}
 	}
 	sort.Strings(wkeys)
+	out := make([]stateEntry, 0, len(base)+len(wkeys))
 	h := newStateHasher()
-	i := 0
-	flushUpTo := func(key []byte) { // writes with keys < key (all when key is nil)
-		for ; i < len(wkeys) && (key == nil || bytes.Compare([]byte(wkeys[i]), key) < 0); i++ {
-			if v := o.writes[wkeys[i]]; v != nil {
-				h.add([]byte(wkeys[i]), v)
-			}
+	emit := func(k string, v []byte) {
+		if v != nil {
+			out = append(out, stateEntry{k, v})
+			h.add([]byte(k), v)
 		}
 	}
-	pfx := statePrefix(o.agent)
-	err := o.r.Iterate(pfx, func(sk, v []byte) error {
-		key := sk[len(pfx):]
-		flushUpTo(key)
-		if w, ok := o.writes[string(key)]; ok {
-			if w != nil {
-				h.add(key, w)
-			}
-			i++ // the write for this key is consumed
-			return nil
+	i, j := 0, 0
+	for i < len(base) || j < len(wkeys) {
+		switch {
+		case j == len(wkeys) || (i < len(base) && base[i].key < wkeys[j]):
+			emit(base[i].key, base[i].value)
+			i++
+		case i == len(base) || wkeys[j] < base[i].key:
+			emit(wkeys[j], o.writes[wkeys[j]])
+			j++
+		default: // the same key: the write wins
+			emit(wkeys[j], o.writes[wkeys[j]])
+			i++
+			j++
 		}
-		h.add(key, v)
-		return nil
-	})
-	if err != nil {
-		return Digest{}, err
 	}
-	flushUpTo(nil)
-	return h.sum(), nil
+	return h.sum(), out
+}
+
+// stateCache keeps the sorted state of recently used agents in memory, so
+// that an execute computes its new state root without scanning LevelDB (a
+// prefix scan must skip every overwritten version of a key still in the
+// memtable, which made the scan grow with the number of executes). Entries
+// are read and replaced only under the agent's lock; the cache is bounded in
+// bytes and evicts whole agents.
+type stateCache struct {
+	mu     sync.Mutex
+	agents map[AgentID]cachedState
+	bytes  int64
+	limit  int64
+}
+
+type cachedState struct {
+	entries []stateEntry
+	size    int64
+}
+
+// DefaultStateCacheBytes bounds the state cache (WithStateCacheBytes).
+const DefaultStateCacheBytes = 64 << 20
+
+func (c *stateCache) get(id AgentID) ([]stateEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.agents[id]
+	return s.entries, ok
+}
+
+func (c *stateCache) put(id AgentID, entries []stateEntry, size int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.agents[id]; ok {
+		c.bytes -= old.size
+		delete(c.agents, id)
+	}
+	if size > c.limit {
+		return
+	}
+	for other, s := range c.agents {
+		if c.bytes+size <= c.limit {
+			break
+		}
+		c.bytes -= s.size
+		delete(c.agents, other)
+	}
+	c.agents[id] = cachedState{entries, size}
+	c.bytes += size
+}
+
+func (c *stateCache) drop(id AgentID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.agents[id]; ok {
+		c.bytes -= old.size
+		delete(c.agents, id)
+	}
 }
 
 // snapshot content: "MZSNAP1\n", u32be(#plugins), digests, then each state
