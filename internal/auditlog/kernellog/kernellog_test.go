@@ -54,7 +54,9 @@ func newEnv(t *testing.T) *env {
 	return &env{st: st, ws: ws, k: k, v: v, dir: dir}
 }
 
-func example(t *testing.T, name string) (*plugins.Signed, []byte) {
+func example(t *testing.T, name string) (*plugins.Signed, []byte) { return exampleB(t, name) }
+
+func exampleB(t testing.TB, name string) (*plugins.Signed, []byte) {
 	t.Helper()
 	d := filepath.Join("..", "..", "..", "plugins", "examples", name)
 	wasm, err := os.ReadFile(filepath.Join(d, name+".wasm"))

@@ -69,3 +69,39 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStagedWrite is the log's whole cost per operation on the
+// kernel's path (Stage in the commit hook, append at the wrapped store's
+// write), against a plain write of the same operation batch, in memory.
+func BenchmarkStagedWrite(b *testing.B) {
+	for _, mode := range []string{"plain", "ondemand", "signed"} {
+		b.Run(mode, func(b *testing.B) {
+			st := store.OpenMemory()
+			defer st.Close()
+			s, _ := testKey(b, 1)
+			var opts []Option
+			if mode == "ondemand" {
+				opts = append(opts, WithCheckpointsOnDemand())
+			}
+			var w store.Store = st
+			if mode != "plain" {
+				w = Wrap(st, New(st, append([]Option{WithSigner(s)}, opts...)...))
+			}
+			val := make([]byte, 300)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				batch := w.NewBatch()
+				batch.Put([]byte("state/agent-1/counter"), val[:8])
+				batch.Put(fmt.Appendf(nil, "op/%08d", i), val)
+				if mode != "plain" {
+					if err := Stage(batch, op(uint64(i+1))); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Write(batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

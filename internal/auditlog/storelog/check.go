@@ -60,6 +60,10 @@ type Report struct {
 	Root        tlog.Hash `json:"root"`
 	Checkpoints int       `json:"checkpoints"`
 	Checkpoint  string    `json:"checkpoint"`
+	// Signed is the size of the largest stored signed checkpoint; Unsigned
+	// the entries after it (only with checkpoints on demand).
+	Signed   int64 `json:"signed_size"`
+	Unsigned int64 `json:"unsigned_entries,omitempty"`
 }
 
 // Check re-derives the whole log from its stored entries and checks it
@@ -185,6 +189,7 @@ func (l *Log) Check(v note.Verifier) (*Report, error) {
 			return stop
 		}
 		rep.Checkpoints++
+		rep.Signed = max(rep.Signed, size)
 		if size == n {
 			rep.Checkpoint = string(msg)
 		}
@@ -197,7 +202,12 @@ func (l *Log) Check(v note.Verifier) (*Report, error) {
 		return nil, err
 	}
 	if n > 0 && rep.Checkpoint == "" {
-		return nil, fmt.Errorf("%w: no signed checkpoint covers the log's %d entries", ErrTampered, n)
+		if !l.onDemand {
+			return nil, fmt.Errorf("%w: no signed checkpoint covers the log's %d entries", ErrTampered, n)
+		}
+		// Checkpoints on demand: the tail since the last signed one is
+		// covered by the stored tree alone until a checkpoint is asked for.
+		rep.Unsigned = n - rep.Signed
 	}
 	return rep, nil
 }

@@ -45,9 +45,10 @@ var (
 
 // Log is the operation log in a store.
 type Log struct {
-	st     store.Reader
-	signer note.Signer
-	origin string
+	st       store.Reader
+	signer   note.Signer
+	origin   string
+	onDemand bool
 }
 
 // Option configures a Log.
@@ -56,6 +57,14 @@ type Option func(*Log)
 // WithSigner sets the kernel's checkpoint signer; without one the log is
 // read-only. The signer's name is the log's origin.
 func WithSigner(s note.Signer) Option { return func(l *Log) { l.signer, l.origin = s, s.Name() } }
+
+// WithCheckpointsOnDemand stops signing a checkpoint in every append's
+// batch: each batch still commits the entry and the tree's hashes (so the
+// root of every size is fixed at its write), and a checkpoint of any size
+// is signed when asked for (Checkpoint, Latest, Export, SignCheckpoint).
+// Signing is an ed25519 signature per operation; this option takes it off
+// the operation's path for embedders with high operation rates.
+func WithCheckpointsOnDemand() Option { return func(l *Log) { l.onDemand = true } }
 
 // New returns the log kept in st.
 func New(st store.Reader, opts ...Option) *Log {
@@ -176,8 +185,10 @@ func (l *Log) AppendAll(b *store.Batch, entries ...auditlog.Entry) ([]auditlog.E
 		b.Put(keySize, binary.BigEndian.AppendUint64(nil, uint64(n)))
 		out = append(out, e)
 	}
-	if _, err := l.checkpoint(r, b, n); err != nil {
-		return nil, err
+	if !l.onDemand {
+		if _, err := l.checkpoint(r, b, n); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -274,15 +285,28 @@ func (l *Log) IndexOfSeq(seq uint64) (int64, error) {
 	return int64(binary.BigEndian.Uint64(v)), nil
 }
 
-// Checkpoint returns the signed checkpoint of size n, as stored at the
-// append that reached n.
+// Checkpoint returns the signed checkpoint of size n: the one stored at the
+// append that reached n, or, when none was stored (checkpoints on demand)
+// and the log has a signer, one signed now (not stored; signing is
+// deterministic, so it is the same bytes every time).
 func (l *Log) Checkpoint(n int64) ([]byte, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("%w: checkpoint of size %d (checkpoints start at size 1)", ErrNotFound, n)
 	}
 	v, err := l.st.Get(keyOf(prefixCP, uint64(n)))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: no checkpoint of size %d", ErrNotFound, n)
+		size, serr := l.Size()
+		if serr != nil {
+			return nil, serr
+		}
+		if l.signer == nil || n > size {
+			return nil, fmt.Errorf("%w: no checkpoint of size %d", ErrNotFound, n)
+		}
+		root, err := l.Root(n)
+		if err != nil {
+			return nil, err
+		}
+		return auditlog.SignCheckpoint(auditlog.Checkpoint{Origin: l.origin, Size: n, Root: root}, l.signer)
 	}
 	return v, err
 }

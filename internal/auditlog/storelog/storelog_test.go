@@ -479,3 +479,56 @@ func TestForkAfterPublishedCheckpoint(t *testing.T) {
 		t.Fatalf("fork not detected: %v", err)
 	}
 }
+
+func TestCheckpointsOnDemand(t *testing.T) {
+	st := store.OpenMemory()
+	defer st.Close()
+	s, v := testKey(t, 1)
+	l := New(st, WithSigner(s), WithCheckpointsOnDemand())
+	for i := uint64(1); i <= 6; i++ {
+		b := st.NewBatch()
+		if _, err := l.Append(b, op(i)); err != nil {
+			t.Fatal(err)
+		}
+		st.Write(b)
+	}
+	rep, err := l.Check(v)
+	if err != nil || rep.Checkpoints != 0 || rep.Unsigned != 6 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	// Asked for, a checkpoint of any size is signed, and equals what the
+	// per-batch policy would have stored.
+	_, every, _ := newLog(t, 6)
+	for n := int64(1); n <= 6; n++ {
+		got, err := l.Checkpoint(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := every.Checkpoint(n)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("size %d: on-demand checkpoint differs:\n%s\n%s", n, got, want)
+		}
+	}
+	x, err := l.Export(2, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auditlog.VerifyExport(x, v); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Checkpoint(7); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+	if _, err := New(st).Checkpoint(3); !errors.Is(err, ErrNotFound) {
+		t.Fatal("read-only log signed")
+	}
+	// Storing one on demand covers the log again.
+	b := st.NewBatch()
+	if _, err := l.SignCheckpoint(b); err != nil {
+		t.Fatal(err)
+	}
+	st.Write(b)
+	if rep, err := l.Check(v); err != nil || rep.Unsigned != 0 || rep.Signed != 6 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+}
