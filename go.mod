@@ -1,6 +1,6 @@
 module github.com/mcpzero/mcpzero
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/consensys/gnark v0.16.0
