@@ -67,6 +67,10 @@ type gen struct {
 
 const genCounter0 = 6
 
+// genImports are the provable host functions every generated module
+// imports: 0 input_size, 1 input_read, 2 output_write.
+const genImports = 3
+
 var genI32Locals = []uint32{0, 2, 4}
 var genI64Locals = []uint32{1, 3, 5}
 
@@ -127,7 +131,9 @@ func (g *gen) address() {
 
 func (g *gen) expr32() {
 	s := g.src
-	switch s.intn(18) {
+	switch s.intn(19) {
+	case 18:
+		g.op(0x10, 0) // input_size
 	case 0, 1:
 		g.constant(I32)
 	case 2, 3:
@@ -283,7 +289,7 @@ func (g *gen) call(t ValType) {
 				g.expr(p)
 			}
 			g.op(0x10)
-			g.code = uleb(g.code, uint64(f))
+			g.code = uleb(g.code, uint64(f+genImports))
 			return
 		}
 	}
@@ -300,7 +306,23 @@ func (g *gen) stmts(n int) {
 func (g *gen) stmt() {
 	s := g.src
 	g.fuel--
-	switch s.intn(9) {
+	switch s.intn(10) {
+	case 9:
+		if s.intn(2) == 0 {
+			// drop(input_read(addr, offset, len))
+			g.address()
+			g.op(0x41)
+			g.code = sleb(g.code, int64(s.intn(40)))
+			g.op(0x41)
+			g.code = sleb(g.code, int64(s.intn(70)))
+			g.op(0x10, 1, 0x1A)
+		} else {
+			// output_write(addr, len)
+			g.address()
+			g.op(0x41)
+			g.code = sleb(g.code, int64(s.intn(70)))
+			g.op(0x10, 2)
+		}
 	case 0, 1:
 		t := I32
 		locals := genI32Locals
@@ -433,8 +455,9 @@ func genModule(data []byte) []byte {
 	}
 	// types: one per function
 	var p []byte
-	p = uleb(p, uint64(nf))
-	for _, s := range g.funcSigs {
+	p = uleb(p, uint64(nf+genImports))
+	hostSigs := [][2][]ValType{{nil, {I32}}, {{I32, I32, I32}, {I32}}, {{I32, I32}, nil}}
+	for _, s := range append(append([][2][]ValType(nil), g.funcSigs...), hostSigs...) {
 		p = append(p, 0x60)
 		p = uleb(p, uint64(len(s[0])))
 		for _, t := range s[0] {
@@ -446,6 +469,16 @@ func genModule(data []byte) []byte {
 		}
 	}
 	section(1, p)
+	p = uleb(nil, genImports)
+	for i, name := range []string{"input_size", "input_read", "output_write"} {
+		p = uleb(p, 7)
+		p = append(p, "mcpzero"...)
+		p = uleb(p, uint64(len(name)))
+		p = append(p, name...)
+		p = append(p, 0)
+		p = uleb(p, uint64(nf+i))
+	}
+	section(2, p)
 	p = uleb(nil, uint64(nf))
 	for f := 0; f < nf; f++ {
 		p = uleb(p, uint64(f))
@@ -459,7 +492,7 @@ func genModule(data []byte) []byte {
 		name string
 		kind byte
 		idx  int
-	}{{"run", 0, nf - 1}, {"memory", 2, 0}, {"g0", 3, 0}, {"g1", 3, 1}} {
+	}{{"run", 0, nf - 1 + genImports}, {"memory", 2, 0}, {"g0", 3, 0}, {"g1", 3, 1}} {
 		p = uleb(p, uint64(len(e.name)))
 		p = append(p, e.name...)
 		p = append(p, e.kind)
@@ -470,7 +503,7 @@ func genModule(data []byte) []byte {
 	p = []byte{1, 0, 0x41, 0, 0x0B}
 	p = uleb(p, uint64(nf))
 	for f := 0; f < nf; f++ {
-		p = uleb(p, uint64(f))
+		p = uleb(p, uint64(f+genImports))
 	}
 	section(9, p)
 	p = uleb(nil, uint64(nf))
