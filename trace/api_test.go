@@ -394,3 +394,29 @@ func TestSummary(t *testing.T) {
 		t.Fatal("Err of a returned run")
 	}
 }
+
+// TestConcurrentRuns: a Module is read-only and may be traced from several
+// goroutines at once (run with -race).
+func TestConcurrentRuns(t *testing.T) {
+	m := decodeFile(t, "io.wasm")
+	want, err := Run(context.Background(), m, "reverse", nil, []byte("concurrent"), WithSegmentCapacity(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := traceDigest(t, want)
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			tr, err := Run(context.Background(), m, "reverse", nil, []byte("concurrent"), WithSegmentCapacity(16))
+			if err == nil && traceDigest(t, tr) != digest {
+				err = errors.New("different trace")
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -48,23 +48,6 @@ type FuncType struct {
 
 func (t FuncType) String() string { return fmt.Sprintf("%v -> %v", t.Params, t.Results) }
 
-func (t FuncType) equal(u FuncType) bool {
-	if len(t.Params) != len(u.Params) || len(t.Results) != len(u.Results) {
-		return false
-	}
-	for i := range t.Params {
-		if t.Params[i] != u.Params[i] {
-			return false
-		}
-	}
-	for i := range t.Results {
-		if t.Results[i] != u.Results[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // External kinds of imports and exports.
 const (
 	ExternFunc   byte = 0
