@@ -21,6 +21,7 @@ import (
 	"github.com/mcpzero/mcpzero/kernel/resource"
 	"github.com/mcpzero/mcpzero/kernel/security"
 	"github.com/mcpzero/mcpzero/plugins"
+	"github.com/mcpzero/mcpzero/verifier"
 )
 
 // The operation log (docs/AUDIT.md): `mcpzero audit ...`. Every command
@@ -127,6 +128,13 @@ func init() {
 					&cli.Int64Flag{Name: "size", Usage: "the stored checkpoint of this `SIZE` (default: current)"},
 				},
 				Action: auditCheckpoint,
+			},
+			{
+				Name: "attach-proof", Usage: "store a proof bundle of a logged execute and log it (a proof_stored entry linking the bundle's digest)",
+				ArgsUsage: "SEQ FILE.proof",
+				Description: "SEQ is the execute's kernel sequence number. The bundle must decode and its statement's input and\n" +
+					"output must hash to the execute's logged digests. Exports of the new entry embed the bundle.",
+				Action: auditAttachProof,
 			},
 			{Name: "key", Usage: "print the kernel's verifier key (what auditors pin as kernel.pub)", Action: auditKey},
 			{
@@ -504,6 +512,69 @@ func auditReplay(c *cli.Context) error {
 			sort.Strings(parts)
 			fmt.Fprintf(w, "  not re-executed (no agent state): %s\n", strings.Join(parts, ", "))
 		}
+		return nil
+	})
+}
+
+func auditAttachProof(c *cli.Context) error {
+	args, err := exactArgs(c, "SEQ", "FILE.proof")
+	if err != nil {
+		return err
+	}
+	seq, err := strconv.ParseUint(args[0], 10, 64)
+	if err != nil {
+		return fmt.Errorf("%s: SEQ %q is not a sequence number", c.Command.FullName(), args[0])
+	}
+	bundle, err := os.ReadFile(args[1])
+	if err != nil {
+		return err
+	}
+	var b verifier.Bundle
+	if err := b.UnmarshalBinary(bundle); err != nil {
+		return fmt.Errorf("%s: %w", args[1], err)
+	}
+	ws, _, done, err := openAudit(c)
+	if err != nil {
+		return err
+	}
+	defer done()
+	l := ws.Log()
+	i, err := l.IndexOfSeq(seq)
+	if err != nil {
+		return err
+	}
+	e, _, err := l.Entry(i)
+	if err != nil {
+		return err
+	}
+	if e.Kind != auditlog.KindExecute {
+		return fmt.Errorf("operation %d is a %s, not an execute", seq, e.Kind)
+	}
+	// Bind the bundle to the execute: the run it proves read the execute's
+	// params and wrote its output.
+	if auditlog.SHA256(b.Statement.Input) != e.Input || auditlog.SHA256(b.Statement.Output) != e.Output {
+		return fmt.Errorf("%s: %w: the bundle's input/output digests %s / %s are not execute %d's %s / %s", args[1],
+			auditcli.ErrStatementMismatch, auditlog.SHA256(b.Statement.Input), auditlog.SHA256(b.Statement.Output), seq, e.Input, e.Output)
+	}
+	n, err := l.Size()
+	if err != nil {
+		return err
+	}
+	last, _, err := l.Entry(n - 1)
+	if err != nil {
+		return err
+	}
+	batch := ws.NewBatch()
+	d, err := storelog.StageProof(batch, max(last.Seq, seq), e, bundle)
+	if err != nil {
+		return err
+	}
+	if err := ws.Write(batch); err != nil {
+		return err
+	}
+	out := map[string]any{"index": n, "proof": d.String(), "ref": seq}
+	return emit(c, out, func(w io.Writer) error {
+		fmt.Fprintf(w, "logged proof %s of execute %d as entry %d\n", d, seq, n)
 		return nil
 	})
 }

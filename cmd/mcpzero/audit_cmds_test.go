@@ -84,6 +84,10 @@ func TestCLIAudit(t *testing.T) {
 		t.Fatalf("replay:\n%s", out)
 	}
 
+	// A proof bundle of another run is refused for execute 5.
+	c.fails("does not match the entry", "audit", "attach-proof", "5", filepath.Join("..", "..", "verifier", "testdata", "toy.proof"))
+	c.fails("not an execute", "audit", "attach-proof", "3", filepath.Join("..", "..", "verifier", "testdata", "toy.proof"))
+
 	// Usage errors.
 	c.fails("--out", "audit", "export", "1")
 	c.fails("not a non-negative integer", "audit", "show", "x")
