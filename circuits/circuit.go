@@ -49,6 +49,7 @@ type Row struct {
 	SP, FP, Base, LTop, Depth        frontend.Variable             // machine state before the step
 	Acc, EA                          frontend.Variable             // load/store/copy in progress: value being assembled or split / bytes left, effective address
 	Src, OutLen                      frontend.Variable             // copy source, output length so far
+	K, P                             frontend.Variable             // shifts: count mod W and 2^count (looked up)
 	X1, X2, X3                       frontend.Variable             // stack operands, top first
 	R                                frontend.Variable             // result (value pushed)
 	V                                frontend.Variable             // old value of the local/global port
@@ -88,9 +89,10 @@ type Circuit struct {
 	NProg, NFuncs, NG frontend.Variable
 	Data              []frontend.Variable // initial memory image, 31 bytes per element
 	NData             frontend.Variable
-	MemPages          frontend.Variable // memory size in pages (memory.grow is not supported yet)
-	InLen             frontend.Variable // input size in bytes
-	NChIn, NChOut     frontend.Variable // 31-byte chunks of the input, of the final output
+	MemPages          frontend.Variable     // memory size in pages (memory.grow is not supported yet)
+	InLen             frontend.Variable     // input size in bytes
+	NChIn, NChOut     frontend.Variable     // 31-byte chunks of the input, of the final output
+	PowMult           [96]frontend.Variable // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
 
 	// Run / segment context.
 	IsFirst  frontend.Variable
@@ -146,6 +148,7 @@ type term struct {
 const (
 	tagProg = 1
 	tagMem  = 2
+	tagPow  = 3
 )
 
 func (l *logup) add(mult frontend.Variable, tag int, fields ...frontend.Variable) {
@@ -298,7 +301,8 @@ func (c *Circuit) Define(api frontend.API) error {
 		half := api.Add(pow2(31), api.Mul(row.W64, new(big.Int).Sub(pow2(63), pow2(31))))
 		scale := api.Sub(two32, api.Mul(row.W64, new(big.Int).Sub(two32, big.NewInt(1))))
 
-		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp])
+		shl, shrU, rotl, divU := S[ClassShl], S[ClassShrU], S[ClassRotl], S[ClassDivU]
+		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp], shl, shrU, rotl, divU)
 		unop := api.Add(S[ClassEqz], S[ClassWrap], S[ClassExtendU], S[ClassExtendS])
 		ret := S[ClassReturn]
 		load, memByte, memPush := S[ClassLoad], S[ClassMemByte], S[ClassMemPush]
@@ -311,7 +315,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		// the return pc minus HaltPC for a return (E: the run halts).
 		z := api.Sub(row.X1, api.Mul(S[ClassEq], row.X2))
 		z = api.Add(z, api.Mul(ret, api.Sub(api.Sub(row.D1, HaltPC), row.X1)), api.Mul(copying, api.Sub(row.Acc, row.X1)))
-		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying)
+		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying, divU)
 		api.AssertIsEqual(api.Mul(zt, api.Sub(api.Add(api.Mul(z, row.Inv), row.E), 1)), 0)
 		api.AssertIsEqual(api.Mul(zt, api.Mul(z, row.E)), 0)
 		negE := api.Mul(row.Neg, row.E)
@@ -371,6 +375,30 @@ func (c *Circuit) Define(api frontend.API) error {
 		api.AssertIsEqual(api.Mul(memPush, api.Sub(row.R, api.Add(row.Acc, api.Mul(api.Mul(row.Sg1, row.Signed), api.Sub(pow, api.Mul(row.Height, 2)))))), 0)
 		api.AssertIsEqual(api.Mul(S[ClassMemSize], api.Sub(row.R, c.MemPages)), 0)
 
+		// Shifts and rotations: X1 = K + W*T (rotr: -K + W*T), T = L2 <
+		// 2^(W-1), (W, K, P = 2^K) from the power table.
+		sh := api.Add(shl, shrU, rotl)
+		width := api.Add(32, api.Mul(row.W64, 32))
+		lu.add(api.Neg(sh), tagPow, width, row.K, row.P)
+		api.AssertIsEqual(api.Mul(sh, api.Sub(row.X1, api.Add(api.Sub(row.K, api.Mul(api.Mul(row.Swap, row.K), 2)), api.Mul(width, row.L2)))), 0)
+		d1Pow := api.Mul(row.D1, pow)
+		sg1Half := api.Mul(row.Sg1, half)
+		x2P := api.Mul(row.X2, row.P)
+		api.AssertIsEqual(api.Mul(shl, api.Sub(x2P, api.Add(d1Pow, row.R))), 0)
+		api.AssertIsEqual(api.Mul(shrU, api.Sub(row.X2, api.Add(api.Mul(row.R, row.P), row.D1))), 0)
+		api.AssertIsEqual(api.Mul(shrU, api.Sub(api.Sub(row.P, api.Add(row.D1, 1)), api.Add(sg1Half, row.L1))), 0)
+		api.AssertIsEqual(api.Mul(rotl, api.Sub(x2P, api.Add(d1Pow, sg1Half, row.L1))), 0)
+		api.AssertIsEqual(api.Mul(rotl, api.Sub(row.R, api.Add(sg1Half, row.L1, row.D1))), 0)
+
+		// Unsigned division: (q, rem) = (R, D1), or (D1, R) for rem_u;
+		// X1 = 0 traps (E = 1).
+		divOK := api.Mul(divU, api.Sub(1, row.E))
+		divTrap := api.Sub(divU, divOK)
+		negSwap := api.Mul(row.Neg, api.Sub(row.D1, row.R))
+		q, rem := api.Add(row.R, negSwap), api.Sub(row.D1, negSwap)
+		api.AssertIsEqual(api.Mul(divOK, api.Sub(row.X2, api.Add(api.Mul(q, row.X1), rem))), 0)
+		api.AssertIsEqual(api.Mul(divOK, api.Sub(api.Sub(row.X1, api.Add(rem, 1)), api.Add(sg1Half, row.L1))), 0)
+
 		// Host I/O: input_read reads inside the input (D1 = size - off -
 		// len >= 0) into memory (L1 = memory bytes - dst - len >= 0);
 		// output_write reads memory (D1) and stays under the output limit
@@ -393,7 +421,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		nextPC = api.Add(row.PC, 1,
 			api.Mul(api.Add(S[ClassBr], S[ClassElse], S[ClassCall], tk, api.Mul(S[ClassIf], row.E)), jump),
 			api.Mul(ret, api.Sub(row.D1, api.Add(row.PC, 1))),
-			api.Mul(S[ClassUnreachable], api.Sub(HaltPC-1, row.PC)),
+			api.Mul(api.Add(S[ClassUnreachable], divTrap), api.Sub(HaltPC-1, row.PC)),
 			api.Neg(S[ClassPad]), api.Neg(busy))
 		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
@@ -420,9 +448,9 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		// Halting: a return to HaltPC, or a trap.
 		retHalt := api.Mul(ret, row.E)
-		halted = api.Add(halted, retHalt, S[ClassUnreachable])
-		status = api.Add(status, api.Mul(retHalt, int(claim.StatusReturned)), api.Mul(S[ClassUnreachable], int(claim.StatusTrapped)))
-		trapKind = api.Add(trapKind, api.Mul(S[ClassUnreachable], int(claim.TrapUnreachable)))
+		halted = api.Add(halted, retHalt, S[ClassUnreachable], divTrap)
+		status = api.Add(status, api.Mul(retHalt, int(claim.StatusReturned)), api.Mul(api.Add(S[ClassUnreachable], divTrap), int(claim.StatusTrapped)))
+		trapKind = api.Add(trapKind, api.Mul(S[ClassUnreachable], int(claim.TrapUnreachable)), api.Mul(divTrap, int(claim.TrapIntegerDivideByZero)))
 
 		// Memory ports.
 		isLocal := api.Add(S[ClassLocalGet], S[ClassLocalSet], S[ClassLocalTee], S[ClassLocalZero])
@@ -435,7 +463,7 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.Add(S[ClassSelect], inRead, busy),
 			api.Add(isLocal, isGlobal, call, ret, isMem, busy),
 			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brA, tkA, retA,
-				memPush, S[ClassMemSize], S[ClassInputSize], inRead),
+				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap)),
 		}
 		stackKey := api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), row.SP)
 		keys := [nbPorts]frontend.Variable{
@@ -468,7 +496,7 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		commit(row.PC, row.SP, row.FP, row.Base, row.LTop, row.Depth, row.Acc, row.EA, row.Src, row.OutLen, row.Imm, row.Target, row.Height,
 			row.W64, row.Swap, row.Neg, row.Signed, row.Arity, row.Pseudo,
-			row.X1, row.X2, row.X3, row.R, row.V, row.O)
+			row.X1, row.X2, row.X3, row.R, row.V, row.O, row.K, row.P)
 		commit(row.S[:]...)
 		commit(row.PrevTS[:]...)
 	}
@@ -610,6 +638,16 @@ func (c *Circuit) Define(api frontend.API) error {
 			lu.add(-1, tagMem, key, reg.r.After[i], reg.r.LastTS[i])
 			commit(reg.r.Before[i], reg.r.After[i], reg.r.LastTS[i])
 		}
+	}
+
+	// The power table: (W, k, 2^k) for W in {32, 64}, k < W.
+	for i := range c.PowMult {
+		w, k := 32, i
+		if i >= 32 {
+			w, k = 64, i-32
+		}
+		lu.add(c.PowMult[i], tagPow, w, k, new(big.Int).Lsh(big.NewInt(1), uint(k)))
+		commit(c.PowMult[i])
 	}
 
 	multicommit.WithCommitment(api, func(api frontend.API, alpha frontend.Variable) error {

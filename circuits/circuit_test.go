@@ -63,6 +63,8 @@ func TestSegmentsSolve(t *testing.T) {
 		{"loads", []uint64{0x8877665544332211}, 64},
 		{"loads", []uint64{^uint64(0) - 0x1234}, 64},
 		{"run", nil, 64},
+		{"bits", []uint64{0xF123456789ABCDEF, 3}, 64},
+		{"bits", []uint64{12345, 0}, 64},
 	}
 	memMod := loadModule(t, "mem.wasm")
 	memTab, err := Table(memMod)
@@ -71,6 +73,11 @@ func TestSegmentsSolve(t *testing.T) {
 	}
 	ioMod := loadModule(t, "io.wasm")
 	ioTab, err := Table(ioMod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bitsMod := loadModule(t, "bits.wasm")
+	bitsTab, err := Table(bitsMod)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +90,8 @@ func TestSegmentsSolve(t *testing.T) {
 		case "run":
 			mod, tab = ioMod, ioTab
 			input = []byte("hello, circuits")
+		case "bits":
+			mod, tab = bitsMod, bitsTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)
 		if tc.export == "run" && string(tr.Output) != "ifmmp-!djsdvjut" {

@@ -52,6 +52,10 @@ const (
 	ClassInCopy                   // pseudo, repeats while Acc > 0: mem[EA] = input[Src]
 	ClassOutputWrite              // host output_write(src, len): then ClassOutCopy
 	ClassOutCopy                  // pseudo, repeats while Acc > 0: output[EA] = mem[Src]
+	ClassShl                      // shl: X2 * 2^k = D1 * 2^W + R
+	ClassShrU                     // shr_u: X2 = R * 2^k + D1, D1 < 2^k
+	ClassRotl                     // rotl, rotr (Swap): X2 * 2^k = D1 * 2^W + lo, R = lo + D1
+	ClassDivU                     // div_u, rem_u (Neg): X2 = q * X1 + rem, rem < X1; traps on X1 = 0
 	numClasses
 )
 
@@ -59,7 +63,7 @@ var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.s
 	"global.get", "global.set", "drop", "select", "add", "sub", "mul", "eqz", "eq", "cmp",
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
 	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
-	"input_size", "input_read", "input.copy", "output_write", "output.copy"}
+	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -210,6 +214,14 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		e.Class, e.W64 = ClassSub, op == 0x7D
 	case op == 0x6C || op == 0x7E:
 		e.Class, e.W64 = ClassMul, op == 0x7E
+	case op == 0x74 || op == 0x86:
+		e.Class, e.W64 = ClassShl, op == 0x86
+	case op == 0x76 || op == 0x88:
+		e.Class, e.W64 = ClassShrU, op == 0x88
+	case op == 0x77 || op == 0x89 || op == 0x78 || op == 0x8A:
+		e.Class, e.W64, e.Swap = ClassRotl, op >= 0x89, op == 0x78 || op == 0x8A
+	case op == 0x6E || op == 0x80 || op == 0x70 || op == 0x82:
+		e.Class, e.W64, e.Neg = ClassDivU, op >= 0x80, op == 0x70 || op == 0x82
 	case op == 0xA7:
 		e.Class, e.W64 = ClassWrap, false
 	case op == 0xAD:

@@ -96,6 +96,7 @@ type segment struct {
 	first         bool
 	before, after state
 	lastTS        [7][]uint64 // stack, locals, globals, frames, memory, input, output
+	powMult       [96]uint64
 	beforeD       fr.Element
 	afterD        fr.Element
 	steps         uint64
@@ -107,6 +108,7 @@ type rowW struct {
 	pc, sp, fp, base, ltop uint64
 	depth, acc, ea         uint64
 	src, outLen            uint64
+	k, p                   uint64
 	x                      [3]uint64 // top first
 	r, o                   uint64
 	v                      fr.Element
@@ -124,6 +126,14 @@ type execution struct {
 	shape    Shape
 	module   fr.Element
 	segments []*segment
+	powMult  [96]uint64 // per segment: reset at each segment start
+}
+
+func powIndex(w64 bool, k uint64) int {
+	if w64 {
+		return 32 + int(k)
+	}
+	return int(k)
 }
 
 var regionSpaces = [7]uint64{keyStack, keyLocal, keyGlobal, keyFrame, keyMem, keyIn, keyOut}
@@ -145,7 +155,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	if len(tr.Input) > shape.In || len(tr.Output) > shape.Out {
 		return nil, fmt.Errorf("%w %s: %d input and %d output bytes > %d and %d", ErrShape, shape.ID(), len(tr.Input), len(tr.Output), shape.In, shape.Out)
 	}
-	if tr.Status == trace.Trapped && tr.Trap != trace.TrapUnreachable {
+	if tr.Status == trace.Trapped && tr.Trap != trace.TrapUnreachable && tr.Trap != trace.TrapIntegerDivideByZero {
 		return nil, fmt.Errorf("%w: proving a %s trap is not supported by the circuits yet", ErrShape, tr.Trap)
 	}
 	switch {
@@ -220,10 +230,12 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			c.ts = 0
 		}
 		seg = &segment{first: len(x.segments) == 0, before: snapshot()}
+		x.powMult = [96]uint64{}
 		x.segments = append(x.segments, seg)
 	}
 	endSegment := func() {
 		seg.after = snapshot()
+		seg.powMult = x.powMult
 		for j, sp := range regionSpaces {
 			seg.lastTS[j] = make([]uint64, caps[j])
 			for i := range seg.lastTS[j] {
@@ -282,7 +294,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		}
 		pops := 0
 		switch e.Class {
-		case ClassAdd, ClassSub, ClassMul, ClassEq, ClassCmp:
+		case ClassAdd, ClassSub, ClassMul, ClassEq, ClassCmp, ClassShl, ClassShrU, ClassRotl, ClassDivU:
 			pops = 2
 		case ClassEqz, ClassWrap, ClassExtendU, ClassExtendS, ClassLocalSet, ClassLocalTee, ClassGlobalSet, ClassIf, ClassBrIf:
 			pops = 1
@@ -479,6 +491,47 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			w.d1 = (x - y) & mask
 			w.r = b2u(x < y) ^ b2u(e.Neg)
 			next.sp = sp - 1
+		case ClassShl, ClassShrU, ClassRotl:
+			k := b % uint64(width)
+			w.l2 = b / uint64(width)
+			if e.Class == ClassRotl && e.Swap { // rotr k = rotl (W-k) mod W
+				k = (uint64(width) - k) % uint64(width)
+				w.l2 = (b + k) / uint64(width)
+			}
+			w.k, w.p = k, 1<<k
+			prod := new(big.Int).Mul(new(big.Int).SetUint64(a), new(big.Int).SetUint64(w.p))
+			hi := new(big.Int).Rsh(prod, width).Uint64()
+			lo := new(big.Int).And(prod, new(big.Int).SetUint64(mask)).Uint64()
+			half := uint64(1) << (width - 1)
+			switch e.Class {
+			case ClassShl:
+				w.r, w.d1 = lo, hi
+			case ClassShrU:
+				w.r, w.d1 = a>>k, a&(w.p-1)
+				diff := w.p - w.d1 - 1
+				w.sg1, w.l1 = b2u(diff&half != 0), diff&(half-1)
+			case ClassRotl:
+				w.r, w.d1 = lo+hi, hi
+				w.sg1, w.l1 = b2u(lo&half != 0), lo&(half-1)
+			}
+			x.powMult[powIndex(e.W64, k)]++
+			next.sp = sp - 1
+		case ClassDivU:
+			w.eFlag, w.inv = b2u(b == 0), inverse(b)
+			next.sp = sp - 1
+			if b == 0 {
+				push, next.pc = false, HaltPC
+				halted = true
+				break
+			}
+			q, rem := a/b, a%b
+			w.r, w.d1 = q, rem
+			if e.Neg {
+				w.r, w.d1 = rem, q
+			}
+			half := uint64(1) << (width - 1)
+			diff := b - rem - 1
+			w.sg1, w.l1 = b2u(diff&half != 0), diff&(half-1)
 		case ClassWrap:
 			w.r, w.d1 = w.x[0]&(1<<32-1), w.x[0]>>32
 		case ClassExtendU:
@@ -559,7 +612,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 					return nil, fmt.Errorf("%w: pc %d load: circuit reads %d, tracer %d", ErrTrace, row.PC, u64(v), row.R)
 				}
 			}
-			if cur.pc != mapPC(row.NextPC) || cur.sp != uint64(row.SPAfter) {
+			trapped := halted && tr.Status == trace.Trapped
+			if cur.pc != mapPC(row.NextPC) || (cur.sp != uint64(row.SPAfter) && !trapped) {
 				return nil, fmt.Errorf("%w: pc %d (%s): circuit reaches pc %d sp %d, tracer pc %d sp %d",
 					ErrTrace, row.PC, e.Class, cur.pc, cur.sp, mapPC(row.NextPC), row.SPAfter)
 			}
@@ -738,6 +792,9 @@ func (x *execution) assign(k int) *Circuit {
 	befores := [7][]fr.Element{seg.before.stack, seg.before.locals, seg.before.globals, seg.before.frames, seg.before.mem, seg.before.in, seg.before.out}
 	afters := [7][]fr.Element{seg.after.stack, seg.after.locals, seg.after.globals, seg.after.frames, seg.after.mem, seg.after.in, seg.after.out}
 	c.InLen, c.NChIn, c.NChOut = len(tr.Input), chunksOf(len(tr.Input)), chunksOf(int(seg.after.outLen))
+	for i := range c.PowMult {
+		c.PowMult[i] = seg.powMult[i]
+	}
 	data := claim.PackBytes(t.Image)
 	for i := range c.Data {
 		c.Data[i] = fr.Element{}
@@ -768,6 +825,7 @@ func (x *execution) assign(k int) *Circuit {
 		row.PC, row.Imm, row.Target, row.Height = w.pc, w.e.Imm, w.e.Target, w.e.Height
 		row.SP, row.FP, row.Base, row.LTop, row.Depth = w.sp, w.fp, w.base, w.ltop, w.depth
 		row.Acc, row.EA, row.Src, row.OutLen = w.acc, w.ea, w.src, w.outLen
+		row.K, row.P = w.k, w.p
 		row.X1, row.X2, row.X3 = w.x[0], w.x[1], w.x[2]
 		row.R, row.V, row.O = w.r, w.v, w.o
 		row.Cy, row.E, row.Inv, row.D1 = w.cy, w.eFlag, w.inv, w.d1

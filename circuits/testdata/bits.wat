@@ -1,0 +1,20 @@
+;; Shifts, rotations and unsigned division for the segment circuit's tests.
+(module
+  ;; shifts, rotations, unsigned division; divides by zero when $d is 0.
+  (func (export "bits") (param $a i64) (param $d i64) (result i64)
+    (local $t i64)
+    (local.set $t (i64.shl (local.get $a) (i64.const 3)))
+    (local.set $t (i64.add (local.get $t) (i64.shl (local.get $a) (i64.const 67))))
+    (local.set $t (i64.add (local.get $t) (i64.shr_u (local.get $a) (i64.const 13))))
+    (local.set $t (i64.add (local.get $t) (i64.shr_u (local.get $a) (i64.const 0))))
+    (local.set $t (i64.add (local.get $t) (i64.rotl (local.get $a) (i64.const 17))))
+    (local.set $t (i64.add (local.get $t) (i64.rotr (local.get $a) (i64.const 5))))
+    (local.set $t (i64.add (local.get $t) (i64.rotr (local.get $a) (i64.const 64))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.shl (i32.wrap_i64 (local.get $a)) (i32.const 31)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.shr_u (i32.wrap_i64 (local.get $a)) (i32.const 35)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.rotl (i32.wrap_i64 (local.get $a)) (i32.const 9)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.rotr (i32.wrap_i64 (local.get $a)) (i32.const 1)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.div_u (i32.wrap_i64 (local.get $a)) (i32.const 7)))))
+    (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.rem_u (i32.wrap_i64 (local.get $a)) (i32.const 7)))))
+    (local.set $t (i64.add (local.get $t) (i64.rem_u (local.get $a) (i64.const 1000003))))
+    (i64.add (local.get $t) (i64.div_u (local.get $a) (local.get $d)))))
