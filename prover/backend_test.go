@@ -36,7 +36,8 @@ func TestBackendRoundTrip(t *testing.T) {
 				t.Fatal("digest does not depend on the backend")
 			}
 
-			ks, err := OpenKeyStore(testKeysDir)
+			dir := t.TempDir()
+			ks, err := OpenKeyStore(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,7 +52,7 @@ func TestBackendRoundTrip(t *testing.T) {
 				t.Fatalf("setup kind %v, want dev", k.Setup)
 			}
 			// A fresh store on the same directory must find the keys on disk.
-			ks2, _ := OpenKeyStore(testKeysDir)
+			ks2, _ := OpenKeyStore(dir)
 			k2, created, err := ks2.LoadOrSetup(context.Background(), "cube", b, cs)
 			if err != nil || created {
 				t.Fatalf("reload: created=%v err=%v", created, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mcpzero/mcpzero/circuits"
+	"github.com/mcpzero/mcpzero/verifier"
 )
 
 // runCLI runs the mcpzero app in-process with args.
@@ -128,7 +129,17 @@ func TestProveVerifyCLI(t *testing.T) {
 		t.Fatalf("verify against another module: %v", err)
 	}
 	raw, _ := os.ReadFile(proof)
-	raw[len(raw)/2] ^= 0x10
+	// Flip a bit inside the segment proof (not in the embedded keys, which
+	// a pinned key set makes irrelevant).
+	var b verifier.Bundle
+	if err := b.UnmarshalBinary(raw); err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(raw, b.Segments[0].Proof)
+	if at < 0 {
+		t.Fatal("proof bytes not found in the file")
+	}
+	raw[at+len(b.Segments[0].Proof)/2] ^= 0x10
 	bad := filepath.Join(dir, "bad.proof")
 	os.WriteFile(bad, raw, 0o644)
 	if _, _, err := runCLI(t, "verify", bad, "--vk", vks); err == nil || strings.Contains(err.Error(), "\n") {
