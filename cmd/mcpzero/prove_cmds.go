@@ -338,6 +338,10 @@ func runSetup(c *cli.Context) error {
 	}
 	return emit(c, r, func(w io.Writer) error {
 		fmt.Fprintf(w, "keys in %s (%s/%s, gnark %s)\n", r.KeysDir, r.Backend, verifier.Curve, verifier.GnarkVersion)
+		width := 0
+		for _, s := range infos {
+			width = max(width, len(s.Shape))
+		}
 		for _, s := range infos {
 			state := "cached"
 			switch {
@@ -350,7 +354,7 @@ func runSetup(c *cli.Context) error {
 			if s.Present {
 				fp = s.Key.String()
 			}
-			fmt.Fprintf(w, "  %-12s %9d constraints  vk %s  %-8s %s\n", s.Shape, s.Constraints, fp, s.Setup, state)
+			fmt.Fprintf(w, "  %-*s %9d constraints  vk %-19s  %-8s %s\n", width, s.Shape, s.Constraints, fp, s.Setup, state)
 		}
 		if r.KeySet != nil {
 			fmt.Fprintf(w, "key set      %s (setup %s)\n", r.KeySet, r.Setup)
