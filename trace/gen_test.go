@@ -131,7 +131,19 @@ func (g *gen) address() {
 
 func (g *gen) expr32() {
 	s := g.src
-	switch s.intn(19) {
+	switch s.intn(20) {
+	case 19:
+		// br_table carrying a value out of one of two nested blocks:
+		// (block (result i32) (block (result i32) v i (br_table 0 1 0)) k i32.add)
+		g.op(0x02, byte(I32), 0x02, byte(I32))
+		g.depth += 2
+		g.expr(I32)
+		g.expr(I32)
+		g.op(0x0E, 2, 0, 1, 0, 0x0B)
+		g.depth--
+		g.constant(I32)
+		g.op(0x6A, 0x0B)
+		g.depth--
 	case 18:
 		g.op(0x10, 0) // input_size
 	case 0, 1:
