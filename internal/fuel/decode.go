@@ -9,6 +9,12 @@ type instr struct {
 	// function index (renumbered when an import is added).
 	hasFunc bool
 	fn      uint32
+	// isCall marks call, call_indirect and call_ref: the callee charges
+	// the global, so the function's local counter is written back before
+	// and reloaded after. exits marks an instruction that may leave the
+	// function (return, return_call*, a branch to the function's label, the
+	// plugin's own unreachable): the counter is written back before it.
+	isCall, exits bool
 }
 
 // A segment ends at an instruction after which control may continue
@@ -46,12 +52,13 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 		start := r.pos
 		op, _ := r.byte()
 		ends := false
-		hasFunc := false
+		hasFunc, isCall, exits := false, false, false
+		fnLabel := uint32(len(ctl) - 1) // relative depth of the function's label
 		var fn uint32
 		var err error
 		switch {
 		case op == 0x00: // unreachable
-			ends = true
+			ends, exits = true, true
 		case op == 0x01: // nop
 		case op == 0x02 || op == 0x03 || op == 0x04: // block, loop, if
 			err = skipBlockType(r)
@@ -83,33 +90,36 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 				return ins, nil
 			}
 		case op == 0x0c || op == 0x0d: // br, br_if
-			_, err = r.u32()
-			ends = true
+			var l uint32
+			l, err = r.u32()
+			ends, exits = true, l == fnLabel
 		case op == 0x0e: // br_table
 			var n uint32
 			if n, err = r.u32(); err == nil {
 				for i := uint32(0); i <= n && err == nil; i++ {
-					_, err = r.u32()
+					var l uint32
+					l, err = r.u32()
+					exits = exits || l == fnLabel
 				}
 			}
 			ends = true
 		case op == 0x0f: // return
-			ends = true
+			ends, exits = true, true
 		case op == 0x10: // call
 			fn, err = r.u32()
-			hasFunc = true
+			hasFunc, isCall = true, true
 		case op == 0x11 || op == 0x13: // call_indirect, return_call_indirect
 			if _, err = r.u32(); err == nil {
 				_, err = r.u32()
 			}
-			ends = op == 0x13
+			ends, exits, isCall = op == 0x13, op == 0x13, op == 0x11
 		case op == 0x12: // return_call
 			fn, err = r.u32()
 			hasFunc = true
-			ends = true
+			ends, exits = true, true
 		case op == 0x14 || op == 0x15: // call_ref, return_call_ref
 			_, err = r.u32()
-			ends = op == 0x15
+			ends, exits, isCall = op == 0x15, op == 0x15, op == 0x14
 		case op == 0x1a || op == 0x1b: // drop, select
 		case op == 0x1c: // select t*
 			var n uint32
@@ -140,8 +150,9 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 			fn, err = r.u32()
 			hasFunc = true
 		case op == 0xd5 || op == 0xd6: // br_on_null, br_on_non_null
-			_, err = r.u32()
-			ends = true
+			var l uint32
+			l, err = r.u32()
+			ends, exits = true, l == fnLabel
 		case op == 0xfc:
 			err = skipPrefixFC(r)
 		case op == 0xfd:
@@ -155,7 +166,7 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 		if err != nil {
 			return nil, err
 		}
-		ins = append(ins, instr{start: start, end: r.pos, endsSegment: ends, hasFunc: hasFunc, fn: fn})
+		ins = append(ins, instr{start: start, end: r.pos, endsSegment: ends, hasFunc: hasFunc, fn: fn, isCall: isCall, exits: exits})
 	}
 }
 

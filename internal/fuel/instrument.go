@@ -189,6 +189,7 @@ func InstrumentStats(wasm []byte, opts ...Option) ([]byte, Stats, error) {
 	}
 
 	var funcCount uint32
+	var funcTypes []uint32
 	if s := find(secFunction); s != nil {
 		fr := &reader{b: s.content, base: s.cstart, section: "function"}
 		n, err := fr.u32()
@@ -196,6 +197,23 @@ func InstrumentStats(wasm []byte, opts ...Option) ([]byte, Stats, error) {
 			return nil, st, err
 		}
 		funcCount = n
+		if n > uint32(len(s.content)) {
+			return nil, st, fr.fail(ErrMalformed, "%d functions in %d bytes", n, len(s.content))
+		}
+		for i := uint32(0); i < n; i++ {
+			t, err := fr.u32()
+			if err != nil {
+				return nil, st, err
+			}
+			funcTypes = append(funcTypes, t)
+		}
+	}
+	var paramCounts []uint32
+	if s := find(secType); s != nil {
+		var err error
+		if paramCounts, err = scanTypes(s); err != nil {
+			return nil, st, err
+		}
 	}
 
 	replaced := map[byte][]byte{}
@@ -237,7 +255,7 @@ func InstrumentStats(wasm []byte, opts ...Option) ([]byte, Stats, error) {
 	}
 
 	if s := find(secCode); s != nil {
-		newCode, err := instrumentCode(s, fuelIdx, cfg, &ck, &st)
+		newCode, err := instrumentCode(s, fuelIdx, cfg, &ck, funcTypes, paramCounts, &st)
 		if err != nil {
 			return nil, st, err
 		}
@@ -423,7 +441,7 @@ func scanExports(s *section, remap func(uint32) uint32) (uint32, []byte, error) 
 	return n, body, nil
 }
 
-func instrumentCode(s *section, fuelIdx uint32, cfg config, ck *checkpointer, st *Stats) ([]byte, error) {
+func instrumentCode(s *section, fuelIdx uint32, cfg config, ck *checkpointer, funcTypes, paramCounts []uint32, st *Stats) ([]byte, error) {
 	r := &reader{b: s.content, base: s.cstart, section: "code"}
 	n, err := r.u32()
 	if err != nil {
@@ -443,26 +461,39 @@ func instrumentCode(s *section, fuelIdx uint32, cfg config, ck *checkpointer, st
 			return nil, err
 		}
 		br := &reader{b: raw, base: r.base + bstart, section: "code"}
-		// Locals: vec(count, valtype), copied as is.
+		if i >= uint32(len(funcTypes)) || funcTypes[i] >= uint32(len(paramCounts)) {
+			return nil, br.fail(ErrMalformed, "function %d has no valid type", i)
+		}
+		// Locals: vec(count, valtype), copied, plus one i64 for the counter,
+		// whose index follows the parameters and the declared locals.
 		nl, err := br.u32()
 		if err != nil {
 			return nil, err
 		}
+		entriesStart := br.pos
+		local := uint64(paramCounts[funcTypes[i]])
 		for j := uint32(0); j < nl; j++ {
-			if _, err := br.u32(); err != nil {
+			c, err := br.u32()
+			if err != nil {
 				return nil, err
 			}
+			local += uint64(c)
 			if err := skipValType(br); err != nil {
 				return nil, err
 			}
+		}
+		if local >= 1<<31 {
+			return nil, br.fail(ErrMalformed, "too many locals")
 		}
 		localsEnd := br.pos
 		ins, err = decodeBody(br, ins[:0])
 		if err != nil {
 			return nil, err
 		}
-		body = append(body[:0], raw[:localsEnd]...)
-		body = emitBody(body, raw, ins, fuelIdx, cfg.perInstruction, ck, st)
+		body = appendULEB(body[:0], uint64(nl)+1)
+		body = append(body, raw[entriesStart:localsEnd]...)
+		body = append(body, 0x01, 0x7e)
+		body = emitBody(body, raw, ins, fuelIdx, uint32(local), cfg.perInstruction, ck, st)
 		out = appendULEB(out, uint64(len(body)))
 		out = append(out, body...)
 		st.Functions++
@@ -492,25 +523,35 @@ func skipValType(r *reader) error {
 // emitBody writes the instructions of one body, each segment preceded by
 // its charge, renumbering function indices when a checkpoint import was
 // added.
-func emitBody(out, raw []byte, ins []instr, fuelIdx uint32, perInstr bool, ck *checkpointer, st *Stats) []byte {
+//
+// The counter lives in a local (loc) while the function runs: loaded from
+// the global at entry and after each call, written back before each call
+// and before every way out of the function (return, a branch to its label,
+// its final end, a trap by unreachable, a tail call). So the global is
+// exact whenever another function, the host or the caller can see it, and
+// the charges in between are register arithmetic.
+func emitBody(out, raw []byte, ins []instr, g, loc uint32, perInstr bool, ck *checkpointer, st *Stats) []byte {
+	out = appendSyncIn(out, g, loc)
 	segStart := 0
 	for i := range ins {
 		if !perInstr && !ins[i].endsSegment && i != len(ins)-1 {
 			continue
 		}
-		out = appendCharge(out, fuelIdx, int64(i-segStart+1), ck)
+		out = appendCharge(out, g, loc, int64(i-segStart+1), ck)
 		st.Charges++
-		if !ck.enabled {
-			out = append(out, raw[ins[segStart].start:ins[i].end]...)
-		} else {
-			for j := segStart; j <= i; j++ {
-				in := &ins[j]
-				if in.hasFunc {
-					out = append(out, raw[in.start])
-					out = appendULEB(out, uint64(ck.remap(in.fn)))
-					continue
-				}
+		for j := segStart; j <= i; j++ {
+			in := &ins[j]
+			if in.isCall || in.exits || j == len(ins)-1 {
+				out = appendSyncOut(out, g, loc)
+			}
+			if in.hasFunc && ck.enabled {
+				out = append(out, raw[in.start])
+				out = appendULEB(out, uint64(ck.remap(in.fn)))
+			} else {
 				out = append(out, raw[in.start:in.end]...)
+			}
+			if in.isCall {
+				out = appendSyncIn(out, g, loc)
 			}
 		}
 		segStart = i + 1
@@ -518,31 +559,92 @@ func emitBody(out, raw []byte, ins []instr, fuelIdx uint32, perInstr bool, ck *c
 	return out
 }
 
+// appendSyncIn appends global.get $fuel; local.set $loc.
+func appendSyncIn(out []byte, g, loc uint32) []byte {
+	out = append(out, 0x23)
+	out = appendULEB(out, uint64(g))
+	out = append(out, 0x21)
+	return appendULEB(out, uint64(loc))
+}
+
+// appendSyncOut appends local.get $loc; global.set $fuel.
+func appendSyncOut(out []byte, g, loc uint32) []byte {
+	out = append(out, 0x20)
+	out = appendULEB(out, uint64(loc))
+	out = append(out, 0x24)
+	return appendULEB(out, uint64(g))
+}
+
 // appendCharge appends
 //
-//	global.get $fuel; i64.const cost; i64.sub; global.set $fuel
-//	global.get $fuel; i64.const 0; i64.lt_s; if; unreachable; end
+//	local.get $loc; i64.const cost; i64.sub; local.tee $loc
+//	i64.const 0; i64.lt_s
+//	if; local.get $loc; global.set $fuel; unreachable; end
 //
-// (with checkpoints, `call $checkpoint` in place of `unreachable`), which
-// leaves the operand stack as it found it, so it is valid anywhere,
-// including inside blocks with parameters and in unreachable code.
-func appendCharge(out []byte, g uint32, cost int64, ck *checkpointer) []byte {
-	out = append(out, 0x23)
-	out = appendULEB(out, uint64(g))
+// (with checkpoints, `call $checkpoint; global.get $fuel; local.set $loc`
+// in place of `unreachable`), which leaves the operand stack as it found
+// it, so it is valid anywhere, including inside blocks with parameters and
+// in unreachable code.
+func appendCharge(out []byte, g, loc uint32, cost int64, ck *checkpointer) []byte {
+	out = append(out, 0x20)
+	out = appendULEB(out, uint64(loc))
 	out = append(out, 0x42)
 	out = appendSLEB(out, cost)
-	out = append(out, 0x7d, 0x24)
-	out = appendULEB(out, uint64(g))
-	out = append(out, 0x23)
-	out = appendULEB(out, uint64(g))
+	out = append(out, 0x7d, 0x22)
+	out = appendULEB(out, uint64(loc))
 	out = append(out, 0x42, 0x00, 0x53, 0x04, 0x40)
+	out = appendSyncOut(out, g, loc)
 	if ck.enabled {
 		out = append(out, 0x10)
 		out = appendULEB(out, uint64(ck.fn))
+		out = appendSyncIn(out, g, loc)
 	} else {
 		out = append(out, 0x00)
 	}
 	return append(out, 0x0b)
+}
+
+// scanTypes returns the number of parameters of each type.
+func scanTypes(s *section) ([]uint32, error) {
+	r := &reader{b: s.content, base: s.cstart, section: "type"}
+	n, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	if n > uint32(len(s.content)) {
+		return nil, r.fail(ErrMalformed, "%d types in %d bytes", n, len(s.content))
+	}
+	out := make([]uint32, 0, n)
+	for i := uint32(0); i < n; i++ {
+		form, err := r.byte()
+		if err != nil {
+			return nil, err
+		}
+		if form != 0x60 {
+			r.pos--
+			return nil, r.fail(ErrUnsupported, "type form 0x%02x", form)
+		}
+		var params uint32
+		for k := 0; k < 2; k++ {
+			c, err := r.u32()
+			if err != nil {
+				return nil, err
+			}
+			if k == 0 {
+				params = c
+			}
+			for j := uint32(0); j < c; j++ {
+				if err := skipValType(r); err != nil {
+					return nil, err
+				}
+			}
+		}
+		out = append(out, params)
+	}
+	if !r.eof() {
+		return nil, r.fail(ErrMalformed, "trailing bytes")
+	}
+	return out, nil
 }
 
 func appendName(b []byte, s string) []byte {
