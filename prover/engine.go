@@ -106,13 +106,13 @@ type keyedJob struct {
 // proveJobs compiles the shapes of jobs, loads or sets up their keys and
 // proves every job in order, filling the segments of b. The statement of
 // b is set by the caller.
-func proveJobs(ctx context.Context, cfg *config, tr *tracker, jobs []job, b *verifier.Bundle, st *Stats) error {
+func proveJobs(ctx context.Context, cfg *config, tr *tracker, jobs []job, b *verifier.Bundle, st *Stats) (*verifier.KeySet, error) {
 	if len(jobs) == 0 {
-		return errors.New("prover: nothing to prove")
+		return nil, errors.New("prover: nothing to prove")
 	}
 	ks, err := cfg.keyStore()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Compile each distinct shape and fetch its keys, before proving
 	// anything, so that missing keys fail fast.
@@ -128,14 +128,14 @@ func proveJobs(ctx context.Context, cfg *config, tr *tracker, jobs []job, b *ver
 		tr.begin(PhaseCompile, j.shape, 0, len(jobs), 0)
 		c, err := compileShape(cfg.backend, j.shape, j.blank)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ks.recordShape(cfg.backend, j.shape, c)
 		kjobs[i].c = c
 		byShape[j.shape] = &kjobs[i]
 		st.Shapes = append(st.Shapes, j.shape)
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	st.CompileTime = time.Since(t0)
@@ -161,10 +161,10 @@ func proveJobs(ctx context.Context, cfg *config, tr *tracker, jobs []job, b *ver
 			st.KeysCreated = st.KeysCreated || created
 		}
 		if err != nil {
-			return fmt.Errorf("prover: keys of shape %s (%s): %w", shape, cfg.backend, err)
+			return nil, fmt.Errorf("prover: keys of shape %s (%s): %w", shape, cfg.backend, err)
 		}
 		if cfg.requireCeremony && k.Setup != verifier.CeremonySetup {
-			return fmt.Errorf("prover: shape %s: %w: its keys come from a single-party dev setup", shape, verifier.ErrDevSetup)
+			return nil, fmt.Errorf("prover: shape %s: %w: its keys come from a single-party dev setup", shape, verifier.ErrDevSetup)
 		}
 		kj.k = k
 	}
@@ -184,7 +184,7 @@ func proveJobs(ctx context.Context, cfg *config, tr *tracker, jobs []job, b *ver
 			set.Setup = verifier.DevSetup // a mix is only as good as its weakest key
 		}
 		if err := set.Add(k.VK); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	b.GnarkVersion, b.Backend, b.Curve = verifier.GnarkVersion, cfg.backend, verifier.Curve
@@ -197,25 +197,25 @@ func proveJobs(ctx context.Context, cfg *config, tr *tracker, jobs []job, b *ver
 	for i := range kjobs {
 		kj := &kjobs[i]
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		est := float64(nc(kj)) * proveSecondsPerConstraint(cfg.backend)
 		tr.begin(PhaseProve, kj.shape, i+1, len(kjobs), est)
 		assignment, err := kj.assign()
 		if err != nil {
-			return fmt.Errorf("prover: segment %d: building the witness: %w", i, err)
+			return nil, fmt.Errorf("prover: segment %d: building the witness: %w", i, err)
 		}
 		full, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
 		if err != nil {
-			return fmt.Errorf("prover: segment %d: %w", i, err)
+			return nil, fmt.Errorf("prover: segment %d: %w", i, err)
 		}
 		pub, err := full.Public()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		proof, err := kj.k.ProveWitness(ctx, kj.c.cs, full)
 		if err != nil {
-			return fmt.Errorf("prover: segment %d: %w", i, err)
+			return nil, fmt.Errorf("prover: segment %d: %w", i, err)
 		}
 		tr.end(true)
 		b.Segments = append(b.Segments, verifier.Segment{
@@ -225,5 +225,5 @@ func proveJobs(ctx context.Context, cfg *config, tr *tracker, jobs []job, b *ver
 	}
 	st.ProveTime = time.Since(t0)
 	st.Segments = len(kjobs)
-	return nil
+	return set, nil
 }

@@ -76,7 +76,7 @@ func runToy(t *testing.T, ctx context.Context, nseg int, opts ...Option) (*verif
 	b := &verifier.Bundle{Statement: stmt}
 	st := &Stats{Steps: stmt.Steps}
 	tr := newTracker(cfg.progress)
-	err := proveJobs(ctx, &cfg, tr, jobs, b, st)
+	_, err := proveJobs(ctx, &cfg, tr, jobs, b, st)
 	if err == nil {
 		tr.complete()
 	} else {

@@ -108,8 +108,14 @@ func ProveModule(ctx context.Context, mod *trace.Module, function string, in Inp
 		}
 	}
 	res.Bundle.Statement = stmt
-	if err := proveJobs(ctx, &cfg, tr, jobs, res.Bundle, st); err != nil {
+	keys, err := proveJobs(ctx, &cfg, tr, jobs, res.Bundle, st)
+	if err != nil {
 		return nil, err
+	}
+	// The whole bundle must pass the auditor's verifier (statement binding,
+	// chaining, root, every proof) before it leaves the prover.
+	if _, err := verifier.Verify(res.Bundle, keys); err != nil {
+		return nil, fmt.Errorf("prover: internal error: the bundle does not verify: %w", err)
 	}
 	raw, err := res.Bundle.MarshalBinary()
 	if err != nil {
