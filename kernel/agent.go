@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -168,6 +169,11 @@ type callEnv struct {
 	st    *overlay
 	log   []string
 	logN  int
+	// capabilities.go
+	execN  uint64
+	method string
+	host   []HostValue
+	rnd    io.Reader
 }
 
 // MaxLogLines bounds the log lines kept per call.
@@ -245,7 +251,7 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 	if err != nil {
 		return nil, fmt.Errorf("%w: plugin %s: %w", ErrInvalidPlugin, m.ID(), err)
 	}
-	env := &callEnv{k: k, agent: id, m: m, st: newOverlay(k.st, a)}
+	env := &callEnv{k: k, agent: id, m: m, st: newOverlay(k.st, a), execN: a.Executes + 1, method: mname}
 	call := &plugins.Call{
 		IO:       hostabi.IO{Input: params, MaxOutput: k.cfg.maxOutputLen},
 		Env:      env,
@@ -278,7 +284,7 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 		StateRootBefore: before, StateRootAfter: after, FuelUsed: call.FuelUsed}
 	err = k.commitAgent(b, a, rec, func(seq uint64) {
 		b.Put(store.Key(pfxExec, seqBytes(seq)), mustJSON(&ExecRecord{Seq: seq, Params: params,
-			Reads: env.st.reads, Output: out, Log: env.log}))
+			Reads: env.st.reads, Output: out, Log: env.log, Host: env.host}))
 	})
 	if err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ type config struct {
 	maxOutputLen int
 	// stateCacheBytes bounds the in-memory copy of agents' sorted state.
 	stateCacheBytes int64
+	caps            HostCapabilities // capabilities.go
 }
 
 // WithStateCacheBytes bounds the memory that keeps recently used agents'

@@ -194,6 +194,9 @@ type ExecRecord struct {
 	Reads  []StateRead `json:"reads"`
 	Output []byte      `json:"output"`
 	Log    []string    `json:"log,omitempty"`
+	// Host are the values of capability host functions (clock, random)
+	// the call received, in order (capabilities.go).
+	Host []HostValue `json:"host,omitempty"`
 }
 
 // StateRead is the first read of a key during an execute.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mcpzero/mcpzero/internal/fuel"
 	"github.com/mcpzero/mcpzero/internal/keys"
@@ -58,7 +59,8 @@ func TestKernelFuel(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		runaway, err := k.Spawn(kernel.Constraints{FuelPerCall: 50_000_000})
+		// The deadline is a safety net far above the fuel's: fuel must stop it.
+		runaway, err := k.Spawn(kernel.Constraints{FuelPerCall: 10_000_000, Deadline: 5 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}

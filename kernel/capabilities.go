@@ -1,0 +1,57 @@
+package kernel
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/mcpzero/mcpzero/plugins"
+)
+
+// HostCapabilities provides the values of the capability-gated host
+// functions (plugins.FnClockNow, plugins.FnRandomGet). The Authorizer
+// decides who may call them; the kernel records every value a call
+// receives in its ExecRecord (Host), so that a replay reproduces it.
+type HostCapabilities interface {
+	// Now is the real time in nanoseconds since the Unix epoch.
+	Now() int64
+	// RandomStream is the random stream of one execute: n is the agent's
+	// execute number (AgentInfo.Executes after it), method the method.
+	RandomStream(agent AgentID, n uint64, method string) io.Reader
+}
+
+// WithHostCapabilities installs the provider of clock_now and random_get.
+// Without it those functions trap.
+func WithHostCapabilities(h HostCapabilities) Option { return func(c *config) { c.caps = h } }
+
+// HostValue is one nondeterministic value a call received.
+type HostValue struct {
+	Fn    string `json:"fn"`
+	Value []byte `json:"value"`
+}
+
+// ClockNow implements plugins.CapabilityEnv.
+func (e *callEnv) ClockNow() (int64, error) {
+	if e.k.cfg.caps == nil {
+		return 0, fmt.Errorf("%w: %s", plugins.ErrNoEnv, plugins.FnClockNow)
+	}
+	v := e.k.cfg.caps.Now()
+	e.host = append(e.host, HostValue{Fn: plugins.FnClockNow, Value: []byte(fmt.Sprint(v))})
+	return v, nil
+}
+
+// RandomBytes implements plugins.CapabilityEnv: the next n bytes of the
+// call's stream.
+func (e *callEnv) RandomBytes(n uint32) ([]byte, error) {
+	if e.k.cfg.caps == nil {
+		return nil, fmt.Errorf("%w: %s", plugins.ErrNoEnv, plugins.FnRandomGet)
+	}
+	if e.rnd == nil {
+		e.rnd = e.k.cfg.caps.RandomStream(e.agent, e.execN, e.method)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(e.rnd, b); err != nil {
+		return nil, err
+	}
+	e.host = append(e.host, HostValue{Fn: plugins.FnRandomGet, Value: b})
+	return b, nil
+}
