@@ -587,8 +587,8 @@ var openedSecurity *kernelSecurity
 // openKernelSecurity opens the security manager and the allocator on the
 // kernel's store and returns the kernel options that install them: the
 // capability Authorizer, fuel metering with checkpoints, usage recorded in
-// each execute's batch, and the registry's publisher keys as trusted plugin
-// keys. Set ks.k once the kernel is open: it is the logical clock.
+// each execute's batch, agreements charged in it, the clock and random host
+// capabilities, and the registry's publisher keys as trusted plugin keys. Set ks.k once the kernel is open: it is the logical clock.
 func openKernelSecurity(st store.Store) (*kernelSecurity, []kernel.Option, error) {
 	ks := &kernelSecurity{}
 	sec, err := security.Open(st, security.WithClock(func() uint64 {
@@ -608,6 +608,7 @@ func openKernelSecurity(st store.Store) (*kernelSecurity, []kernel.Option, error
 		kernel.WithMeter(resource.NewMeter(kernel.DefaultConstraints.FuelPerCall)),
 		kernel.WithCommitHook(ks.alloc.CommitHook()),
 		kernel.WithCommitHook(sec.CommitHook()),
+		kernel.WithHostCapabilities(&security.HostCaps{M: sec}),
 		kernel.WithTrustedKeys(sec.PublisherKeys()),
 	}, nil
 }
