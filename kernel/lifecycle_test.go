@@ -653,3 +653,66 @@ func TestStateCache(t *testing.T) {
 		}
 	}
 }
+
+// TestDeterminismAcrossRestarts runs the same operations on two data
+// directories, one without and one with restarts (new kernel, new store
+// handle, new compilation cache) in between, on alternating engines: every
+// output, every record and the final state are identical.
+func TestDeterminismAcrossRestarts(t *testing.T) {
+	calls := [][2]string{{"increment", ""}, {"kv.put", "a=1"}, {"increment", "9"}, {"kv.put", "b=2"}, {"kv.delete", "a"}, {"counter.get", ""}}
+	setup := func(k *Kernel) AgentID {
+		for _, n := range []string{"counter", "kv"} {
+			s, w := example(t, n)
+			install(t, k, s, w)
+		}
+		id, _ := k.Spawn(Constraints{})
+		for _, p := range []string{"counter", "kv"} {
+			if err := k.AttachPlugin(ctx, id, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return id
+	}
+	run := func(restart bool) ([]string, []OpRecord) {
+		dir := t.TempDir()
+		st, err := store.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := newKernel(t, st)
+		id := setup(k)
+		var outs []string
+		for i, c := range calls {
+			if restart {
+				k.Close()
+				st.Close()
+				if st, err = store.Open(dir); err != nil {
+					t.Fatal(err)
+				}
+				e := plugins.EngineCompiler
+				if i%2 == 1 {
+					e = plugins.EngineInterpreter
+				}
+				k = newKernel(t, st, WithEngine(e), WithCompilationCache(t.TempDir()))
+			}
+			outs = append(outs, mustExec(t, k, id, c[0], c[1]))
+		}
+		recs, err := k.Records(id, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.Close()
+		st.Close()
+		return outs, recs
+	}
+	o1, r1 := run(false)
+	o2, r2 := run(true)
+	if strings.Join(o1, ",") != strings.Join(o2, ",") || len(r1) != len(r2) {
+		t.Fatalf("outputs %q vs %q", o1, o2)
+	}
+	for i := range r1 {
+		if r1[i] != r2[i] {
+			t.Fatalf("record %d differs:\n%+v\n%+v", i, r1[i], r2[i])
+		}
+	}
+}
