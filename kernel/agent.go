@@ -258,7 +258,13 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 		Deadline: a.Constraints.Deadline,
 		Fuel:     a.Constraints.FuelPerCall,
 	}
-	if err := mod.Run(ctx, mname, call); err != nil {
+	release, err := k.admit(ctx, id, a.Constraints) // admission.go
+	if err != nil {
+		return nil, err
+	}
+	runErr := mod.Run(ctx, mname, call)
+	release(call.FuelUsed, runErr)
+	if err := runErr; err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return nil, fmt.Errorf("kernel: execute %s on %s: %w", method, id, ctx.Err())
 		}

@@ -26,6 +26,7 @@ type config struct {
 	// stateCacheBytes bounds the in-memory copy of agents' sorted state.
 	stateCacheBytes int64
 	caps            HostCapabilities // capabilities.go
+	admission       Admission        // admission.go
 }
 
 // WithStateCacheBytes bounds the memory that keeps recently used agents'
