@@ -233,3 +233,34 @@ func TestMaxOutputAndAmbiguity(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func (f *faultyStore) Last(prefix []byte) ([]byte, []byte, error) {
+	if p := f.iterPrefix.Load(); p != nil && bytes.HasPrefix(prefix, []byte(*p)) {
+		return nil, nil, errDisk
+	}
+	return f.Store.Last(prefix)
+}
+
+// TestOpenReadsSequence: Open takes the sequence from the last record, and
+// refuses a store whose last record key is malformed or unreadable.
+func TestOpenReadsSequence(t *testing.T) {
+	fs := &faultyStore{Store: store.OpenMemory()}
+	k, _ := counterAgent(t, fs)
+	seq := k.Seq()
+	k.Close()
+	k2 := newKernel(t, fs)
+	if k2.Seq() != seq || seq == 0 {
+		t.Fatalf("seq %d, want %d", k2.Seq(), seq)
+	}
+	fs.failIter("op")
+	if _, err := Open(fs); !errors.Is(err, errDisk) {
+		t.Fatalf("unreadable: %v", err)
+	}
+	fs.heal()
+	b := fs.NewBatch()
+	b.Put(store.Key(pfxOp, []byte("\xff\xff\xff\xff\xff\xff\xff\xff\xff")), []byte("{}"))
+	fs.Write(b)
+	if _, err := Open(fs); !errors.Is(err, ErrCorrupted) {
+		t.Fatalf("malformed key: %v", err)
+	}
+}

@@ -102,15 +102,17 @@ func Open(st store.Store, opts ...Option) (*Kernel, error) {
 		k.auth = DefaultAuthorizer{}
 	}
 	// The sequence counter is the key of the last operation record.
-	err = st.Iterate(store.Key(pfxOp, nil), func(key, _ []byte) error {
-		if n := len(key); n >= 8 {
-			k.seq = binary.BigEndian.Uint64(key[n-8:])
-		}
-		return nil
-	})
-	if err != nil {
+	key, _, err := st.Last(store.Key(pfxOp, nil))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
 		sb.Close(context.Background())
 		return nil, fmt.Errorf("kernel: read sequence: %w", err)
+	case len(key) != len(pfxOp)+1+8:
+		sb.Close(context.Background())
+		return nil, fmt.Errorf("%w: operation key %q", ErrCorrupted, key)
+	default:
+		k.seq = binary.BigEndian.Uint64(key[len(key)-8:])
 	}
 	return k, nil
 }

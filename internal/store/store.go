@@ -50,6 +50,10 @@ type Store interface {
 	Write(b *Batch) error
 	// Snapshot returns a consistent read-only view; Release it when done.
 	Snapshot() (Snapshot, error)
+	// Last returns the greatest key with the given prefix and its value, or
+	// an error wrapping ErrNotFound when there is none. It seeks: its cost
+	// does not grow with the number of keys.
+	Last(prefix []byte) (key, value []byte, err error)
 	Close() error
 }
 
@@ -207,6 +211,18 @@ func iterate(it iterator, s *LevelDB, fn func(key, value []byte) error) error {
 }
 
 func (s *LevelDB) NewBatch() *Batch { return &Batch{} }
+
+func (s *LevelDB) Last(prefix []byte) ([]byte, []byte, error) {
+	it := s.db.NewIterator(util.BytesPrefix(prefix), nil)
+	defer it.Release()
+	if !it.Last() {
+		if err := it.Error(); err != nil {
+			return nil, nil, s.wrap("last", err)
+		}
+		return nil, nil, ErrNotFound
+	}
+	return append([]byte(nil), it.Key()...), append([]byte(nil), it.Value()...), nil
+}
 
 func (s *LevelDB) Write(b *Batch) error {
 	return s.wrap("write", s.db.Write(&b.lb, &opt.WriteOptions{Sync: !s.noSync}))

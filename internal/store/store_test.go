@@ -181,3 +181,26 @@ func TestOpenUnsynced(t *testing.T) {
 		t.Fatal("bad dir")
 	}
 }
+
+func TestLast(t *testing.T) {
+	s := OpenMemory()
+	defer s.Close()
+	if _, _, err := s.Last([]byte("op")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("empty: %v", err)
+	}
+	b := s.NewBatch()
+	for _, k := range []string{"op\x00\x01", "op\x00\x09", "op\x00\x05", "oq", "on"} {
+		b.Put([]byte(k), []byte("v"+k))
+	}
+	if err := s.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	k, v, err := s.Last([]byte("op\x00"))
+	if err != nil || string(k) != "op\x00\x09" || string(v) != "vop\x00\x09" {
+		t.Fatalf("last: %q %q %v", k, v, err)
+	}
+	s.Close()
+	if _, _, err := s.Last([]byte("op")); err == nil {
+		t.Fatal("closed store answered")
+	}
+}
