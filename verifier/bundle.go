@@ -241,7 +241,7 @@ func (b *Bundle) UnmarshalBinary(data []byte) error {
 		if r.err != nil {
 			return encodingErr("embedded keys", r.err)
 		}
-		if err := ks.UnmarshalBinary(raw); err != nil {
+		if err := ks.unmarshal(raw, false); err != nil {
 			return fmt.Errorf("embedded keys: %w", err)
 		}
 		out.Keys = &ks

@@ -99,7 +99,12 @@ func (s *KeySet) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary decodes and validates a key set: magic, format and gnark
 // versions, backend, curve, sorted unique shapes, and every key parsed with
 // subgroup checks.
-func (s *KeySet) UnmarshalBinary(b []byte) error {
+func (s *KeySet) UnmarshalBinary(b []byte) error { return s.unmarshal(b, true) }
+
+// unmarshal decodes a key set; with eager false the verifying keys' points
+// are decoded (with subgroup checks) only when first used, which spares a
+// bundle's embedded keys the cost when a pinned set is used instead.
+func (s *KeySet) unmarshal(b []byte, eager bool) error {
 	if !bytes.HasPrefix(b, []byte(keySetMagic)) {
 		return encodingErr("not an mcpzero verifying-key set (bad magic)", nil)
 	}
@@ -136,8 +141,10 @@ func (s *KeySet) UnmarshalBinary(b []byte) error {
 		if i > 0 && out.Keys[i-1].Shape >= k.Shape {
 			return encodingErr("key set shapes not sorted and unique", nil)
 		}
-		if err := k.parse(out.Backend); err != nil {
-			return err
+		if eager {
+			if err := k.parse(out.Backend); err != nil {
+				return err
+			}
 		}
 		out.Keys = append(out.Keys, k)
 	}
