@@ -118,7 +118,7 @@ func (s Shape) alloc() *Circuit {
 	region := func(n int) Region {
 		return Region{make([]frontend.Variable, n), make([]frontend.Variable, n), make([]frontend.Variable, n)}
 	}
-	c.Stack, c.Locals, c.Globals, c.Frames, c.Mem = region(s.Stack), region(s.Locals), region(s.Globals), region(s.Depth+1), region(s.Mem)
+	c.Stack, c.Locals, c.Globals, c.Frames, c.Mem = region(s.Stack), region(s.Locals), region(s.Globals), region(max(s.Depth, 1)+1), region(s.Mem)
 	c.Data = make([]frontend.Variable, s.memChunks())
 	c.In, c.Out = region(s.In), region(s.Out)
 	c.Rows = make([]Row, s.Rows)
@@ -197,6 +197,9 @@ func prefixFlags(api frontend.API, n frontend.Variable, size int) []frontend.Var
 func (h hasher) prefixDigest(cells []frontend.Variable, n frontend.Variable, g []frontend.Variable) frontend.Variable {
 	api := h.api
 	acc := h.compress(0, n)
+	if len(cells) == 0 {
+		return acc // n == 0 by prefixFlags
+	}
 	// sel_i = g[i-1] - g[i]: 1 exactly at i == n.
 	out := api.Mul(api.Sub(1, g[0]), acc)
 	for i, c := range cells {
@@ -550,10 +553,10 @@ func (c *Circuit) Define(api frontend.API) error {
 		rc.Check(api.Sub(api.Mul(nch, 31), n), 5)
 		g := prefixFlags(api, nch, len(ch))
 		acc := h.compress(h.compress(0, claim.TagBytes), n)
-		out := api.Mul(api.Sub(1, g[0]), acc)
 		if len(ch) == 0 {
 			return acc
 		}
+		out := api.Mul(api.Sub(1, g[0]), acc)
 		for j := range ch {
 			acc = h.compress(acc, ch[j])
 			next := frontend.Variable(0)

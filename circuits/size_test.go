@@ -15,7 +15,7 @@ func TestConstraintsPerRow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles several shapes")
 	}
-	base := Shape{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4}
+	base := Shape{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4, Depth: 4, Mem: 64, In: 32, Out: 32}
 	big := base
 	big.Rows = 512
 	n := func(s Shape) int {

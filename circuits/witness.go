@@ -139,7 +139,7 @@ func powIndex(w64 bool, k uint64) int {
 var regionSpaces = [7]uint64{keyStack, keyLocal, keyGlobal, keyFrame, keyMem, keyIn, keyOut}
 
 func (s Shape) regionCaps() [7]int {
-	return [7]int{s.Stack, s.Locals, s.Globals, s.Depth + 1, s.Mem, s.In, s.Out}
+	return [7]int{s.Stack, s.Locals, s.Globals, max(s.Depth, 1) + 1, s.Mem, s.In, s.Out}
 }
 
 // prepare replays the trace in the circuit's terms: it inserts the
