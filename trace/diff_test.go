@@ -133,7 +133,7 @@ func TestAgreeTestdata(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s%v", file, c.export, c.args), func(t *testing.T) {
 				for _, segCap := range []int{1, 7, DefaultSegmentCapacity} {
 					tr := agree(t, bin, c.export, c.args, c.input, WithSegmentCapacity(segCap))
-					if err := checkTrace(tr, segCap); err != nil {
+					if err := tr.Verify(); err != nil {
 						t.Fatalf("segment capacity %d: %v", segCap, err)
 					}
 				}

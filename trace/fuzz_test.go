@@ -41,7 +41,7 @@ func FuzzDifferential(f *testing.F) {
 			t.Skip("more than", maxSteps, "steps")
 		}
 		tr := agreeTolerant(t, bin, "run", args, input, true, WithSegmentCapacity(segCap))
-		if err := checkTrace(tr, segCap); err != nil {
+		if err := tr.Verify(); err != nil {
 			t.Fatal(err)
 		}
 	})

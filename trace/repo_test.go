@@ -81,7 +81,7 @@ func TestAgreeRepositoryModules(t *testing.T) {
 					calls++
 					t.Run(name, func(t *testing.T) {
 						tr := agree(t, bin, e.Name, args, in, WithSegmentCapacity(4096))
-						if err := checkTrace(tr, 4096); err != nil {
+						if err := tr.Verify(); err != nil {
 							t.Fatal(err)
 						}
 					})

@@ -134,7 +134,7 @@ func (inst *Instance) run(ctx context.Context, export string, args []uint64, inp
 		globals: inst.globals, mem: inst.mem, pages: inst.pages, maxPage: inst.maxPage, table: inst.table}
 	m.chunkEpoch = make([]uint32, len(m.mem)/ChunkSize)
 	m.io = hostabi.IO{Input: input, MaxOutput: cfg.maxOutput}
-	tr := &Trace{Program: mod.Program, Export: export, Func: f, Input: input}
+	tr := &Trace{Program: mod.Program, Export: export, Func: f, Input: input, Capacity: cfg.segCap}
 	tr.Args = make([]uint64, len(args))
 	for i, a := range args {
 		if ft.Params[i] == I32 {

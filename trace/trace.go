@@ -250,6 +250,7 @@ type Trace struct {
 	Results  []uint64 // i32 results have zero high bits
 	Output   []byte
 	Steps    uint64
+	Capacity int // the segment capacity the trace was recorded with (Verify checks it)
 	Segments []Segment
 	// InitialMemory is linear memory after instantiation (data segments
 	// applied); FinalMemory at the end of the run. Globals are in the first

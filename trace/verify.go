@@ -2,18 +2,36 @@ package trace
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"reflect"
 )
 
-// checkTrace replays a trace's accesses against a model of every address
+// ErrInconsistent is the error of Verify for a trace that contradicts
+// itself.
+var ErrInconsistent = errors.New("inconsistent trace")
+
+// Verify replays the trace's accesses against a model of every address
 // space, starting from each segment's Before state, and checks what the
-// circuits will rely on: every read returns the last value written (or the
+// circuits rely on: every read returns the last value written (or the
 // boundary state's value), rows chain (pc, stack height, access ranges,
-// timestamps), segments chain (After = next Before), the touched memory
-// chunks hold what the model holds, and the end matches the trace's final
-// memory, globals and output.
-func checkTrace(tr *Trace, segCap int) error {
+// timestamps), every row's opcode is the program's at its pc, segments chain
+// (After = next Before) and respect the capacity, the touched memory chunks
+// hold what the model holds, and the end matches the trace's final memory,
+// globals, output and results. It does not re-check instruction semantics
+// (that is the circuits' job); it catches a recording that is not
+// self-consistent before anyone spends time proving it. Errors wrap
+// ErrInconsistent. Traces recorded with WithSegmentHandler keep no segments
+// and cannot be verified.
+func (tr *Trace) Verify() error {
+	if err := tr.verify(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInconsistent, err)
+	}
+	return nil
+}
+
+func (tr *Trace) verify() error {
+	segCap := tr.Capacity
 	if len(tr.Segments) == 0 {
 		return fmt.Errorf("no segments")
 	}
@@ -89,10 +107,13 @@ func checkTrace(tr *Trace, segCap int) error {
 			} else if r.PC != s.Before.PC || r.SP != uint32(len(s.Before.Stack)) {
 				return fmt.Errorf("segment %d: first row pc/sp %d/%d, state %d/%d", k, r.PC, r.SP, s.Before.PC, len(s.Before.Stack))
 			}
+			if int(r.PC) >= len(tr.Program.Code) {
+				return fmt.Errorf("segment %d row %d: pc %d outside the program", k, i, r.PC)
+			}
 			if r.Op != tr.Program.Code[r.PC].Op {
 				return fmt.Errorf("segment %d row %d: op %v, program has %v", k, i, r.Op, tr.Program.Code[r.PC].Op)
 			}
-			if r.Acc != next {
+			if r.Acc != next || uint64(r.Acc)+uint64(r.NAcc) > uint64(len(s.Accesses)) {
 				return fmt.Errorf("segment %d row %d: accesses start at %d, want %d", k, i, r.Acc, next)
 			}
 			next = r.Acc + r.NAcc
