@@ -1,39 +1,66 @@
 package storelog
 
 import (
-	"fmt"
+	"runtime"
 	"sync"
+	"weak"
 
 	"github.com/mcpzero/mcpzero/internal/auditlog"
 	"github.com/mcpzero/mcpzero/internal/store"
 )
 
-// prefixStaged holds entries staged in a batch until it is written; the
-// key never reaches the database (Write deletes it in the same batch).
-var prefixStaged = store.Key(prefix, []byte("staged"), nil)
+// staged holds the entries staged for each batch until it is written. It is
+// a side table rather than keys in the batch so that staging adds nothing
+// to what LevelDB writes; a batch dropped without a write is forgotten when
+// the garbage collector frees it (weak key plus cleanup).
+var staged = struct {
+	sync.Mutex
+	m map[weak.Pointer[store.Batch]][]auditlog.Entry
+}{m: map[weak.Pointer[store.Batch]][]auditlog.Entry{}}
 
-// maxStaged bounds the entries one batch may stage.
-const maxStaged = 1 << 16
+func forget(wp weak.Pointer[store.Batch]) {
+	staged.Lock()
+	delete(staged.m, wp)
+	staged.Unlock()
+}
 
-// Stage records, inside b, that e is to be appended to the log when b is
-// written through a Store from Wrap. Commit hooks call it: several parts of
-// one operation (the kernel, the security manager) may each stage entries,
-// and the log assigns their indexes only at the write, under its lock, so
-// that operations committed by different components never race for an
-// index. A batch dropped without a write leaves no trace.
+// Stage records that e is to be appended to the log when b is written
+// through a Store from Wrap. Commit hooks call it: several parts of one
+// operation (the kernel, the security manager) may each stage entries, and
+// the log assigns their indexes only at the write, under its lock, so that
+// operations committed by different components never race for an index. A
+// batch dropped without a write leaves no trace. e is checked now (it must
+// encode), so that a bad entry fails the operation that made it.
 func Stage(b *store.Batch, e auditlog.Entry) error {
 	e.Index = 0
-	data, err := e.Encode()
-	if err != nil {
+	if _, err := e.Encode(); err != nil {
 		return err
 	}
-	for i := uint64(0); i < maxStaged; i++ {
-		if _, found, _ := b.Pending(keyOf(prefixStaged, i)); !found {
-			b.Put(keyOf(prefixStaged, i), data)
-			return nil
-		}
+	wp := weak.Make(b)
+	staged.Lock()
+	list, ok := staged.m[wp]
+	staged.m[wp] = append(list, e)
+	staged.Unlock()
+	if !ok {
+		runtime.AddCleanup(b, forget, wp)
 	}
-	return fmt.Errorf("storelog: more than %d entries staged in one batch", maxStaged)
+	return nil
+}
+
+// takeStaged removes and returns the entries staged for b.
+func takeStaged(b *store.Batch) []auditlog.Entry {
+	wp := weak.Make(b)
+	staged.Lock()
+	defer staged.Unlock()
+	list := staged.m[wp]
+	delete(staged.m, wp)
+	return list
+}
+
+func stagedBatches() int {
+	staged.Lock()
+	defer staged.Unlock()
+	return len(staged.m)
 }
 
 // Store is a store.Store whose Write appends the entries staged in a batch
@@ -52,28 +79,15 @@ func (s *Store) Log() *Log { return s.log }
 
 // Write appends the staged entries (if any), with one new signed
 // checkpoint, and writes the batch. Writes are serialised so that the log's
-// size read at the append is the size the write extends.
+// size read at the append is the size the write extends. When the append
+// or the write fails, nothing is written and the entries are dropped with
+// the operation.
 func (s *Store) Write(b *store.Batch) error {
-	var staged []auditlog.Entry
-	for i := uint64(0); i < maxStaged; i++ {
-		data, found, present := b.Pending(keyOf(prefixStaged, i))
-		if !found {
-			break
-		}
-		if !present {
-			continue
-		}
-		e, err := auditlog.DecodeEntry(data)
-		if err != nil {
-			return fmt.Errorf("storelog: staged entry %d: %w", i, err)
-		}
-		staged = append(staged, *e)
-		b.Delete(keyOf(prefixStaged, i))
-	}
+	entries := takeStaged(b)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(staged) > 0 {
-		if _, err := s.log.AppendAll(b, staged...); err != nil {
+	if len(entries) > 0 {
+		if _, err := s.log.AppendAll(b, entries...); err != nil {
 			return err
 		}
 	}

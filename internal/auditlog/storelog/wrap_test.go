@@ -1,10 +1,13 @@
 package storelog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mcpzero/mcpzero/internal/auditlog"
 	"github.com/mcpzero/mcpzero/internal/store"
@@ -58,12 +61,15 @@ func TestWrapConcurrentWriters(t *testing.T) {
 	if want := int64(writers*each + writers*each/5); rep.Size != want {
 		t.Fatalf("size %d, want %d", rep.Size, want)
 	}
-	// Staged keys never reach the database.
+	// Only the log's and the operations' keys are stored.
 	n := 0
-	st.Iterate(prefixStaged, func(k, v []byte) error { n++; return nil })
-	if n != 0 {
-		t.Fatalf("%d staged keys stored", n)
-	}
+	st.Iterate(nil, func(k, v []byte) error {
+		if !bytes.HasPrefix(k, prefix) && !bytes.HasPrefix(k, []byte("w")) {
+			t.Errorf("unexpected key %q", k)
+		}
+		n++
+		return nil
+	})
 }
 
 func TestWrapDroppedAndPlainBatches(t *testing.T) {
@@ -88,11 +94,12 @@ func TestWrapDroppedAndPlainBatches(t *testing.T) {
 	if err := Stage(ws.NewBatch(), auditlog.Entry{Kind: "BAD"}); !errors.Is(err, auditlog.ErrMalformedEntry) {
 		t.Fatal(err)
 	}
-	// A corrupted staged entry is refused and nothing is written.
-	b = ws.NewBatch()
-	b.Put(keyOf(prefixStaged, 0), []byte{9})
+	// A read-only log refuses staged entries, and nothing is written.
+	ro0 := Wrap(st, New(st))
+	b = ro0.NewBatch()
+	Stage(b, op(1))
 	b.Put([]byte("k2"), []byte("v"))
-	if err := ws.Write(b); !errors.Is(err, auditlog.ErrMalformedEntry) {
+	if err := ro0.Write(b); !errors.Is(err, ErrReadOnly) {
 		t.Fatal(err)
 	}
 	if ok, _ := st.Has([]byte("k2")); ok {
@@ -107,5 +114,27 @@ func TestWrapDroppedAndPlainBatches(t *testing.T) {
 	}
 	if _, err := ws.Log().Check(v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Entries staged in batches that are never written are forgotten once the
+// batches are garbage.
+func TestStagedBatchesAreForgotten(t *testing.T) {
+	before := stagedBatches()
+	for i := 0; i < 100; i++ {
+		b := &store.Batch{}
+		if err := Stage(b, op(uint64(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if stagedBatches() < before+1 {
+		t.Fatal("nothing staged")
+	}
+	for i := 0; i < 50 && stagedBatches() > before; i++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := stagedBatches(); n > before {
+		t.Fatalf("%d dropped batches still hold staged entries", n-before)
 	}
 }
