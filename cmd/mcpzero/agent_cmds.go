@@ -315,7 +315,7 @@ func agentInspect(c *cli.Context) error {
 		fmt.Fprintf(w, "%s (%s)\n  constraints: memory %d pages, state %d bytes, deadline %s, fuel %d per call\n", a.ID, a.Status, cs.MemoryPages, cs.StateBytes, cs.Deadline, cs.FuelPerCall)
 		fmt.Fprintf(w, "  state: %d keys, %d bytes, root %s\n  executes: %d\n", a.StateKeys, a.StateBytes, a.StateRoot, a.Executes)
 		if u := out.Usage; u != nil {
-			fmt.Fprintf(w, "  usage: %d calls, %d fuel\n", u.Calls, u.Fuel)
+			fmt.Fprintf(w, "  usage: %d calls, %d fuel, %d failed (%d out of fuel)\n", u.Calls, u.Fuel, u.Failed, u.Exhausted)
 		}
 		for _, d := range a.Plugins {
 			name := d.String()

@@ -47,7 +47,7 @@ func TestKernelFuel(t *testing.T) {
 		st := store.OpenMemory()
 		alloc := New(WithStore(st))
 		k, err := kernel.Open(st, kernel.WithEngine(engine), kernel.WithTrustedKeys(plugins.KeySet{keys.ID(pub): pub}),
-			kernel.WithMeter(NewMeter(1<<20)), kernel.WithCommitHook(alloc.CommitHook()))
+			kernel.WithMeter(NewMeter(1<<20)), kernel.WithCommitHook(alloc.CommitHook()), kernel.WithAdmission(alloc.Admission()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,13 +118,54 @@ func TestKernelFuel(t *testing.T) {
 		if err != nil || u.Calls != 3 || u.Fuel != totalFuel {
 			t.Fatalf("%s: usage of %s: %+v %v (fuel %d)", engine, good, u, err, totalFuel)
 		}
-		if u, _ := alloc.Usage(string(runaway)); u.Calls != 1 {
-			t.Fatalf("%s: the failed call was counted: %+v", engine, u)
+		if u, _ := alloc.Usage(string(runaway)); u.Calls != 1 || u.Failed != 1 || u.Exhausted != 1 {
+			t.Fatalf("%s: usage of the runaway agent: %+v, want 1 call, 1 failed (fuel exhausted)", engine, u)
+		}
+		if alloc.InFlight() != 0 {
+			t.Fatalf("%s: %d workers still held", engine, alloc.InFlight())
 		}
 		k.Close()
 		st.Close()
 	}
 	if fuelByEngine[plugins.EngineCompiler] != fuelByEngine[plugins.EngineInterpreter] {
 		t.Fatalf("fuel differs between engines: %v", fuelByEngine)
+	}
+}
+
+// TestKernelWorkerPool: with a pool of one worker, an execute waits for the
+// worker held elsewhere and is refused with a resource error when its
+// context ends first.
+func TestKernelWorkerPool(t *testing.T) {
+	ctx := context.Background()
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	counter, counterWasm := signed(t, priv, filepath.Join("..", "..", "plugins", "examples", "counter", "counter.wasm"),
+		plugins.Manifest{Name: "counter", Version: "1.0.0", Methods: []string{"increment", "get", "reset"}, Limits: plugins.Limits{MemoryPages: 1}})
+	st := store.OpenMemory()
+	defer st.Close()
+	alloc := New(WithStore(st), WithWorkers(1))
+	k, err := kernel.Open(st, kernel.WithTrustedKeys(plugins.KeySet{keys.ID(pub): pub}), kernel.WithAdmission(alloc.Admission()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	k.InstallPlugin(ctx, counter, counterWasm)
+	agent, _ := k.Spawn(kernel.Constraints{})
+	if err := k.AttachPlugin(ctx, agent, "counter"); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := k.Spawn(kernel.Constraints{})
+	alloc.Allocate(string(other), Limits{FuelPerCall: 1, MemoryPages: 1, StateBytes: 1})
+	lease, err := alloc.Acquire(ctx, string(other)) // the only worker
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := k.Execute(short, agent, "increment", nil); !errors.Is(err, kernel.ErrResourceExceeded) || !errors.Is(err, ErrLimitExceeded) {
+		t.Fatalf("execute with the pool full: %v", err)
+	}
+	lease.Done()
+	if _, err := k.Execute(ctx, agent, "increment", nil); err != nil {
+		t.Fatalf("execute with a free worker: %v", err)
 	}
 }
