@@ -114,6 +114,7 @@ loop:
 			a, b := stack[sp-2], stack[sp-1]
 			acc = rd(acc, tb, SpaceStack, sp-2, a)
 			acc = rd(acc, tb, SpaceStack, sp-1, b)
+			r.A, r.B = a, b // before a possible trap
 			x, y := uint32(a), uint32(b)
 			var v uint32
 			switch op {
@@ -196,13 +197,14 @@ loop:
 			acc = wr(acc, tb, SpaceStack, sp-2, res)
 			stack[sp-2] = res
 			sp--
-			r.A, r.B, r.R = a, b, res
+			r.R = res
 			pc++
 		case 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5A, 0x7C, 0x7D, 0x7E, 0x7F, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A:
 			// i64 binary and comparison operators.
 			a, b := stack[sp-2], stack[sp-1]
 			acc = rd(acc, tb, SpaceStack, sp-2, a)
 			acc = rd(acc, tb, SpaceStack, sp-1, b)
+			r.A, r.B = a, b // before a possible trap
 			var v uint64
 			switch op {
 			case 0x51:
@@ -283,7 +285,7 @@ loop:
 			acc = wr(acc, tb, SpaceStack, sp-2, v)
 			stack[sp-2] = v
 			sp--
-			r.A, r.B, r.R = a, b, v
+			r.R = v
 			pc++
 		case 0x45, 0x50, 0x67, 0x68, 0x69, 0x79, 0x7A, 0x7B, 0xA7, 0xAC, 0xAD, 0xC0, 0xC1, 0xC2, 0xC3, 0xC4:
 			// Unary integer operators and conversions.

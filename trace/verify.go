@@ -17,8 +17,10 @@ var ErrInconsistent = errors.New("inconsistent trace")
 // boundary state's value), rows chain (pc, stack height, access ranges,
 // timestamps), every row's opcode is the program's at its pc, segments chain
 // (After = next Before) and respect the capacity, the touched memory chunks
-// hold what the model holds, and the end matches the trace's final memory,
-// globals, output and results. It does not re-check instruction semantics
+// hold what the model holds, the end matches the trace's final memory,
+// globals, output and results, and the operand fields of rows with fixed
+// accesses (numeric operators, constants, locals, globals, drop, select,
+// loads, stores) are the values and addresses of those accesses. It does not re-check instruction semantics
 // (that is the circuits' job); it catches a recording that is not
 // self-consistent before anyone spends time proving it. Errors wrap
 // ErrInconsistent. Traces recorded with WithSegmentHandler keep no segments
@@ -117,6 +119,9 @@ func (tr *Trace) verify() error {
 				return fmt.Errorf("segment %d row %d: accesses start at %d, want %d", k, i, r.Acc, next)
 			}
 			next = r.Acc + r.NAcc
+			if err := checkRow(r, s.Accesses[r.Acc:next]); err != nil {
+				return fmt.Errorf("segment %d row %d (pc %d): %v", k, i, r.PC, err)
+			}
 			for _, a := range s.Accesses[r.Acc:next] {
 				if a.TS != ts {
 					return fmt.Errorf("segment %d row %d: timestamp %d, want %d", k, i, a.TS, ts)
@@ -223,6 +228,77 @@ func (tr *Trace) verify() error {
 	}
 	if tr.Status == Returned && !reflect.DeepEqual(last.Stack, tr.Results) && !(len(last.Stack) == 0 && len(tr.Results) == 0) {
 		return fmt.Errorf("final stack %v, results %v", last.Stack, tr.Results)
+	}
+	return nil
+}
+
+// checkRow checks that a row's operand fields are the values and addresses
+// of its accesses, for the instructions whose accesses are fixed: numeric
+// operators, constants, locals, globals, drop, select, loads and stores.
+func checkRow(r *Row, acc []Access) error {
+	type want struct {
+		space Space
+		addr  uint64
+		val   uint64
+		write bool
+		width uint8
+	}
+	stk := func(addr uint32, v uint64, w bool) want { return want{SpaceStack, uint64(addr), v, w, 8} }
+	var ws []want
+	op := r.Op
+	fam := FamilyOf(op)
+	switch {
+	case op == 0x41 || op == 0x42:
+		ws = []want{stk(r.SP, r.R, true)}
+	case op == 0x20:
+		ws = []want{{SpaceLocal, uint64(r.FP) + r.Imm, r.R, false, 8}, stk(r.SP, r.R, true)}
+	case op == 0x21:
+		ws = []want{stk(r.SP-1, r.A, false), {SpaceLocal, uint64(r.FP) + r.Imm, r.A, true, 8}}
+	case op == 0x22:
+		ws = []want{stk(r.SP-1, r.A, false), {SpaceLocal, uint64(r.FP) + r.Imm, r.A, true, 8}, stk(r.SP-1, r.R, true)}
+	case op == 0x23:
+		ws = []want{{SpaceGlobal, r.Imm, r.R, false, 8}, stk(r.SP, r.R, true)}
+	case op == 0x24:
+		ws = []want{stk(r.SP-1, r.A, false), {SpaceGlobal, r.Imm, r.A, true, 8}}
+	case op == 0x1A:
+		ws = []want{stk(r.SP-1, r.A, false)}
+	case op == 0x1B:
+		ws = []want{stk(r.SP-3, r.A, false), stk(r.SP-2, r.B, false), stk(r.SP-1, r.C, false), stk(r.SP-3, r.R, true)}
+	case fam == FamilyLoad:
+		if len(acc) < 2 {
+			ws = []want{stk(r.SP-1, r.A, false)} // trapped before the memory access
+			break
+		}
+		w := loadWidth[op-0x28]
+		ws = []want{stk(r.SP-1, r.A, false), {SpaceMemory, uint64(uint32(r.A)) + r.Imm, acc[1].Value, false, w}, stk(r.SP-1, r.R, true)}
+	case fam == FamilyStore:
+		w := loadWidth[op-0x28]
+		mask := ^uint64(0)
+		if w < 8 {
+			mask = 1<<(8*uint(w)) - 1
+		}
+		ws = []want{stk(r.SP-2, r.A, false), stk(r.SP-1, r.B, false), {SpaceMemory, uint64(uint32(r.A)) + r.Imm, r.B & mask, true, w}}
+	case fam >= FamilyAddSub && fam <= FamilyConvert:
+		if numSigs[op].In2 != 0 {
+			ws = []want{stk(r.SP-2, r.A, false), stk(r.SP-1, r.B, false), stk(r.SP-2, r.R, true)}
+		} else {
+			ws = []want{stk(r.SP-1, r.A, false), stk(r.SP-1, r.R, true)}
+		}
+	default:
+		return nil
+	}
+	if r.NextPC == HaltPC && len(acc) < len(ws) {
+		ws = ws[:len(acc)] // a trapping row stops after its reads
+	}
+	if len(acc) != len(ws) {
+		return fmt.Errorf("%v has %d accesses, want %d", op, len(acc), len(ws))
+	}
+	for i, w := range ws {
+		a := &acc[i]
+		if a.Space != w.space || uint64(a.Addr) != w.addr || a.Value != w.val || a.Write != w.write || a.Width != w.width {
+			return fmt.Errorf("%v access %d is %v[%d]=%#x (write %v, width %d), row says %v[%d]=%#x (write %v, width %d)",
+				op, i, a.Space, a.Addr, a.Value, a.Write, a.Width, w.space, w.addr, w.val, w.write, w.width)
+		}
 	}
 	return nil
 }

@@ -77,6 +77,36 @@ func TestVerifyRejectsTampering(t *testing.T) {
 		"steps":        func(tr *Trace) { tr.Steps++ },
 		"capacity":     func(tr *Trace) { tr.Capacity = 8 },
 		"first step":   func(tr *Trace) { tr.Segments[2].FirstStep++ },
+		"row operand": func(tr *Trace) {
+			for k := range tr.Segments {
+				for i := range tr.Segments[k].Rows {
+					if r := &tr.Segments[k].Rows[i]; r.Op == 0x6A {
+						r.B++
+						return
+					}
+				}
+			}
+		},
+		"row result": func(tr *Trace) {
+			for k := range tr.Segments {
+				for i := range tr.Segments[k].Rows {
+					if r := &tr.Segments[k].Rows[i]; r.Op == 0x20 {
+						r.R++
+						return
+					}
+				}
+			}
+		},
+		"row immediate": func(tr *Trace) {
+			for k := range tr.Segments {
+				for i := range tr.Segments[k].Rows {
+					if r := &tr.Segments[k].Rows[i]; r.Op == 0x2D { // i32.load8_u
+						r.Imm++
+						return
+					}
+				}
+			}
+		},
 		"segments dropped": func(tr *Trace) {
 			tr.Segments = nil
 		},
