@@ -175,9 +175,16 @@ func (s *Sandbox) runtime(ctx context.Context, pages uint32) (*runtime, error) {
 	} else {
 		cfg = wazero.NewRuntimeConfigCompiler()
 	}
+	// A Meter with host functions (fuel checkpoints) checks the deadline at
+	// its checkpoints, also in loop-free recursion; wazero's own check costs
+	// up to 28x on tight loops (BenchmarkKernelConfig in internal/fuel), so
+	// it is used only without one.
+	_, checkpoints := s.meter.(interface {
+		DefineHost(context.Context, wazero.Runtime) error
+	})
 	cfg = cfg.WithCompilationCache(s.cache).
 		WithMemoryLimitPages(pages).
-		WithCloseOnContextDone(true).
+		WithCloseOnContextDone(!checkpoints).
 		WithCoreFeatures(api.CoreFeaturesV2)
 	r := wazero.NewRuntimeWithConfig(ctx, cfg)
 	b := hostabi.DefineIO(r.NewHostModuleBuilder(hostabi.Module))

@@ -71,3 +71,51 @@ func BenchmarkInstrument(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKernelConfig compares, on the compiler engine, the plain module
+// with the kernel's sandbox setting WithCloseOnContextDone(true) (a deadline
+// check at every loop header) against fuel metering with checkpoints alone,
+// which also stops runaway code and lets Go preempt it.
+func BenchmarkKernelConfig(b *testing.B) {
+	ctx := context.Background()
+	withCk, err := Instrument(programsWasm, WithCheckpoints())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range []struct {
+		fn  string
+		arg uint64
+	}{{"count", 10_000}, {"fib", 20}} {
+		for _, v := range []struct {
+			name  string
+			wasm  []byte
+			close bool
+		}{{"plain", programsWasm, false}, {"plain+closeOnContextDone", programsWasm, true},
+			{"metered+checkpoints", withCk, false}, {"metered+checkpoints+closeOnContextDone", withCk, true}} {
+			b.Run(w.fn+"/"+v.name, func(b *testing.B) {
+				rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(v.close))
+				defer rt.Close(ctx)
+				if err := DefineCheckpoint(ctx, rt); err != nil {
+					b.Fatal(err)
+				}
+				mod, err := rt.Instantiate(ctx, v.wasm)
+				if err != nil {
+					b.Fatal(err)
+				}
+				m, _ := NewMeter(mod)
+				fn := mod.ExportedFunction(w.fn)
+				stack := make([]uint64, 1)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if m != nil {
+						m.Set(1 << 62)
+					}
+					stack[0] = w.arg
+					if err := fn.CallWithStack(ctx, stack); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -2,10 +2,12 @@ package fuel
 
 import (
 	"context"
+	"errors"
 	"runtime"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
 )
 
 // Checkpoints.
@@ -56,6 +58,16 @@ func DefineCheckpoint(ctx context.Context, rt wazero.Runtime) error {
 }
 
 func checkpoint(ctx context.Context, mod api.Module, _ []uint64) {
+	// The wall-clock deadline, a safety net only, is checked here too: it
+	// then stops loop-free recursion as well, at no cost to loops (unlike
+	// wazero's WithCloseOnContextDone, which checks every loop iteration).
+	if err := ctx.Err(); err != nil {
+		code := sys.ExitCodeContextCanceled
+		if errors.Is(err, context.DeadlineExceeded) {
+			code = sys.ExitCodeDeadlineExceeded
+		}
+		panic(sys.NewExitError(code))
+	}
 	counter, ok1 := mod.ExportedGlobal(ExportName).(api.MutableGlobal)
 	reserve, ok2 := mod.ExportedGlobal(ReserveExportName).(api.MutableGlobal)
 	if !ok1 || !ok2 {

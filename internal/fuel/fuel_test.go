@@ -8,9 +8,11 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
 )
 
 //go:embed testdata/programs.wasm
@@ -369,5 +371,31 @@ func TestImportedGlobalsKeepIndices(t *testing.T) {
 			t.Fatalf("%s: run(5) = %v, used %d, err %v; want 47, 8", e.name, res, used, err)
 		}
 		rt.Close(ctx)
+	}
+}
+
+// TestCheckpointDeadline: the checkpoint also ends a call whose context is
+// done, with wazero's deadline exit code, on a runaway loop and on loop-free
+// recursion (which wazero's own context check misses).
+func TestCheckpointDeadline(t *testing.T) {
+	for _, e := range engines {
+		for _, fn := range []struct {
+			name string
+			arg  uint64
+		}{{"spin", 0}, {"fib", 45}} {
+			mod, m := instance(t, e, programsWasm, WithCheckpoints())
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			f := mod.ExportedFunction(fn.name)
+			var params []uint64
+			if len(f.Definition().ParamTypes()) > 0 {
+				params = []uint64{fn.arg}
+			}
+			_, _, err := m.Call(ctx, f, 1<<62, params...)
+			cancel()
+			var exit *sys.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != sys.ExitCodeDeadlineExceeded {
+				t.Fatalf("%s %s: %v, want the deadline exit", e.name, fn.name, err)
+			}
+		}
 	}
 }

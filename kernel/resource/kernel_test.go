@@ -169,3 +169,31 @@ func TestKernelWorkerPool(t *testing.T) {
 		t.Fatalf("execute with a free worker: %v", err)
 	}
 }
+
+// TestKernelDeadlineSafetyNet: with the Meter installed the sandbox drops
+// wazero's per-loop context check; the wall-clock deadline is then checked
+// at fuel checkpoints and still ends a runaway whose fuel budget is huge.
+func TestKernelDeadlineSafetyNet(t *testing.T) {
+	ctx := context.Background()
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	faults, faultsWasm := signed(t, priv, filepath.Join("..", "..", "plugins", "testdata", "faults.wasm"),
+		plugins.Manifest{Name: "faults", Version: "0.1.0", Methods: []string{"loop"}, Limits: plugins.Limits{MemoryPages: 1}})
+	for _, engine := range []plugins.Engine{plugins.EngineCompiler, plugins.EngineInterpreter} {
+		st := store.OpenMemory()
+		k, err := kernel.Open(st, kernel.WithEngine(engine), kernel.WithTrustedKeys(plugins.KeySet{keys.ID(pub): pub}), kernel.WithMeter(NewMeter(1<<20)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.InstallPlugin(ctx, faults, faultsWasm)
+		agent, _ := k.Spawn(kernel.Constraints{FuelPerCall: 1 << 62, Deadline: 50 * time.Millisecond})
+		if err := k.AttachPlugin(ctx, agent, "faults"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = k.Execute(ctx, agent, "loop", nil)
+		if !errors.Is(err, kernel.ErrResourceExceeded) || !errors.Is(err, plugins.ErrDeadline) {
+			t.Fatalf("%s: %v, want the deadline as a resource error", engine, err)
+		}
+		k.Close()
+		st.Close()
+	}
+}
