@@ -341,6 +341,9 @@ func agentInspect(c *cli.Context) error {
 			if !r.StateRootAfter.IsZero() {
 				fmt.Fprintf(w, " root %s", r.StateRootAfter.String()[:16])
 			}
+			if r.FuelUsed > 0 {
+				fmt.Fprintf(w, " fuel %d", r.FuelUsed)
+			}
 			fmt.Fprintln(w)
 		}
 		return nil

@@ -63,11 +63,20 @@ run agent recover "$AGENT" "$SNAP"
 run agent exec "$AGENT" counter.get
 run agent exec "$AGENT" kv.get --input greeting
 
-step "7. Failures change nothing: a trap, a resource limit"
+step "7. Failures change nothing: a trap, the state limit, a runaway plugin, memory exhaustion"
 fails agent exec "$AGENT" increment --input not-a-number
 { printf 'big='; head -c 70000 /dev/zero | tr '\0' x; } >"$WORK/big.txt"
 fails agent exec "$AGENT" kv.put --input-file "$WORK/big.txt"   # 70 KB > the 64 KiB state limit
 run agent exec "$AGENT" counter.get
+cat >"$WORK/faults.json" <<'JSON'
+{"name": "faults", "version": "0.1.0", "wasm_sha256": "", "methods": ["loop", "grow"], "limits": {"memory_pages": 1}}
+JSON
+run plugin sign "$ROOT/plugins/testdata/faults.wasm" --key "$DATA/keys/operator.key" --manifest "$WORK/faults.json" --out "$WORK/faults.signed.json"
+run plugin install "$ROOT/plugins/testdata/faults.wasm" --manifest "$WORK/faults.signed.json"
+RUNAWAY=$("$MZ" --data-dir "$DATA" --json agent spawn --memory-pages 4 --fuel 1000000 --deadline 2s | sed -n 's/^  "id": "\(.*\)",$/\1/p')
+run agent attach "$RUNAWAY" faults
+fails agent exec "$RUNAWAY" loop   # an infinite loop: stopped by its fuel budget (the deadline is the safety net)
+fails agent exec "$RUNAWAY" grow   # grows memory until the 4-page limit refuses
 
 step "8. Every run is deterministic: the interpreter engine gives the same output and state root"
 root() { sed -n 's/^  "state_root": "\(.*\)",$/\1/p'; }
