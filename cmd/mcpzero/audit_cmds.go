@@ -117,9 +117,12 @@ func init() {
 			auditcli.Command("verify-file", "verify an .audit export offline, with the kernel's public key only (as mcpzero-verify audit)"),
 			{
 				Name: "consistency", Usage: "check that checkpoint NEW extends checkpoint OLD (the log was not forked or rolled back)",
-				ArgsUsage: "OLD NEW",
-				Flags:     []cli.Flag{&cli.StringFlag{Name: "key", Usage: "the kernel's verifier key `FILE` (default: this kernel's)"}},
-				Action:    auditConsistency,
+				ArgsUsage: "OLD NEW [--out FILE]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "key", Usage: "the kernel's verifier key `FILE` (default: this kernel's)"},
+					&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "also write both checkpoints and the proof to `FILE`, for `mcpzero-verify audit FILE --key kernel.pub`"},
+				},
+				Action: auditConsistency,
 			},
 			{
 				Name: "checkpoint", Usage: "print (or write) the signed checkpoint of the log, signing it now if needed",
@@ -416,6 +419,17 @@ func auditConsistency(c *cli.Context) error {
 	}
 	if err := auditlog.VerifyConsistency(old, cur, proof); err != nil {
 		return err
+	}
+	if f := c.String("out"); f != "" {
+		oldText, _ := os.ReadFile(args[0])
+		newText, _ := os.ReadFile(args[1])
+		raw, err := (&auditlog.ConsistencyFile{Format: auditlog.ConsistencyFormat, Old: string(oldText), New: string(newText), Proof: proof}).Marshal()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(f, raw, 0o644); err != nil {
+			return err
+		}
 	}
 	out := map[string]any{"ok": true, "old_size": old.Size, "new_size": cur.Size, "proof_hashes": len(proof)}
 	return emit(c, out, func(w io.Writer) error {

@@ -63,7 +63,8 @@ func TestCLIAudit(t *testing.T) {
 	}
 	cp2 := filepath.Join(work, "cp2")
 	c.ok("audit", "checkpoint", "--out", cp2)
-	c.ok("audit", "consistency", cp1, cp2)
+	cons := filepath.Join(work, "cons.json")
+	c.ok("audit", "consistency", cp1, cp2, "--out", cons)
 	c.fails("rolled back", "audit", "consistency", cp2, cp1)
 
 	// The auditor's view: kernel.pub and one file.
@@ -79,6 +80,11 @@ func TestCLIAudit(t *testing.T) {
 	os.WriteFile(bad, []byte(strings.Replace(string(raw), `"index": 5`, `"index": 4`, 1)), 0o644)
 	c.fails("NOT VALID", "audit", "verify-file", bad, "--key", pub)
 	c.fails("--key", "audit", "verify-file", op)
+	// The consistency file, offline, from the checkpoint the auditor kept.
+	if out := c.ok("audit", "verify-file", cons, "--key", pub, "--checkpoint", cp1); !strings.Contains(out, "at size 6") || !strings.Contains(out, "extends size 5") || !strings.Contains(out, "the one you kept") {
+		t.Fatalf("verify-file consistency:\n%s", out)
+	}
+	c.fails("not from the kept checkpoint", "audit", "verify-file", cons, "--key", pub, "--checkpoint", cp2)
 
 	if out := c.ok("audit", "replay"); !strings.Contains(out, "replayed 5 kernel operations of 6 entries") {
 		t.Fatalf("replay:\n%s", out)

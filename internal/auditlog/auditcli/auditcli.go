@@ -10,6 +10,7 @@ import (
 
 	"github.com/consensys/gnark/logger"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/mcpzero/mcpzero/internal/auditlog"
 	"github.com/mcpzero/mcpzero/verifier"
@@ -50,6 +51,78 @@ type BundleReport struct {
 type Options struct {
 	KeyFile string // the kernel's verifier key (kernel.pub)
 	VKFile  string // pinned verifying-key set for the proof bundle, or ""
+	// KeptFile is a checkpoint the auditor kept: a consistency file must
+	// prove from exactly it.
+	KeptFile string
+}
+
+// ConsistencyReport is what a successful consistency-file check
+// established.
+type ConsistencyReport struct {
+	File        string `json:"file"`
+	Valid       bool   `json:"valid"`
+	Origin      string `json:"origin"`
+	OldSize     int64  `json:"old_size"`
+	OldRoot     string `json:"old_root"`
+	NewSize     int64  `json:"new_size"`
+	NewRoot     string `json:"new_root"`
+	Kept        bool   `json:"matches_kept_checkpoint"`
+	ProofHashes int    `json:"proof_hashes"`
+	Key         string `json:"key"`
+}
+
+// fileFormat is the "format" field of a JSON file, or "".
+func fileFormat(raw []byte) string {
+	var f struct {
+		Format string `json:"format"`
+	}
+	if json.Unmarshal(raw, &f) != nil {
+		return ""
+	}
+	return f.Format
+}
+
+// VerifyConsistencyFile checks a consistency proof file (from `mcpzero
+// audit consistency OLD NEW --out FILE`) with the kernel's key, and against
+// the kept checkpoint when o.KeptFile is set.
+func VerifyConsistencyFile(path string, o Options) (*ConsistencyReport, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	v, err := readKey(o.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	f, err := auditlog.ParseConsistencyFile(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var kept []byte
+	if o.KeptFile != "" {
+		if kept, err = os.ReadFile(o.KeptFile); err != nil {
+			return nil, fmt.Errorf("--checkpoint: %w", err)
+		}
+	}
+	old, cur, err := auditlog.VerifyConsistencyFile(f, v, kept)
+	if err != nil {
+		return nil, fmt.Errorf("%s: NOT VALID: %w", path, err)
+	}
+	return &ConsistencyReport{File: path, Valid: true, Origin: old.Origin, OldSize: old.Size, OldRoot: old.Root.String(),
+		NewSize: cur.Size, NewRoot: cur.Root.String(), Kept: kept != nil, ProofHashes: len(f.Proof),
+		Key: fmt.Sprintf("%s+%08x", v.Name(), v.KeyHash())}, nil
+}
+
+func readKey(path string) (note.Verifier, error) {
+	keyText, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--key: %w", err)
+	}
+	v, err := auditlog.ParseVerifierKey(keyText)
+	if err != nil {
+		return nil, fmt.Errorf("--key %s: %w", path, err)
+	}
+	return v, nil
 }
 
 // VerifyFile checks the .audit file at path with the kernel's key alone; see
@@ -61,13 +134,9 @@ func VerifyFile(path string, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyText, err := os.ReadFile(o.KeyFile)
+	v, err := readKey(o.KeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("--key: %w", err)
-	}
-	v, err := auditlog.ParseVerifierKey(keyText)
-	if err != nil {
-		return nil, fmt.Errorf("--key %s: %w", o.KeyFile, err)
+		return nil, err
 	}
 	x, err := auditlog.ParseExport(raw)
 	if err != nil {
@@ -169,14 +238,18 @@ func Command(name, usage string) *cli.Command {
 	return &cli.Command{
 		Name:      name,
 		Usage:     usage,
-		ArgsUsage: "FILE.audit --key kernel.pub [--vk FILE] [--json]",
-		Description: "Checks, with no database: the checkpoint's signature by the pinned kernel key, the entry's\n" +
-			"canonical encoding and index, its inclusion proof against the checkpoint, and, when the entry\n" +
-			"links a proof bundle, that the embedded bundle has the linked digest, that its proofs verify\n" +
-			"(against --vk when given) and that its input and output hash to the entry's digests.",
+		ArgsUsage: "FILE --key kernel.pub [--vk FILE] [--checkpoint KEPT] [--json]",
+		Description: "FILE is an entry export (.audit) or a consistency proof file; both are checked with no database.\n" +
+			"Export: the checkpoint's signature by the pinned kernel key, the entry's canonical encoding and\n" +
+			"index, its inclusion proof against the checkpoint, and, when the entry links a proof bundle,\n" +
+			"that the embedded bundle has the linked digest, that its proofs verify (against --vk when\n" +
+			"given) and that its input and output hash to the entry's digests.\n" +
+			"Consistency file: both checkpoints' signatures and that the newer log extends the older one\n" +
+			"(with --checkpoint: that the older one is exactly the checkpoint you kept).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "key", Aliases: []string{"k"}, Usage: "the kernel's verifier key `FILE` (kernel.pub: a note verifier key, or a PEM public key)"},
 			&cli.StringFlag{Name: "vk", Usage: "pinned verifying-key set `FILE` for an embedded proof bundle"},
+			&cli.StringFlag{Name: "checkpoint", Usage: "a checkpoint `FILE` you kept, that a consistency file must start from"},
 		},
 		Action: func(c *cli.Context) error {
 			args, err := verifycli.Interspersed(c)
@@ -189,16 +262,37 @@ func Command(name, usage string) *cli.Command {
 			if c.String("key") == "" {
 				return fmt.Errorf("%s: --key kernel.pub is required: the check means nothing without a pinned key", name)
 			}
-			r, err := VerifyFile(args[0], Options{KeyFile: c.String("key"), VKFile: c.String("vk")})
-			if err != nil {
-				return err
+			o := Options{KeyFile: c.String("key"), VKFile: c.String("vk"), KeptFile: c.String("checkpoint")}
+			var out any
+			var human func(w io.Writer)
+			if raw, err := os.ReadFile(args[0]); err == nil && fileFormat(raw) == auditlog.ConsistencyFormat {
+				r, err := VerifyConsistencyFile(args[0], o)
+				if err != nil {
+					return err
+				}
+				out, human = r, func(w io.Writer) {
+					fmt.Fprintf(w, "VALID: log %s at size %d (root %s) extends size %d (root %s); %d-hash proof, signed by %s\n",
+						r.Origin, r.NewSize, r.NewRoot, r.OldSize, r.OldRoot, r.ProofHashes, r.Key)
+					if r.Kept {
+						fmt.Fprintln(w, "  the older checkpoint is the one you kept")
+					}
+				}
+			} else {
+				if o.KeptFile != "" {
+					return fmt.Errorf("%s: --checkpoint applies to consistency files only", name)
+				}
+				r, err := VerifyFile(args[0], o)
+				if err != nil {
+					return err
+				}
+				out, human = r, func(w io.Writer) { PrintHuman(w, r) }
 			}
 			if c.Bool("json") {
 				enc := json.NewEncoder(c.App.Writer)
 				enc.SetIndent("", "  ")
-				return enc.Encode(r)
+				return enc.Encode(out)
 			}
-			PrintHuman(c.App.Writer, r)
+			human(c.App.Writer)
 			return nil
 		},
 	}

@@ -185,3 +185,64 @@ func TestPrintEntry(t *testing.T) {
 		}
 	}
 }
+
+func TestConsistencyFileCommand(t *testing.T) {
+	dir := t.TempDir()
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{4}, 32))
+	pub := priv.Public().(ed25519.PublicKey)
+	s, _ := auditlog.NewSigner(auditlog.Origin(pub), priv)
+	vk, _ := auditlog.VerifierKey(s.Name(), pub)
+	key := filepath.Join(dir, "kernel.pub")
+	os.WriteFile(key, []byte(vk), 0o644)
+	var tr auditlog.MemTree
+	for i := uint64(0); i < 9; i++ {
+		e := auditlog.Entry{Index: i, Seq: i + 1, Kind: auditlog.KindSpawn}
+		data, _ := e.Encode()
+		tr.Append(data)
+	}
+	sign := func(n int64) string {
+		root, _ := tr.Root(n)
+		msg, err := auditlog.SignCheckpoint(auditlog.Checkpoint{Origin: s.Name(), Size: n, Root: root}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(msg)
+	}
+	p, _ := tr.ProveConsistency(4, 9)
+	raw, _ := (&auditlog.ConsistencyFile{Format: auditlog.ConsistencyFormat, Old: sign(4), New: sign(9), Proof: p}).Marshal()
+	file := filepath.Join(dir, "c.json")
+	os.WriteFile(file, raw, 0o644)
+	kept := filepath.Join(dir, "kept")
+	os.WriteFile(kept, []byte(sign(4)), 0o644)
+	other := filepath.Join(dir, "other")
+	os.WriteFile(other, []byte(sign(3)), 0o644)
+
+	out, err := run(t, "audit", file, "--key", key, "--checkpoint", kept)
+	if err != nil || !strings.Contains(out, "at size 9") || !strings.Contains(out, "extends size 4") || !strings.Contains(out, "the one you kept") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if out, err := run(t, "--json", "audit", file, "--key", key); err != nil || !strings.Contains(out, `"new_size": 9`) {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := run(t, "audit", file, "--key", key, "--checkpoint", other); !errors.Is(err, auditlog.ErrConsistency) {
+		t.Fatalf("other kept checkpoint: %v", err)
+	}
+	if _, err := run(t, "audit", file, "--key", key, "--checkpoint", filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("missing kept checkpoint")
+	}
+	os.WriteFile(file, bytes.Replace(raw, []byte(`"proof": [`), []byte(`"proof": [], "x": [`), 1), 0o644)
+	if _, err := run(t, "audit", file, "--key", key); err == nil {
+		t.Fatal("malformed consistency file accepted")
+	}
+	// --checkpoint makes no sense for an export.
+	exp, expKey := writeExport(t, nil, nil)
+	if _, err := run(t, "audit", exp, "--key", expKey, "--checkpoint", kept); err == nil || !strings.Contains(err.Error(), "consistency files only") {
+		t.Fatal(err)
+	}
+	if _, err := VerifyConsistencyFile(filepath.Join(dir, "none"), Options{KeyFile: key}); err == nil {
+		t.Fatal("missing file")
+	}
+	if _, err := VerifyConsistencyFile(kept, Options{KeyFile: filepath.Join(dir, "none")}); err == nil {
+		t.Fatal("missing key")
+	}
+}
