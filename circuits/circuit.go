@@ -89,10 +89,11 @@ type Circuit struct {
 	NProg, NFuncs, NG frontend.Variable
 	Data              []frontend.Variable // initial memory image, 31 bytes per element
 	NData             frontend.Variable
-	MemPages          frontend.Variable     // memory size in pages (memory.grow is not supported yet)
-	InLen             frontend.Variable     // input size in bytes
-	NChIn, NChOut     frontend.Variable     // 31-byte chunks of the input, of the final output
-	PowMult           [96]frontend.Variable // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
+	MemPages          frontend.Variable      // memory size in pages (memory.grow is not supported yet)
+	InLen             frontend.Variable      // input size in bytes
+	NChIn, NChOut     frontend.Variable      // 31-byte chunks of the input, of the final output
+	PowMult           [96]frontend.Variable  // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
+	NibMult           [768]frontend.Variable // lookups of (op, a, b, a op b) for op in and, or, xor and nibbles a, b
 
 	// Run / segment context.
 	IsFirst  frontend.Variable
@@ -149,6 +150,7 @@ const (
 	tagProg = 1
 	tagMem  = 2
 	tagPow  = 3
+	tagNib  = 4
 )
 
 func (l *logup) add(mult frontend.Variable, tag int, fields ...frontend.Variable) {
@@ -418,6 +420,19 @@ func (c *Circuit) Define(api frontend.API) error {
 		srcAfter = api.Add(api.Mul(api.Add(inRead, outWrite), row.X2), api.Mul(busy, api.Add(row.Src, 1)))
 		outLenAfter = api.Add(row.OutLen, api.Mul(outWrite, row.X1))
 
+		// and, or, xor: one nibble per pseudo-row. The operands' rests
+		// must reach zero, so the nibbles (in the table, hence < 16) are
+		// their unique base-16 digits.
+		bitw, nib, bitPush := S[ClassBitwise], S[ClassNibble], S[ClassBitPush]
+		lu.add(api.Neg(nib), tagNib, row.Height, row.L1, row.L2, row.D1)
+		inv16 := new(big.Int).ModInverse(big.NewInt(16), api.Compiler().Field())
+		accAfter = api.Add(accAfter, api.Mul(bitw, row.X2), api.Mul(nib, api.Mul(api.Sub(row.Acc, row.L1), inv16)))
+		eaAfter = api.Add(eaAfter, api.Mul(bitw, row.X1), api.Mul(nib, api.Mul(api.Sub(row.EA, row.L2), inv16)))
+		srcAfter = api.Add(srcAfter, api.Mul(nib, api.Add(row.Src, api.Mul(row.D1, row.Imm))))
+		api.AssertIsEqual(api.Mul(bitPush, row.Acc), 0)
+		api.AssertIsEqual(api.Mul(bitPush, row.EA), 0)
+		api.AssertIsEqual(api.Mul(bitPush, api.Sub(row.R, row.Src)), 0)
+
 		// Control flow.
 		tk := api.Mul(S[ClassBrIf], api.Sub(1, row.E)) // br_if taken
 		jump := api.Sub(row.Target, api.Add(row.PC, 1))
@@ -426,9 +441,9 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.Mul(ret, api.Sub(row.D1, api.Add(row.PC, 1))),
 			api.Mul(api.Add(S[ClassUnreachable], divTrap), api.Sub(HaltPC-1, row.PC)),
 			api.Neg(S[ClassPad]), api.Neg(busy))
-		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize]),
+		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize], S[ClassBitPush]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
-				load, api.Mul(api.Add(store, inRead, outWrite), 2)))
+				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise]), 2)))
 		target := api.Add(row.Base, row.Height, row.Arity)
 		spAfter = api.Add(row.SP, delta,
 			api.Mul(S[ClassBr], api.Sub(target, row.SP)),
@@ -461,12 +476,12 @@ func (c *Circuit) Define(api frontend.API) error {
 		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		used := [nbPorts]frontend.Variable{
 			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA, load, store,
-				inRead, outWrite),
-			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite),
+				inRead, outWrite, S[ClassBitwise]),
+			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, S[ClassBitwise]),
 			api.Add(S[ClassSelect], inRead, busy),
 			api.Add(isLocal, isGlobal, call, ret, isMem, busy),
 			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brA, tkA, retA,
-				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap)),
+				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap), S[ClassBitPush]),
 		}
 		stackKey := api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), row.SP)
 		keys := [nbPorts]frontend.Variable{
@@ -651,6 +666,13 @@ func (c *Circuit) Define(api frontend.API) error {
 		}
 		lu.add(c.PowMult[i], tagPow, w, k, new(big.Int).Lsh(big.NewInt(1), uint(k)))
 		commit(c.PowMult[i])
+	}
+
+	// The nibble table: (op, a, b, a op b) for and (1), or (2), xor (3).
+	for i := range c.NibMult {
+		op, a, b := i/256+1, uint64(i/16%16), uint64(i%16)
+		lu.add(c.NibMult[i], tagNib, op, a, b, nibbleOp(op, a, b))
+		commit(c.NibMult[i])
 	}
 
 	multicommit.WithCommitment(api, func(api frontend.API, alpha frontend.Variable) error {

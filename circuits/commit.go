@@ -63,6 +63,8 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			n += uint32(len(memExpansion(p.Code[pc].Op, e)))
 		} else if err == nil && (e.Class == ClassInputRead || e.Class == ClassOutputWrite) {
 			n++
+		} else if err == nil && e.Class == ClassBitwise {
+			n += uint32(len(bitwiseExpansion(e)))
 		}
 	}
 	mapPC := func(pc uint32) uint32 {
@@ -107,6 +109,9 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		t.Entries = append(t.Entries, e)
 		if e.Class == ClassLoad || e.Class == ClassStore {
 			t.Entries = append(t.Entries, memExpansion(p.Code[pc].Op, e)...)
+		}
+		if e.Class == ClassBitwise {
+			t.Entries = append(t.Entries, bitwiseExpansion(e)...)
 		}
 		if e.Class == ClassInputRead {
 			t.Entries = append(t.Entries, Entry{Class: ClassInCopy, W64: true, Pseudo: true})

@@ -56,6 +56,9 @@ const (
 	ClassShrU                     // shr_u: X2 = R * 2^k + D1, D1 < 2^k
 	ClassRotl                     // rotl, rotr (Swap): X2 * 2^k = D1 * 2^W + lo, R = lo + D1
 	ClassDivU                     // div_u, rem_u (Neg): X2 = q * X1 + rem, rem < X1; traps on X1 = 0
+	ClassBitwise                  // and, or, xor: pops b, a (Acc = a, EA = b, Src = 0); then W/4 ClassNibble, one ClassBitPush
+	ClassNibble                   // pseudo: (Height=op, a mod 16, b mod 16, r) in the nibble table; Src += r*Imm; Acc, EA /= 16
+	ClassBitPush                  // pseudo: Acc = EA = 0, push Src
 	numClasses
 )
 
@@ -63,7 +66,8 @@ var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.s
 	"global.get", "global.set", "drop", "select", "add", "sub", "mul", "eqz", "eq", "cmp",
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
 	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
-	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u"}
+	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u",
+	"bitwise", "bitwise.nibble", "bitwise.push"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -222,6 +226,9 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		e.Class, e.W64, e.Swap = ClassRotl, op >= 0x89, op == 0x78 || op == 0x8A
 	case op == 0x6E || op == 0x80 || op == 0x70 || op == 0x82:
 		e.Class, e.W64, e.Neg = ClassDivU, op >= 0x80, op == 0x70 || op == 0x82
+	case op == 0x71 || op == 0x72 || op == 0x73 || op == 0x83 || op == 0x84 || op == 0x85:
+		e.Class, e.W64 = ClassBitwise, op >= 0x83
+		e.Height = uint32(bitOp(op)) // 1 and, 2 or, 3 xor
 	case op == 0xA7:
 		e.Class, e.W64 = ClassWrap, false
 	case op == 0xAD:
@@ -237,7 +244,7 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassIf && e.Class != ClassElse && e.Class != ClassCall {
 		e.Target = 0
 	}
-	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassCall && e.Class != ClassLoad && e.Class != ClassStore {
+	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassCall && e.Class != ClassLoad && e.Class != ClassStore && e.Class != ClassBitwise {
 		e.Height = 0
 	}
 	if e.Class == ClassMemSize {
@@ -290,4 +297,37 @@ func memExpansion(op trace.Op, e Entry) []Entry {
 		out = append(out, Entry{Class: ClassStoreByte, W64: true, Pseudo: true, Height: k})
 	}
 	return append(out, Entry{Class: ClassStoreEnd, W64: true, Pseudo: true, Imm: 1 << (8*w - 8)})
+}
+
+func bitOp(op trace.Op) int {
+	switch op {
+	case 0x71, 0x83:
+		return 1
+	case 0x72, 0x84:
+		return 2
+	}
+	return 3
+}
+
+func nibbleOp(op int, a, b uint64) uint64 {
+	switch op {
+	case 1:
+		return a & b
+	case 2:
+		return a | b
+	}
+	return a ^ b
+}
+
+// bitwiseExpansion returns the pseudo-instructions after and/or/xor.
+func bitwiseExpansion(e Entry) []Entry {
+	n := 8
+	if e.W64 {
+		n = 16
+	}
+	var out []Entry
+	for k := 0; k < n; k++ {
+		out = append(out, Entry{Class: ClassNibble, W64: true, Pseudo: true, Height: e.Height, Imm: 1 << (4 * k)})
+	}
+	return append(out, Entry{Class: ClassBitPush, W64: e.W64, Pseudo: true})
 }

@@ -135,6 +135,12 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		if toBig(row.E).Sign() == 0 {
 			add("div.rem", &row.D1, &row.Sg1, &row.L1)
 		}
+	case ClassBitwise:
+		add("bitwise", x1, x2, &row.Height)
+	case ClassNibble:
+		add("nibble", &row.L1, &row.L2, &row.D1, &row.Acc, &row.EA, &row.Src, &row.Imm, &row.Height)
+	case ClassBitPush:
+		add("bitwise.push", r, &row.Src, &row.Acc, &row.EA)
 	case ClassInputSize:
 		add("input_size", r)
 	case ClassInputRead:

@@ -97,6 +97,7 @@ type segment struct {
 	before, after state
 	lastTS        [7][]uint64 // stack, locals, globals, frames, memory, input, output
 	powMult       [96]uint64
+	nibMult       [768]uint64
 	beforeD       fr.Element
 	afterD        fr.Element
 	steps         uint64
@@ -127,6 +128,7 @@ type execution struct {
 	module   fr.Element
 	segments []*segment
 	powMult  [96]uint64 // per segment: reset at each segment start
+	nibMult  [768]uint64
 }
 
 func powIndex(w64 bool, k uint64) int {
@@ -231,11 +233,13 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		}
 		seg = &segment{first: len(x.segments) == 0, before: snapshot()}
 		x.powMult = [96]uint64{}
+		x.nibMult = [768]uint64{}
 		x.segments = append(x.segments, seg)
 	}
 	endSegment := func() {
 		seg.after = snapshot()
 		seg.powMult = x.powMult
+		seg.nibMult = x.nibMult
 		for j, sp := range regionSpaces {
 			seg.lastTS[j] = make([]uint64, caps[j])
 			for i := range seg.lastTS[j] {
@@ -304,7 +308,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			pops = int(e.Arity)
 		case ClassLoad:
 			pops = 1
-		case ClassStore, ClassOutputWrite:
+		case ClassStore, ClassOutputWrite, ClassBitwise:
 			pops = 2
 		case ClassInputRead:
 			pops = 3
@@ -516,6 +520,16 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			}
 			x.powMult[powIndex(e.W64, k)]++
 			next.sp = sp - 1
+		case ClassBitwise:
+			next.acc, next.ea, next.src, next.sp, push = a, b, 0, sp-2, false
+		case ClassNibble:
+			op := int(e.Height)
+			w.l1, w.l2 = w.acc&15, w.ea&15
+			w.d1 = nibbleOp(op, w.l1, w.l2)
+			x.nibMult[(op-1)*256+int(w.l1)*16+int(w.l2)]++
+			next.acc, next.ea, next.src, push = w.acc>>4, w.ea>>4, w.src+w.d1*e.Imm, false
+		case ClassBitPush:
+			w.r, next.sp = w.src, sp+1
 		case ClassDivU:
 			w.eFlag, w.inv = b2u(b == 0), inverse(b)
 			next.sp = sp - 1
@@ -794,6 +808,9 @@ func (x *execution) assign(k int) *Circuit {
 	c.InLen, c.NChIn, c.NChOut = len(tr.Input), chunksOf(len(tr.Input)), chunksOf(int(seg.after.outLen))
 	for i := range c.PowMult {
 		c.PowMult[i] = seg.powMult[i]
+	}
+	for i := range c.NibMult {
+		c.NibMult[i] = seg.nibMult[i]
 	}
 	data := claim.PackBytes(t.Image)
 	for i := range c.Data {
