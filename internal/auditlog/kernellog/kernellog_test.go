@@ -317,3 +317,79 @@ func TestReplayCannotReplayWithoutWasm(t *testing.T) {
 func seqBytes(seq uint64) []byte {
 	return []byte{byte(seq >> 56), byte(seq >> 48), byte(seq >> 40), byte(seq >> 32), byte(seq >> 24), byte(seq >> 16), byte(seq >> 8), byte(seq)}
 }
+
+// A recorded state root the kernel did not compute (the entry rewritten in
+// the store) is the first divergence replay reports.
+func TestReplayFindsRewrittenStateRoot(t *testing.T) {
+	e := newEnv(t)
+	e.run(t)
+	key := append(store.Key([]byte("audit"), []byte("e"), nil), seqBytes(6)...)
+	raw, err := e.st.Get(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ent, err := auditlog.DecodeEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ent.StateAfter[0] ^= 1
+	forged, _ := ent.Encode()
+	b := e.st.NewBatch()
+	b.Put(key, forged)
+	e.st.Write(b)
+	_, err = Replay(ctx, e.ws.Log(), e.k, e.st)
+	var d *auditlog.DivergenceError
+	if !errors.As(err, &d) || d.Index != 6 || d.Field != "state_after" {
+		t.Fatalf("err = %v", err)
+	}
+	// And the log check names the same entry.
+	if _, err := e.ws.Log().Check(e.v); err == nil || !strings.Contains(err.Error(), "entry 6") {
+		t.Fatalf("check: %v", err)
+	}
+}
+
+func TestCompareNamesTheField(t *testing.T) {
+	base := auditlog.Entry{Index: 3, Seq: 4, Kind: auditlog.KindExecute, Agent: "agent-2", Plugin: auditlog.SHA256([]byte("p")), Method: "m", Detail: "d"}
+	for field, change := range map[string]func(*auditlog.Entry){
+		"seq":    func(e *auditlog.Entry) { e.Seq++ },
+		"kind":   func(e *auditlog.Entry) { e.Kind = auditlog.KindSpawn },
+		"agent":  func(e *auditlog.Entry) { e.Agent = "agent-9" },
+		"plugin": func(e *auditlog.Entry) { e.Plugin[0] ^= 1 },
+		"method": func(e *auditlog.Entry) { e.Method = "n" },
+		"detail": func(e *auditlog.Entry) { e.Detail = "x" },
+		"output": func(e *auditlog.Entry) { e.Output[0] ^= 1 },
+	} {
+		got := base
+		change(&got)
+		err := compare(&base, got)
+		var d *auditlog.DivergenceError
+		if !errors.As(err, &d) || d.Field != field || d.Index != 3 {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+	if err := compare(&base, base); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := detailValue("a=1 snapshot=xyz", "snapshot"); !ok || v != "xyz" {
+		t.Fatal(v)
+	}
+	if _, ok := detailValue("a=1", "snapshot"); ok {
+		t.Fatal("found")
+	}
+}
+
+// A removed plugin keeps its wasm but not its manifest: its install cannot
+// be replayed, which is reported as such, not as a divergence.
+func TestReplayWithoutManifest(t *testing.T) {
+	e := newEnv(t)
+	e.run(t)
+	ent, _, _ := e.ws.Log().Entry(0)
+	b := e.st.NewBatch()
+	b.Delete(store.Key([]byte("plugin"), []byte(ent.Plugin.String())))
+	e.st.Write(b)
+	_, err := Replay(ctx, e.ws.Log(), e.k, e.st)
+	var d *auditlog.DivergenceError
+	if !errors.Is(err, ErrCannotReplay) || errors.As(err, &d) {
+		t.Fatalf("err = %v", err)
+	}
+}

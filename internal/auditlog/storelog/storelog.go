@@ -236,14 +236,6 @@ func (l *Log) Entry(index int64) (*auditlog.Entry, []byte, error) {
 	return e, data, err
 }
 
-func (l *Log) entry(r reader, index int64) (*auditlog.Entry, error) {
-	data, err := l.entryBytes(r, index)
-	if err != nil {
-		return nil, err
-	}
-	return decodeAt(index, data)
-}
-
 func decodeAt(index int64, data []byte) (*auditlog.Entry, error) {
 	e, err := auditlog.DecodeEntry(data)
 	if err != nil {
