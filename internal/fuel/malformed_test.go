@@ -2,12 +2,17 @@ package fuel
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
 )
+
+//go:embed testdata/named.wasm
+var namedWasm []byte
 
 func TestMalformed(t *testing.T) {
 	tests := []struct {
@@ -88,12 +93,51 @@ func TestTruncatedAndCorrupted(t *testing.T) {
 		}
 	}
 	rng := rand.New(rand.NewSource(1))
-	for i := 0; i < 20000; i++ {
-		b := append([]byte{}, programsWasm...)
-		for k := 0; k < 1+rng.Intn(4); k++ {
-			b[8+rng.Intn(len(b)-8)] = byte(rng.Intn(256))
+	for _, src := range [][]byte{programsWasm, startWasm, importsWasm, namedWasm} {
+		for n := 0; n < len(src); n++ {
+			_, err := Instrument(src[:n], WithCheckpoints())
+			if err != nil && err.Error() == "" {
+				t.Fatal("empty error message")
+			}
 		}
-		Instrument(b) // must not panic
+		for i := 0; i < 5000; i++ {
+			b := append([]byte{}, src...)
+			for k := 0; k < 1+rng.Intn(4); k++ {
+				b[8+rng.Intn(len(b)-8)] = byte(rng.Intn(256))
+			}
+			Instrument(b) // must not panic
+			Instrument(b, WithCheckpoints())
+		}
+	}
+}
+
+// TestCheckpointRenumbering: a module with a start function, an element
+// segment, ref.func, a funcref global, exports and a name section runs the
+// same, with the same fuel, with and without checkpoints, and keeps its
+// function names.
+func TestCheckpointRenumbering(t *testing.T) {
+	for _, e := range engines {
+		var fuels []int64
+		for _, opts := range [][]Option{{WithInitialFuel(1000)}, {WithInitialFuel(1000), WithCheckpoints()}} {
+			mod, m := instance(t, e, namedWasm, opts...)
+			res, used, err := m.Call(context.Background(), mod.ExportedFunction("run"), 1000, 5)
+			if err != nil || res[0] != 5*2+100+7 {
+				t.Fatalf("%s: run(5) = %v, %v", e.name, res, err)
+			}
+			fuels = append(fuels, used)
+			_, _, err = m.Call(context.Background(), mod.ExportedFunction("boom"), 1000)
+			if err == nil || !strings.Contains(err.Error(), ".boom(") {
+				t.Fatalf("%s: trap does not name the function: %v", e.name, err)
+			}
+		}
+		if fuels[0] != fuels[1] {
+			t.Fatalf("%s: fuel %v differs with checkpoints", e.name, fuels)
+		}
+	}
+	var ex *ExhaustedError = &ExhaustedError{Budget: 3}
+	var fe *FormatError = &FormatError{Section: "code", Offset: 9, Msg: "x", Err: ErrMalformed}
+	if !strings.Contains(ex.Error(), "3") || ex.Unwrap() != nil || !strings.Contains(fe.Error(), "code section at offset 9") {
+		t.Fatal(ex.Error(), fe.Error())
 	}
 }
 
