@@ -338,8 +338,14 @@ func TestPluginsInstallListRemove(t *testing.T) {
 	if err := k.Terminate(id); err != nil {
 		t.Fatal(err)
 	}
+	if !k.sb.Cached(p1.Digest.String()) {
+		t.Fatal("attached plugin not compiled")
+	}
 	if _, err := k.RemovePlugin("counter@1.0.0"); err != nil {
 		t.Fatal(err)
+	}
+	if k.sb.Cached(p1.Digest.String()) {
+		t.Fatal("removed plugin still compiled")
 	}
 	if _, err := k.RemovePlugin("counter@1.0.0"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("remove twice: %v", err)

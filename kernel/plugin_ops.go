@@ -185,6 +185,9 @@ func (k *Kernel) RemovePlugin(ref string) (*PluginInfo, error) {
 	k.pluginM.Lock()
 	delete(k.plugins, d)
 	k.pluginM.Unlock()
+	// No execute can be running it: it is attached to no running agent and
+	// attaches wait for attachMu.
+	k.sb.Evict(context.Background(), d.String())
 	info := p.rec.info(d)
 	return &info, nil
 }

@@ -275,6 +275,42 @@ func (s *Sandbox) Compile(ctx context.Context, wasm []byte, pages uint32) (*Modu
 	return m, nil
 }
 
+// Evict closes and forgets the compiled module of the wasm with the given
+// hex SHA-256 in every runtime (a plugin was unloaded). Instances running
+// now finish first: wazero keeps a compiled module alive while it is used.
+func (s *Sandbox) Evict(ctx context.Context, digest string) {
+	s.mu.Lock()
+	rts := make([]*runtime, 0, len(s.runtimes))
+	for _, rt := range s.runtimes {
+		rts = append(rts, rt)
+	}
+	s.mu.Unlock()
+	for _, rt := range rts {
+		rt.mu.Lock()
+		if m, ok := rt.modules[digest]; ok {
+			delete(rt.modules, digest)
+			m.compiled.Close(ctx)
+		}
+		rt.mu.Unlock()
+	}
+}
+
+// Cached reports whether the wasm with the given hex SHA-256 is compiled in
+// some runtime.
+func (s *Sandbox) Cached(digest string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rt := range s.runtimes {
+		rt.mu.Lock()
+		_, ok := rt.modules[digest]
+		rt.mu.Unlock()
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
 // Imports lists the functions the module imports, as "module.name".
 func (m *Module) Imports() []string { return append([]string(nil), m.imports...) }
 
