@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -49,6 +50,7 @@ type Log struct {
 	signer   note.Signer
 	origin   string
 	onDemand bool
+	cache    hashCache
 }
 
 // Option configures a Log.
@@ -80,8 +82,44 @@ func (l *Log) Origin() string { return l.origin }
 
 // reader reads through a batch's pending writes to the store.
 type reader struct {
-	st store.Reader
-	b  *store.Batch
+	st    store.Reader
+	b     *store.Batch
+	cache *hashCache
+}
+
+// hashCache keeps stored hashes read from the store. A stored hash is
+// written once, at the append that completes its subtree, and never
+// changes, so a committed value can be cached for good; values pending in
+// a batch are never cached (the batch may be dropped). The tree's right
+// edge, read by every append and root, stays in it. Bounded: cleared when
+// full.
+type hashCache struct {
+	mu sync.Mutex
+	m  map[int64]tlog.Hash
+}
+
+const hashCacheMax = 4096
+
+func (c *hashCache) get(i int64) (tlog.Hash, bool) {
+	if c == nil {
+		return tlog.Hash{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.m[i]
+	return h, ok
+}
+
+func (c *hashCache) put(i int64, h tlog.Hash) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= hashCacheMax {
+		c.m = make(map[int64]tlog.Hash, 64)
+	}
+	c.m[i] = h
 }
 
 func (r reader) get(key []byte) ([]byte, error) {
@@ -114,17 +152,39 @@ func (r reader) size() (int64, error) {
 func (r reader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
-		v, err := r.get(keyOf(prefixHash, uint64(x)))
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("%w: stored hash %d is missing", ErrTampered, x)
+		key := keyOf(prefixHash, uint64(x))
+		var v []byte
+		committed := false
+		if r.b != nil {
+			if pv, found, present := r.b.Pending(key); found {
+				if !present {
+					return nil, fmt.Errorf("%w: stored hash %d is missing", ErrTampered, x)
+				}
+				v = pv
+			}
 		}
-		if err != nil {
-			return nil, err
+		if v == nil {
+			if h, ok := r.cache.get(x); ok {
+				out[i] = h
+				continue
+			}
+			var err error
+			v, err = r.st.Get(key)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("%w: stored hash %d is missing", ErrTampered, x)
+			}
+			if err != nil {
+				return nil, err
+			}
+			committed = true
 		}
 		if len(v) != tlog.HashSize {
 			return nil, fmt.Errorf("%w: stored hash %d is %d bytes", ErrTampered, x, len(v))
 		}
 		copy(out[i][:], v)
+		if committed {
+			r.cache.put(x, out[i])
+		}
 	}
 	return out, nil
 }
@@ -153,7 +213,7 @@ func (l *Log) AppendAll(b *store.Batch, entries ...auditlog.Entry) ([]auditlog.E
 	if l.signer == nil {
 		return nil, ErrReadOnly
 	}
-	r := reader{st: l.st, b: b}
+	r := reader{st: l.st, b: b, cache: &l.cache}
 	n, err := r.size()
 	if err != nil {
 		return nil, err
@@ -214,7 +274,7 @@ func (l *Log) SignCheckpoint(b *store.Batch) ([]byte, error) {
 	if l.signer == nil {
 		return nil, ErrReadOnly
 	}
-	r := reader{st: l.st, b: b}
+	r := reader{st: l.st, b: b, cache: &l.cache}
 	n, err := r.size()
 	if err != nil {
 		return nil, err
@@ -223,11 +283,11 @@ func (l *Log) SignCheckpoint(b *store.Batch) ([]byte, error) {
 }
 
 // Size is the number of entries in the log.
-func (l *Log) Size() (int64, error) { return reader{st: l.st}.size() }
+func (l *Log) Size() (int64, error) { return reader{st: l.st, cache: &l.cache}.size() }
 
 // Entry returns the entry at index and its stored bytes.
 func (l *Log) Entry(index int64) (*auditlog.Entry, []byte, error) {
-	r := reader{st: l.st}
+	r := reader{st: l.st, cache: &l.cache}
 	data, err := l.entryBytes(r, index)
 	if err != nil {
 		return nil, nil, err
@@ -321,7 +381,7 @@ func (l *Log) InclusionProof(index, n int64) (tlog.RecordProof, error) {
 	if n > size || index < 0 || index >= n {
 		return nil, fmt.Errorf("%w: inclusion proof of entry %d in a tree of size %d (the log has %d entries)", ErrNotFound, index, n, size)
 	}
-	return tlog.ProveRecord(n, index, reader{st: l.st})
+	return tlog.ProveRecord(n, index, reader{st: l.st, cache: &l.cache})
 }
 
 // ConsistencyProof proves that the tree of size n extends the tree of size
@@ -337,8 +397,8 @@ func (l *Log) ConsistencyProof(old, n int64) (tlog.TreeProof, error) {
 	if old == 0 || old == n {
 		return tlog.TreeProof{}, nil
 	}
-	return tlog.ProveTree(n, old, reader{st: l.st})
+	return tlog.ProveTree(n, old, reader{st: l.st, cache: &l.cache})
 }
 
 // Root is the tree hash of the first n entries, from the stored hashes.
-func (l *Log) Root(n int64) (tlog.Hash, error) { return tlog.TreeHash(n, reader{st: l.st}) }
+func (l *Log) Root(n int64) (tlog.Hash, error) { return tlog.TreeHash(n, reader{st: l.st, cache: &l.cache}) }
