@@ -85,6 +85,8 @@ func (l *Log) Check(v note.Verifier) (*Report, error) {
 	}
 	var tree auditlog.MemTree
 	next := int64(0)
+	firstOfSeq := map[uint64]int64{}
+	linked := map[auditlog.Digest]bool{}
 	stop := errors.New("stop")
 	var bad error
 	err = l.st.Iterate(prefixEntry, func(key, data []byte) error {
@@ -105,7 +107,12 @@ func (l *Log) Check(v note.Verifier) (*Report, error) {
 			bad = err
 			return stop
 		}
-		_ = e
+		if _, seen := firstOfSeq[e.Seq]; !seen {
+			firstOfSeq[e.Seq] = idx
+		}
+		if !e.Proof.IsZero() {
+			linked[e.Proof] = true
+		}
 		if _, err := tree.Append(data); err != nil {
 			return err
 		}
@@ -201,6 +208,58 @@ func (l *Log) Check(v note.Verifier) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The seq index and the stored proof bundles.
+	seqs := 0
+	err = l.st.Iterate(prefixSeq, func(key, v []byte) error {
+		seq, ok := indexOf(key, prefixSeq)
+		want, known := firstOfSeq[uint64(seq)]
+		switch {
+		case !ok || len(v) != 8:
+			bad = fmt.Errorf("%w: malformed seq index record %x", ErrTampered, key)
+		case !known:
+			bad = fmt.Errorf("%w: the seq index names seq %d, which no entry has", ErrTampered, uint64(seq))
+		case int64(binary.BigEndian.Uint64(v)) != want:
+			bad = fmt.Errorf("%w: the seq index maps seq %d to entry %d, but its first entry is %d", ErrTampered, uint64(seq), binary.BigEndian.Uint64(v), want)
+		}
+		if bad != nil {
+			return stop
+		}
+		seqs++
+		return nil
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	if err != nil {
+		return nil, err
+	}
+	if seqs != len(firstOfSeq) {
+		return nil, fmt.Errorf("%w: the seq index has %d records for %d distinct seqs", ErrTampered, seqs, len(firstOfSeq))
+	}
+	err = l.st.Iterate(prefixBundle, func(key, v []byte) error {
+		var d auditlog.Digest
+		if len(key) != len(prefixBundle)+len(d) {
+			bad = fmt.Errorf("%w: malformed proof bundle key %x", ErrTampered, key)
+			return stop
+		}
+		copy(d[:], key[len(prefixBundle):])
+		if auditlog.SHA256(v) != d {
+			bad = fmt.Errorf("%w: stored proof bundle %s does not hash to its digest", ErrTampered, d)
+			return stop
+		}
+		if !linked[d] {
+			bad = fmt.Errorf("%w: stored proof bundle %s is linked by no entry", ErrTampered, d)
+			return stop
+		}
+		return nil
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	if err != nil {
+		return nil, err
+	}
+
 	if n > 0 && rep.Checkpoint == "" {
 		if !l.onDemand {
 			return nil, fmt.Errorf("%w: no signed checkpoint covers the log's %d entries", ErrTampered, n)

@@ -401,4 +401,6 @@ func (l *Log) ConsistencyProof(old, n int64) (tlog.TreeProof, error) {
 }
 
 // Root is the tree hash of the first n entries, from the stored hashes.
-func (l *Log) Root(n int64) (tlog.Hash, error) { return tlog.TreeHash(n, reader{st: l.st, cache: &l.cache}) }
+func (l *Log) Root(n int64) (tlog.Hash, error) {
+	return tlog.TreeHash(n, reader{st: l.st, cache: &l.cache})
+}

@@ -388,6 +388,23 @@ func TestTamperDetected(t *testing.T) {
 				b.Put(keyOf(prefixHash, uint64(i)), h[:])
 			}
 		}, "signed checkpoint of size 5 has root"},
+		{"seq index", func(t *testing.T, st *store.LevelDB, l *Log, b *store.Batch) {
+			b.Put(keyOf(prefixSeq, 3), u64(7))
+		}, "the seq index maps seq 3 to entry 7, but its first entry is 2"},
+		{"seq index dropped", func(t *testing.T, st *store.LevelDB, l *Log, b *store.Batch) {
+			b.Delete(keyOf(prefixSeq, 3))
+		}, "the seq index has 8 records for 9 distinct seqs"},
+		{"seq index invented", func(t *testing.T, st *store.LevelDB, l *Log, b *store.Batch) {
+			b.Put(keyOf(prefixSeq, 99), u64(1))
+		}, "names seq 99, which no entry has"},
+		{"bundle planted", func(t *testing.T, st *store.LevelDB, l *Log, b *store.Batch) {
+			d := auditlog.SHA256([]byte("x"))
+			b.Put(append(append([]byte{}, prefixBundle...), d[:]...), []byte("x"))
+		}, "is linked by no entry"},
+		{"bundle changed", func(t *testing.T, st *store.LevelDB, l *Log, b *store.Batch) {
+			d := auditlog.SHA256([]byte("x"))
+			b.Put(append(append([]byte{}, prefixBundle...), d[:]...), []byte("y"))
+		}, "does not hash to its digest"},
 		{"size record", func(t *testing.T, st *store.LevelDB, l *Log, b *store.Batch) {
 			b.Put(keySize, []byte{1})
 		}, "log size record"},
