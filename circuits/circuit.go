@@ -319,8 +319,10 @@ func (c *Circuit) Define(api frontend.API) error {
 		// Zero test of Z: E = (Z == 0). Z is X1, X1 - X2 for eq/ne, and
 		// the return pc minus HaltPC for a return (E: the run halts).
 		z := api.Sub(row.X1, api.Mul(S[ClassEq], row.X2))
-		z = api.Add(z, api.Mul(ret, api.Sub(api.Sub(row.D1, HaltPC), row.X1)), api.Mul(copying, api.Sub(row.Acc, row.X1)))
-		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying, divU)
+		brCase := S[ClassBrCase]
+		z = api.Add(z, api.Mul(ret, api.Sub(api.Sub(row.D1, HaltPC), row.X1)), api.Mul(copying, api.Sub(row.Acc, row.X1)),
+			api.Mul(brCase, api.Sub(api.Sub(row.Acc, row.Imm), row.X1)))
+		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying, divU, brCase)
 		api.AssertIsEqual(api.Mul(zt, api.Sub(api.Add(api.Mul(z, row.Inv), row.E), 1)), 0)
 		api.AssertIsEqual(api.Mul(zt, api.Mul(z, row.E)), 0)
 		negE := api.Mul(row.Neg, row.E)
@@ -420,6 +422,12 @@ func (c *Circuit) Define(api frontend.API) error {
 		srcAfter = api.Add(api.Mul(api.Add(inRead, outWrite), row.X2), api.Mul(busy, api.Add(row.Src, 1)))
 		outLenAfter = api.Add(row.OutLen, api.Mul(outWrite, row.X1))
 
+		// br_table: the index waits in Acc while the case rows compare it
+		// with their label number (E = 1: taken).
+		caseTaken := api.Mul(brCase, row.E)
+		caseNot := api.Sub(brCase, caseTaken)
+		accAfter = api.Add(accAfter, api.Mul(S[ClassBrTable], row.X1), api.Mul(caseNot, row.Acc))
+
 		// and, or, xor: one nibble per pseudo-row. The operands' rests
 		// must reach zero, so the nibbles (in the table, hence < 16) are
 		// their unique base-16 digits.
@@ -437,16 +445,16 @@ func (c *Circuit) Define(api frontend.API) error {
 		tk := api.Mul(S[ClassBrIf], api.Sub(1, row.E)) // br_if taken
 		jump := api.Sub(row.Target, api.Add(row.PC, 1))
 		nextPC = api.Add(row.PC, 1,
-			api.Mul(api.Add(S[ClassBr], S[ClassElse], S[ClassCall], tk, api.Mul(S[ClassIf], row.E)), jump),
+			api.Mul(api.Add(S[ClassBr], S[ClassElse], S[ClassCall], tk, api.Mul(S[ClassIf], row.E), caseTaken), jump),
 			api.Mul(ret, api.Sub(row.D1, api.Add(row.PC, 1))),
 			api.Mul(api.Add(S[ClassUnreachable], divTrap), api.Sub(HaltPC-1, row.PC)),
 			api.Neg(S[ClassPad]), api.Neg(busy))
 		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize], S[ClassBitPush]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
-				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise]), 2)))
+				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise]), 2), S[ClassBrTable]))
 		target := api.Add(row.Base, row.Height, row.Arity)
 		spAfter = api.Add(row.SP, delta,
-			api.Mul(S[ClassBr], api.Sub(target, row.SP)),
+			api.Mul(api.Add(S[ClassBr], caseTaken), api.Sub(target, row.SP)),
 			api.Mul(tk, api.Add(api.Sub(target, row.SP), 1)),
 			api.Mul(ret, api.Sub(api.Add(row.Base, row.Arity), row.SP)))
 		// Calls: the callee's locals start at LTop, its stack base is below
@@ -458,7 +466,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		ltopAfter = api.Add(row.LTop, api.Mul(call, row.Imm), api.Mul(ret, api.Sub(row.FP, row.LTop)))
 		depthAfter = api.Sub(api.Add(row.Depth, call), ret)
 
-		brA := api.Mul(S[ClassBr], row.Arity)
+		brA := api.Mul(api.Add(S[ClassBr], caseTaken), row.Arity)
 		tkA := api.Mul(tk, row.Arity)
 		retA := api.Mul(ret, row.Arity)
 		api.AssertIsEqual(api.Mul(api.Add(brA, retA), api.Sub(row.R, row.X1)), 0)
@@ -476,7 +484,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		used := [nbPorts]frontend.Variable{
 			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA, load, store,
-				inRead, outWrite, S[ClassBitwise]),
+				inRead, outWrite, S[ClassBitwise], S[ClassBrTable]),
 			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, S[ClassBitwise]),
 			api.Add(S[ClassSelect], inRead, busy),
 			api.Add(isLocal, isGlobal, call, ret, isMem, busy),

@@ -65,6 +65,10 @@ func TestSegmentsSolve(t *testing.T) {
 		{"run", nil, 64},
 		{"bits", []uint64{0xF123456789ABCDEF, 3}, 64},
 		{"bits", []uint64{12345, 0}, 64},
+		{"switch", []uint64{0}, 64},
+		{"switch", []uint64{1}, 64},
+		{"switch", []uint64{2}, 64},
+		{"switch", []uint64{77}, 64},
 	}
 	memMod := loadModule(t, "mem.wasm")
 	memTab, err := Table(memMod)
@@ -90,7 +94,7 @@ func TestSegmentsSolve(t *testing.T) {
 		case "run":
 			mod, tab = ioMod, ioTab
 			input = []byte("hello, circuits")
-		case "bits":
+		case "bits", "switch":
 			mod, tab = bitsMod, bitsTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)

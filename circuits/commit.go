@@ -65,6 +65,8 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			n++
 		} else if err == nil && e.Class == ClassBitwise {
 			n += uint32(len(bitwiseExpansion(e)))
+		} else if err == nil && e.Class == ClassBrTable {
+			n += uint32(p.Code[pc].Imm) + 1
 		}
 	}
 	mapPC := func(pc uint32) uint32 {
@@ -112,6 +114,20 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		}
 		if e.Class == ClassBitwise {
 			t.Entries = append(t.Entries, bitwiseExpansion(e)...)
+		}
+		if e.Class == ClassBrTable {
+			in := p.Code[pc]
+			labels := p.BrTable[in.Table : uint64(in.Table)+in.Imm+1]
+			for k, l := range labels {
+				c := Entry{Class: ClassBrCase, W64: true, Pseudo: true, Imm: uint64(k), Target: mapPC(l.Target), Height: l.Height, Arity: l.Arity}
+				if k == len(labels)-1 {
+					c.Class, c.Imm = ClassBr, 0 // the default label
+				}
+				if l.Arity > 1 {
+					return nil, fmt.Errorf("circuits: br_table label with %d values", l.Arity)
+				}
+				t.Entries = append(t.Entries, c)
+			}
 		}
 		if e.Class == ClassInputRead {
 			t.Entries = append(t.Entries, Entry{Class: ClassInCopy, W64: true, Pseudo: true})

@@ -59,6 +59,8 @@ const (
 	ClassBitwise                  // and, or, xor: pops b, a (Acc = a, EA = b, Src = 0); then W/4 ClassNibble, one ClassBitPush
 	ClassNibble                   // pseudo: (Height=op, a mod 16, b mod 16, r) in the nibble table; Src += r*Imm; Acc, EA /= 16
 	ClassBitPush                  // pseudo: Acc = EA = 0, push Src
+	ClassBrTable                  // br_table: pops the index into Acc; then one ClassBrCase per label and a pseudo br (default)
+	ClassBrCase                   // pseudo: if Acc == Imm, branch like br to (Target, Height, Arity)
 	numClasses
 )
 
@@ -67,7 +69,7 @@ var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.s
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
 	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
 	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u",
-	"bitwise", "bitwise.nibble", "bitwise.push"}
+	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -163,6 +165,8 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		if op == 0x0D {
 			e.Class = ClassBrIf
 		}
+	case op == 0x0E:
+		e.Class, e.Imm, e.Target = ClassBrTable, 0, 0 // cases follow as pseudo-instructions
 	case op == 0x0F:
 		e.Class, e.Arity, e.Imm, e.Height = ClassReturn, in.Arity, 0, 0
 	case op == 0x10:

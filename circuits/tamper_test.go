@@ -141,6 +141,10 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("nibble", &row.L1, &row.L2, &row.D1, &row.Acc, &row.EA, &row.Src, &row.Imm, &row.Height)
 	case ClassBitPush:
 		add("bitwise.push", r, &row.Src, &row.Acc, &row.EA)
+	case ClassBrTable:
+		add("br_table", x1)
+	case ClassBrCase:
+		add("br_table.case", &row.Acc, &row.E, &row.Imm, &row.Target, &row.Height)
 	case ClassInputSize:
 		add("input_size", r)
 	case ClassInputRead:
@@ -203,6 +207,7 @@ func validWitnesses(t *testing.T) []solved {
 		{"run", nil, 64},
 		{"bits", []uint64{0xF123456789ABCDEF, 3}, 64},
 		{"bits", []uint64{12345, 0}, 64},
+		{"switch", []uint64{1}, 64},
 	} {
 		mod, tab := mod, tab
 		var input []byte
@@ -212,7 +217,7 @@ func validWitnesses(t *testing.T) []solved {
 		case "run":
 			mod, tab = ioMod, ioTab
 			input = []byte("hello, circuits")
-		case "bits":
+		case "bits", "switch":
 			mod, tab = bitsMod, bitsTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)

@@ -306,6 +306,12 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			pops = 3
 		case ClassBr, ClassReturn:
 			pops = int(e.Arity)
+		case ClassBrTable:
+			pops = 1
+		case ClassBrCase:
+			if w.acc == e.Imm {
+				pops = int(e.Arity)
+			}
 		case ClassLoad:
 			pops = 1
 		case ClassStore, ClassOutputWrite, ClassBitwise:
@@ -522,6 +528,18 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			next.sp = sp - 1
 		case ClassBitwise:
 			next.acc, next.ea, next.src, next.sp, push = a, b, 0, sp-2, false
+		case ClassBrTable:
+			next.acc, next.sp, push = w.x[0], sp-1, false
+		case ClassBrCase:
+			w.eFlag, w.inv = b2u(w.acc == e.Imm), inverseDiff(w.acc, e.Imm)
+			push = false
+			if w.acc == e.Imm {
+				next.pc = uint64(e.Target)
+				next.sp = w.base + uint64(e.Height) + uint64(e.Arity)
+				w.r, push = w.x[0], e.Arity == 1
+			} else {
+				next.acc = w.acc
+			}
 		case ClassNibble:
 			op := int(e.Height)
 			w.l1, w.l2 = w.acc&15, w.ea&15
