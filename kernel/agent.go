@@ -258,7 +258,7 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 		Deadline: a.Constraints.Deadline,
 		Fuel:     a.Constraints.FuelPerCall,
 	}
-	release, err := k.admit(ctx, id, a.Constraints) // admission.go
+	release, err := k.admit(ctx, id, mname, a.Constraints) // admission.go
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ type admission struct {
 	fuel     []uint64
 }
 
-func (a *admission) Admit(_ context.Context, _ AgentID, _ Constraints) (func(uint64, error), error) {
+func (a *admission) Admit(_ context.Context, _ AgentID, _ string, _ Constraints) (func(uint64, error), error) {
 	if a.refuse {
 		return nil, errors.New("worker pool full")
 	}

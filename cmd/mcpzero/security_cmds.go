@@ -607,7 +607,7 @@ func openKernelSecurity(st store.Store) (*kernelSecurity, []kernel.Option, error
 		kernel.WithAuthorizer(&security.Authorizer{M: sec}),
 		kernel.WithMeter(resource.NewMeter(kernel.DefaultConstraints.FuelPerCall)),
 		kernel.WithCommitHook(ks.alloc.CommitHook()),
-		kernel.WithAdmission(ks.alloc.Admission()),
+		kernel.WithAdmission(sec.Admission(ks.alloc.Admission())),
 		kernel.WithCommitHook(sec.CommitHook()),
 		kernel.WithHostCapabilities(&security.HostCaps{M: sec}),
 		kernel.WithTrustedKeys(sec.PublisherKeys()),

@@ -31,7 +31,7 @@ func (a *Allocator) Admission() kernel.Admission { return admission{a} }
 
 type admission struct{ a *Allocator }
 
-func (ad admission) Admit(ctx context.Context, agent kernel.AgentID, c kernel.Constraints) (func(uint64, error), error) {
+func (ad admission) Admit(ctx context.Context, agent kernel.AgentID, _ string, c kernel.Constraints) (func(uint64, error), error) {
 	id := string(agent)
 	limits := Limits{FuelPerCall: c.FuelPerCall, MemoryPages: c.MemoryPages, StateBytes: c.StateBytes, Deadline: c.Deadline}
 	if old, err := ad.a.Limits(id); err == nil {

@@ -1,6 +1,7 @@
 package security
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -126,4 +127,30 @@ func (m *Manager) CommitHook() kernel.CommitHook {
 		}
 		return nil
 	})
+}
+
+// Admission wraps the kernel's admission control (next may be nil): an
+// execute that names an agreement (kernel.WithAgreement) is refused before
+// it runs unless VerifyAgreement allows one more call of its method on
+// agent:<agent> now. The fuel and the final usage are checked again, with
+// the actual values, by CommitHook.
+func (m *Manager) Admission(next kernel.Admission) kernel.Admission {
+	return agreementAdmission{m: m, next: next}
+}
+
+type agreementAdmission struct {
+	m    *Manager
+	next kernel.Admission
+}
+
+func (a agreementAdmission) Admit(ctx context.Context, agent kernel.AgentID, method string, c kernel.Constraints) (func(uint64, error), error) {
+	if id := kernel.AgreementFrom(ctx); id != "" {
+		if err := a.m.VerifyAgreement(id, KindAgent+":"+string(agent), method, Usage{Calls: 1}); err != nil {
+			return nil, denied(err)
+		}
+	}
+	if a.next == nil {
+		return func(uint64, error) {}, nil
+	}
+	return a.next.Admit(ctx, agent, method, c)
 }

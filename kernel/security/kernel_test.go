@@ -206,3 +206,48 @@ func TestKernelAgreement(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestKernelAgreementAdmission: with the admission pre-check, an execute
+// the agreement does not allow is refused before the plugin runs (a method
+// that would trap is not even started).
+func TestKernelAgreementAdmission(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	wasm, _ := os.ReadFile(filepath.Join("..", "..", "plugins", "testdata", "faults.wasm"))
+	k, err := kernel.Open(f.st, kernel.WithTrustedKeys(plugins.KeySet{keys.ID(pub): pub}),
+		kernel.WithAdmission(f.m.Admission(nil)), kernel.WithCommitHook(f.m.CommitHook()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	s, _ := plugins.Sign(plugins.Manifest{Name: "faults", Version: "1.0.0", Methods: []string{"ok", "trap"}, Limits: plugins.Limits{MemoryPages: 1}}, wasm, priv)
+	if _, err := k.InstallPlugin(ctx, s, wasm); err != nil {
+		t.Fatal(err)
+	}
+	agent, _ := k.Spawn(kernel.Constraints{})
+	if err := k.AttachPlugin(ctx, agent, "faults"); err != nil {
+		t.Fatal(err)
+	}
+	a := f.agreement(t, func(tm *Terms) {
+		tm.Resource, tm.Operations, tm.NotBefore, tm.NotAfter = "agent:"+string(agent), []string{"ok"}, 0, 100
+		tm.Quotas = map[string]uint64{MetricCalls: 1}
+	})
+	if err := f.m.RegisterAgreement(a); err != nil {
+		t.Fatal(err)
+	}
+	withA := kernel.WithAgreement(ctx, a.ID)
+	var pe *kernel.PluginError
+	if _, err := k.Execute(withA, agent, "trap", nil); !errors.Is(err, ErrAgreementScope) || errors.As(err, &pe) {
+		t.Fatalf("trap under an agreement that does not cover it: %v (want refused before running)", err)
+	}
+	if _, err := k.Execute(withA, agent, "ok", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Execute(withA, agent, "ok", nil); !errors.Is(err, ErrQuotaExceeded) || !errors.Is(err, kernel.ErrPermissionDenied) || errors.As(err, &pe) {
+		t.Fatalf("over quota: %v", err)
+	}
+	if _, err := k.Execute(ctx, agent, "ok", nil); err != nil {
+		t.Fatalf("without an agreement: %v", err)
+	}
+}
