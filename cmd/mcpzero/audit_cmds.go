@@ -341,7 +341,17 @@ func auditVerify(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		out = verifyOut{OK: true, What: "every entry, stored hash and signed checkpoint is consistent", Size: rep.Size, Root: rep.Root.String(), Checkpoints: rep.Checkpoints}
+		// And the log against the kernel's own records of its operations.
+		k, err := kernel.Open(ws, kernel.WithInsecureSkipVerify())
+		if err != nil {
+			return err
+		}
+		defer k.Close()
+		if err := kernellog.CrossCheck(l, k); err != nil {
+			return err
+		}
+		out = verifyOut{OK: true, What: fmt.Sprintf("every entry, stored hash and signed checkpoint is consistent, and the log records all %d kernel operations", k.Seq()),
+			Size: rep.Size, Root: rep.Root.String(), Checkpoints: rep.Checkpoints}
 	}
 	return emit(c, out, func(w io.Writer) error {
 		fmt.Fprintf(w, "OK: %s\n  log size %d, root %s\n", out.What, out.Size, out.Root)

@@ -393,3 +393,31 @@ func TestReplayWithoutManifest(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestCrossCheck(t *testing.T) {
+	e := newEnv(t)
+	e.run(t)
+	if err := CrossCheck(e.ws.Log(), e.k); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel's record of operation 5 edited after the fact.
+	key := store.Key([]byte("op"), seqBytes(5))
+	raw, _ := e.st.Get(key)
+	forged := strings.Replace(string(raw), `"method":"increment"`, `"method":"reset"`, 1)
+	if forged == string(raw) {
+		t.Fatalf("no method in %s", raw)
+	}
+	b := e.st.NewBatch()
+	b.Put(key, []byte(forged))
+	e.st.Write(b)
+	if err := CrossCheck(e.ws.Log(), e.k); !errors.Is(err, storelog.ErrTampered) || !strings.Contains(err.Error(), "not the kernel's record of operation 5") {
+		t.Fatalf("err = %v", err)
+	}
+	b = e.st.NewBatch()
+	b.Put(key, raw)
+	b.Delete(append(store.Key([]byte("audit"), []byte("seq"), nil), seqBytes(7)...))
+	e.st.Write(b)
+	if err := CrossCheck(e.ws.Log(), e.k); !errors.Is(err, storelog.ErrTampered) || !strings.Contains(err.Error(), "operation 7 (snapshot) has no log entry") {
+		t.Fatalf("err = %v", err)
+	}
+}
