@@ -420,3 +420,19 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestReferenceTypesDeclarations(t *testing.T) {
+	m := decodeFile(t, "refs.wasm")
+	err := CheckProvable(m)
+	var pe *ProvabilityError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "passive data segment") || !strings.Contains(err.Error(), "element segment of kind") {
+		t.Fatalf("CheckProvable = %v", err)
+	}
+	tr, err := Run(context.Background(), m, "inc", []uint64{41}, nil)
+	if err == nil {
+		t.Fatalf("module-level violations must make every call unprovable, got %v", tr.Results)
+	}
+	if len(m.Datas) != 2 || !m.Datas[0].Passive || m.Datas[1].Passive || len(m.Elems) != 2 {
+		t.Fatalf("segments: %+v %+v", m.Datas, m.Elems)
+	}
+}

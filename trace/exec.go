@@ -540,6 +540,7 @@ loop:
 				}
 				e := m.table[i]
 				acc = rd(acc, tb, SpaceTable, i, e)
+				r.R = e
 				if e == NullFunc {
 					trap = TrapInvalidTableAccess
 					break loop
@@ -575,7 +576,7 @@ loop:
 			for i := uint32(0); i < np; i++ {
 				acc = rd(acc, tb, SpaceStack, nb+i, stack[nb+i])
 			}
-			switch np {
+			switch np * b2u32(op == 0x10) { // call_indirect's A is its table index
 			default:
 				r.C = stack[nb+2]
 				fallthrough
@@ -739,4 +740,11 @@ func (m *machine) host(acc []Access, tb uint64, r *Row, kind IOKind, sp uint32, 
 		return acc, sp - 2, TrapNone
 	}
 	return acc, sp, TrapUnreachable
+}
+
+func b2u32(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -95,11 +95,12 @@ type ElemSegment struct {
 	At     int
 }
 
-// DataSegment is an active data segment of memory 0.
+// DataSegment is a data segment of memory 0.
 type DataSegment struct {
-	Offset uint32
-	Bytes  []byte
-	At     int
+	Offset  uint32
+	Bytes   []byte
+	At      int
+	Passive bool // bulk memory: not copied at instantiation (and not provable)
 }
 
 // Func is a function of the module, imported ones first.
@@ -529,6 +530,21 @@ func (d *decoder) constExpr(want ValType) (v uint64, fromGlobal bool) {
 			v = v<<8 | uint64(b[i])
 		}
 		got = F64
+	case 0xD0: // ref.null t (reference types)
+		t := ValType(r.byte())
+		if t != FuncRef && t != ExternRef && r.ok() {
+			r.fail(ErrMalformed, at, "malformed reference type")
+			return
+		}
+		v, got = NullFunc, t
+	case 0xD2: // ref.func x (reference types)
+		fat := r.pos
+		f := r.u32()
+		if r.ok() && int(f) >= len(d.m.Funcs) {
+			r.fail(ErrInvalid, fat, fmt.Sprintf("unknown function %d", f))
+			return
+		}
+		v, got = uint64(f), FuncRef
 	case 0x23:
 		gat := r.pos
 		g := r.u32()
@@ -651,28 +667,61 @@ func (d *decoder) startSection() {
 
 func (d *decoder) elementSection() {
 	r := &d.r
-	n := r.count(4)
+	n := r.count(2)
 	for i := 0; i < n && r.ok(); i++ {
 		at := r.pos
 		flag := r.u32()
 		if !r.ok() {
 			return
 		}
+		if flag > 7 {
+			r.fail(ErrMalformed, at, fmt.Sprintf("malformed element segment kind %d", flag))
+			return
+		}
+		// Kinds other than 0 (active, table 0, function indices) come from
+		// the bulk-memory and reference-types proposals: decoded, so that the
+		// module loads, but not provable.
+		active := flag&1 == 0
+		var off uint64
+		if flag == 2 || flag == 6 {
+			tat := r.pos
+			if t := r.u32(); t != 0 && r.ok() {
+				r.fail(ErrInvalid, tat, fmt.Sprintf("unknown table %d", t))
+				return
+			}
+		}
+		if active {
+			if d.m.Table == nil {
+				r.fail(ErrInvalid, at, "unknown table 0")
+				return
+			}
+			var fromGlobal bool
+			off, fromGlobal = d.constExpr(I32)
+			if fromGlobal {
+				d.m.moduleViolations = append(d.m.moduleViolations, Violation{Func: -1, Offset: at, What: "element offset from an imported global"})
+			}
+		}
 		if flag != 0 {
-			r.fail(ErrMalformed, at, fmt.Sprintf("element segment kind %d is not WebAssembly 1.0", flag))
-			return
+			d.m.moduleViolations = append(d.m.moduleViolations, Violation{Func: -1, Offset: at, What: fmt.Sprintf("element segment of kind %d (bulk memory / reference types)", flag)})
 		}
-		if d.m.Table == nil {
-			r.fail(ErrInvalid, at, "unknown table 0")
-			return
-		}
-		off, fromGlobal := d.constExpr(I32)
-		if fromGlobal {
-			d.m.moduleViolations = append(d.m.moduleViolations, Violation{Func: -1, Offset: at, What: "element offset from an imported global"})
+		exprs := flag&4 != 0
+		if flag&3 != 0 {
+			// elemkind (0x00) or reftype
+			kat := r.pos
+			k := r.byte()
+			if r.ok() && ((!exprs && k != 0) || (exprs && ValType(k) != FuncRef && ValType(k) != ExternRef)) {
+				r.fail(ErrMalformed, kat, fmt.Sprintf("malformed element kind %#x", k))
+				return
+			}
 		}
 		cnt := r.count(1)
 		seg := ElemSegment{Offset: uint32(off), Funcs: make([]uint32, 0, cnt), At: at}
 		for j := 0; j < cnt && r.ok(); j++ {
+			if exprs {
+				v, _ := d.constExpr(FuncRef)
+				seg.Funcs = append(seg.Funcs, uint32(v))
+				continue
+			}
 			fat := r.pos
 			f := r.u32()
 			if r.ok() && int(f) >= len(d.m.Funcs) {
@@ -680,34 +729,49 @@ func (d *decoder) elementSection() {
 			}
 			seg.Funcs = append(seg.Funcs, f)
 		}
-		d.m.Elems = append(d.m.Elems, seg)
+		if flag == 0 {
+			d.m.Elems = append(d.m.Elems, seg)
+		}
 	}
 }
 
 func (d *decoder) dataSection() {
 	r := &d.r
-	n := r.count(3)
+	n := r.count(2)
 	for i := 0; i < n && r.ok(); i++ {
 		at := r.pos
 		flag := r.u32()
 		if !r.ok() {
 			return
 		}
-		if flag != 0 {
-			r.fail(ErrMalformed, at, fmt.Sprintf("data segment kind %d is not WebAssembly 1.0", flag))
+		if flag > 2 {
+			r.fail(ErrMalformed, at, fmt.Sprintf("malformed data segment kind %d", flag))
 			return
 		}
-		if d.m.Memory == nil {
-			r.fail(ErrInvalid, at, "unknown memory 0")
-			return
+		if flag == 2 {
+			mat := r.pos
+			if mi := r.u32(); mi != 0 && r.ok() {
+				r.fail(ErrInvalid, mat, fmt.Sprintf("unknown memory %d", mi))
+				return
+			}
 		}
-		off, fromGlobal := d.constExpr(I32)
-		if fromGlobal {
-			d.m.moduleViolations = append(d.m.moduleViolations, Violation{Func: -1, Offset: at, What: "data offset from an imported global"})
+		var off uint64
+		if flag != 1 {
+			if d.m.Memory == nil {
+				r.fail(ErrInvalid, at, "unknown memory 0")
+				return
+			}
+			var fromGlobal bool
+			off, fromGlobal = d.constExpr(I32)
+			if fromGlobal {
+				d.m.moduleViolations = append(d.m.moduleViolations, Violation{Func: -1, Offset: at, What: "data offset from an imported global"})
+			}
+		} else {
+			d.m.moduleViolations = append(d.m.moduleViolations, Violation{Func: -1, Offset: at, What: "passive data segment (bulk memory)"})
 		}
 		cnt := r.count(1)
 		b := r.bytes(cnt)
-		d.m.Datas = append(d.m.Datas, DataSegment{Offset: uint32(off), Bytes: b, At: at})
+		d.m.Datas = append(d.m.Datas, DataSegment{Offset: uint32(off), Bytes: b, At: at, Passive: flag == 1})
 	}
 }
 

@@ -204,6 +204,9 @@ func (inst *Instance) instantiate(cfg config) error {
 		}
 	}
 	for _, d := range mod.Datas {
+		if d.Passive {
+			continue
+		}
 		if uint64(d.Offset)+uint64(len(d.Bytes)) > uint64(len(inst.mem)) {
 			return fmt.Errorf("%w: data segment at offset %#x does not fit memory (bytes [%d, %d) of %d)", ErrInstantiate, d.At, d.Offset, uint64(d.Offset)+uint64(len(d.Bytes)), len(inst.mem))
 		}
@@ -214,7 +217,9 @@ func (inst *Instance) instantiate(cfg config) error {
 		}
 	}
 	for _, d := range mod.Datas {
-		copy(inst.mem[d.Offset:], d.Bytes)
+		if !d.Passive {
+			copy(inst.mem[d.Offset:], d.Bytes)
+		}
 	}
 	return nil
 }

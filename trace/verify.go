@@ -20,7 +20,9 @@ var ErrInconsistent = errors.New("inconsistent trace")
 // hold what the model holds, the end matches the trace's final memory,
 // globals, output and results, and the operand fields of rows with fixed
 // accesses (numeric operators, constants, locals, globals, drop, select,
-// loads, stores) are the values and addresses of those accesses. It does not re-check instruction semantics
+// loads, stores) are the values and addresses of those accesses, and every
+// row continues at the pc the program table prescribes (branch targets,
+// br_table labels, callee entries). It does not re-check instruction semantics
 // (that is the circuits' job); it catches a recording that is not
 // self-consistent before anyone spends time proving it. Errors wrap
 // ErrInconsistent. Traces recorded with WithSegmentHandler keep no segments
@@ -119,6 +121,9 @@ func (tr *Trace) verify() error {
 				return fmt.Errorf("segment %d row %d: accesses start at %d, want %d", k, i, r.Acc, next)
 			}
 			next = r.Acc + r.NAcc
+			if err := checkFlow(tr.Program, r); err != nil {
+				return fmt.Errorf("segment %d row %d: %v", k, i, err)
+			}
 			if err := checkRow(r, s.Accesses[r.Acc:next]); err != nil {
 				return fmt.Errorf("segment %d row %d (pc %d): %v", k, i, r.PC, err)
 			}
@@ -278,6 +283,20 @@ func checkRow(r *Row, acc []Access) error {
 			mask = 1<<(8*uint(w)) - 1
 		}
 		ws = []want{stk(r.SP-2, r.A, false), stk(r.SP-1, r.B, false), {SpaceMemory, uint64(uint32(r.A)) + r.Imm, r.B & mask, true, w}}
+	case op == 0x04 || op == 0x0D || op == 0x0E || op == 0x11:
+		// if, br_if, br_table, call_indirect: the condition or index first;
+		// the rest (moved values, table element, callee setup) follows.
+		if len(acc) == 0 || acc[0] != (Access{TS: acc[0].TS, Value: r.A, Addr: r.SP - 1, Space: SpaceStack, Width: 8}) {
+			return fmt.Errorf("%v does not start with the read of its operand %#x at stack[%d]", op, r.A, r.SP-1)
+		}
+		if op == 0x11 && len(acc) > 1 && (acc[1].Space != SpaceTable || uint64(acc[1].Addr) != uint64(uint32(r.A)) || acc[1].Value != r.R) {
+			return fmt.Errorf("call_indirect table read %v[%d]=%d, row says table[%d]=%d", acc[1].Space, acc[1].Addr, acc[1].Value, uint32(r.A), r.R)
+		}
+		return nil
+	case op == 0x3F:
+		ws = []want{stk(r.SP, r.R, true)}
+	case op == 0x40:
+		ws = []want{stk(r.SP-1, r.A, false), stk(r.SP-1, r.R, true)}
 	case fam >= FamilyAddSub && fam <= FamilyConvert:
 		if numSigs[op].In2 != 0 {
 			ws = []want{stk(r.SP-2, r.A, false), stk(r.SP-1, r.B, false), stk(r.SP-2, r.R, true)}
@@ -299,6 +318,52 @@ func checkRow(r *Row, acc []Access) error {
 			return fmt.Errorf("%v access %d is %v[%d]=%#x (write %v, width %d), row says %v[%d]=%#x (write %v, width %d)",
 				op, i, a.Space, a.Addr, a.Value, a.Write, a.Width, w.space, w.addr, w.val, w.write, w.width)
 		}
+	}
+	return nil
+}
+
+// checkFlow checks a row's next pc against the program table.
+func checkFlow(p *Program, r *Row) error {
+	if r.NextPC == HaltPC {
+		return nil // a trap, or the entry function's return
+	}
+	in := &p.Code[r.PC]
+	want := r.PC + 1
+	switch r.Op {
+	case 0x05, 0x0C: // else, br
+		want = in.Target
+	case 0x04: // if
+		if uint32(r.A) == 0 {
+			want = in.Target
+		}
+	case 0x0D: // br_if
+		if uint32(r.A) != 0 {
+			want = in.Target
+		}
+	case 0x0E: // br_table
+		i := uint64(uint32(r.A))
+		if i > in.Imm {
+			i = in.Imm
+		}
+		if r.Imm != i {
+			return fmt.Errorf("br_table took label %d, index %d selects %d", r.Imm, r.A, i)
+		}
+		want = p.BrTable[uint64(in.Table)+i].Target
+	case 0x10:
+		if in.Target != HaltPC {
+			want = in.Target
+		}
+	case 0x11:
+		if f := uint32(r.R); int(f) < len(p.Funcs) && p.Funcs[f].Entry != HaltPC {
+			want = p.Funcs[f].Entry
+		}
+	case 0x0F, 0x0B:
+		if r.Op == 0x0F || in.Imm == 1 {
+			return nil // a return: the frame says where (checked by the frame reads)
+		}
+	}
+	if r.NextPC != want {
+		return fmt.Errorf("%v at pc %d continues at %d, the program says %d", r.Op, r.PC, r.NextPC, want)
 	}
 	return nil
 }

@@ -107,6 +107,16 @@ func TestVerifyRejectsTampering(t *testing.T) {
 				}
 			}
 		},
+		"branch target": func(tr *Trace) {
+			for k := range tr.Segments {
+				for i := range tr.Segments[k].Rows {
+					if r := &tr.Segments[k].Rows[i]; r.Op == 0x0D { // br_if
+						r.A ^= 1 // the recorded condition no longer matches the path taken
+						return
+					}
+				}
+			}
+		},
 		"segments dropped": func(tr *Trace) {
 			tr.Segments = nil
 		},
