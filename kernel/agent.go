@@ -258,6 +258,9 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 		Deadline: a.Constraints.Deadline,
 		Fuel:     a.Constraints.FuelPerCall,
 	}
+	if call.FS, err = k.fileSystems(id, m, env); err != nil { // capabilities.go
+		return nil, permission(err)
+	}
 	release, err := k.admit(ctx, id, mname, a.Constraints) // admission.go
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/tetratelabs/wazero"
+
 	"github.com/mcpzero/mcpzero/plugins"
 )
 
@@ -54,4 +56,20 @@ func (e *callEnv) RandomBytes(n uint32) ([]byte, error) {
 	}
 	e.host = append(e.host, HostValue{Fn: plugins.FnRandomGet, Value: b})
 	return b, nil
+}
+
+// FileSystems is implemented by an Authorizer that grants files: it
+// returns one call's WASI file system (nil: none), and the file systems it
+// builds report every file content the call reads through record, which the
+// kernel keeps in the ExecRecord (Host) for replay.
+type FileSystems interface {
+	FS(agent AgentID, m *plugins.Manifest, record func(HostValue)) (wazero.FSConfig, error)
+}
+
+func (k *Kernel) fileSystems(id AgentID, m *plugins.Manifest, e *callEnv) (wazero.FSConfig, error) {
+	fsys, ok := k.auth.(FileSystems)
+	if !ok {
+		return nil, nil
+	}
+	return fsys.FS(id, m, func(v HostValue) { e.host = append(e.host, v) })
 }

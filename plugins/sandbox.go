@@ -340,6 +340,9 @@ type Call struct {
 	Deadline time.Duration // 0: none
 	Fuel     uint64        // the budget handed to the Meter
 	FuelUsed uint64        // set by Run when a Meter is installed
+	// FS is the call's WASI file system (directories the agent was
+	// granted); nil: none.
+	FS wazero.FSConfig
 }
 
 type envKey struct{}
@@ -375,6 +378,9 @@ func (m *Module) Invoke(ctx context.Context, fn string, args []uint64, call *Cal
 	ctx = hostabi.WithIO(ctx, &call.IO)
 	ctx = context.WithValue(ctx, envKey{}, call.Env)
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	if call.FS != nil {
+		cfg = cfg.WithFSConfig(call.FS)
+	}
 	if m.wasi {
 		// Go's wasip1 c-shared modules initialise their runtime here.
 		cfg = cfg.WithStartFunctions("_initialize")
