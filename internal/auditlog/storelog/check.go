@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -168,6 +170,51 @@ func (l *Log) Check(v note.Verifier) (*Report, error) {
 	if rep.Root, err = tree.Root(n); err != nil {
 		return nil, err
 	}
+	// Signature checks dominate (one per stored checkpoint): they run on
+	// every CPU; the first failure in size order is reported.
+	type job struct {
+		size int64
+		msg  []byte
+	}
+	jobs := make(chan job, 256)
+	var (
+		mu       sync.Mutex
+		firstBad error
+		badSize  int64 = -1
+		wg       sync.WaitGroup
+	)
+	fail := func(size int64, err error) {
+		mu.Lock()
+		if badSize < 0 || size < badSize {
+			badSize, firstBad = size, err
+		}
+		mu.Unlock()
+	}
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				c, err := auditlog.OpenCheckpoint(j.msg, v)
+				if err != nil {
+					fail(j.size, fmt.Errorf("%w: checkpoint of size %d: %w", ErrTampered, j.size, err))
+					continue
+				}
+				if c.Size != j.size {
+					fail(j.size, fmt.Errorf("%w: checkpoint stored as size %d says size %d", ErrTampered, j.size, c.Size))
+					continue
+				}
+				root, err := tree.Root(j.size) // MemTree reads are safe concurrently
+				if err != nil {
+					fail(j.size, err)
+					continue
+				}
+				if root != c.Root {
+					fail(j.size, fmt.Errorf("%w: signed checkpoint of size %d has root %s but the stored entries give %s: the log was changed after it was signed", ErrTampered, j.size, c.Root, root))
+				}
+			}
+		}()
+	}
 	err = l.st.Iterate(prefixCP, func(key, msg []byte) error {
 		size, ok := indexOf(key, prefixCP)
 		if !ok {
@@ -178,23 +225,7 @@ func (l *Log) Check(v note.Verifier) (*Report, error) {
 			bad = fmt.Errorf("%w: a checkpoint of size %d was signed but the log holds %d entries: entries dropped", ErrTampered, size, n)
 			return stop
 		}
-		c, err := auditlog.OpenCheckpoint(msg, v)
-		if err != nil {
-			bad = fmt.Errorf("%w: checkpoint of size %d: %w", ErrTampered, size, err)
-			return stop
-		}
-		if c.Size != size {
-			bad = fmt.Errorf("%w: checkpoint stored as size %d says size %d", ErrTampered, size, c.Size)
-			return stop
-		}
-		root, err := tree.Root(size)
-		if err != nil {
-			return err
-		}
-		if root != c.Root {
-			bad = fmt.Errorf("%w: signed checkpoint of size %d has root %s but the stored entries give %s: the log was changed after it was signed", ErrTampered, size, c.Root, root)
-			return stop
-		}
+		jobs <- job{size, append([]byte{}, msg...)}
 		rep.Checkpoints++
 		rep.Signed = max(rep.Signed, size)
 		if size == n {
@@ -202,11 +233,16 @@ func (l *Log) Check(v note.Verifier) (*Report, error) {
 		}
 		return nil
 	})
+	close(jobs)
+	wg.Wait()
 	if bad != nil {
 		return nil, bad
 	}
 	if err != nil {
 		return nil, err
+	}
+	if firstBad != nil {
+		return nil, firstBad
 	}
 	// The seq index and the stored proof bundles.
 	seqs := 0
