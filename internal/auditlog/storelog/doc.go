@@ -9,7 +9,9 @@
 // caller's batch, the log and the kernel state are written by one atomic,
 // fsynced LevelDB write: they can never disagree after a crash.
 //
-// Appends must be serialised by the caller between building a batch and
-// writing it (the kernel holds its operation lock for this); Log checks the
-// size it appends at and refuses a batch that would skip or overwrite.
+// The kernel path is Stage (in a commit hook) and Wrap: the wrapped store's
+// Write appends the staged entries under one lock, right before the write,
+// so appends from the kernel and the security manager never race. Callers
+// of Append/AppendAll directly must themselves serialise building a batch
+// and writing it.
 package storelog

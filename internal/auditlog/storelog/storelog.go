@@ -19,7 +19,8 @@ import (
 //	audit 0x00 e  0x00 <u64 index>   canonical entry encoding
 //	audit 0x00 h  0x00 <u64 index>   32-byte stored hash (tlog's layout)
 //	audit 0x00 cp 0x00 <u64 size>    signed checkpoint note of that size
-//	audit 0x00 seq 0x00 <u64 seq>    big-endian u64 index of the entry of that seq
+//	audit 0x00 seq 0x00 <u64 seq>    big-endian u64 index of the first entry of that seq
+//	audit 0x00 bundle 0x00 <digest>  a proof bundle linked by a proof_stored entry (proof.go)
 var (
 	prefix      = []byte("audit")
 	keySize     = store.Key(prefix, []byte("size"))
