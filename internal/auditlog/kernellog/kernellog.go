@@ -146,10 +146,19 @@ func LoadOrCreateKey(dir string) (note.Signer, string, error) {
 		return nil, "", err
 	}
 	pubPath := filepath.Join(dir, PublicKeyFile)
-	if _, err := os.Stat(pubPath); errors.Is(err, os.ErrNotExist) {
+	have, err := os.ReadFile(pubPath)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		if err := os.WriteFile(pubPath, []byte(vkey+"\n"), 0o644); err != nil {
 			return nil, "", fmt.Errorf("kernellog: write %s: %w", pubPath, err)
 		}
+	case err != nil:
+		return nil, "", fmt.Errorf("kernellog: %w", err)
+	case strings.TrimSpace(string(have)) != vkey:
+		// Auditors pin this file: never let it and the signing key drift
+		// apart silently.
+		return nil, "", fmt.Errorf("%w: %s is not the verifier key of %s (it names %q, the key is %q); restore the matching key, or remove %s to publish the new one",
+			auditlog.ErrBadKey, pubPath, path, strings.TrimSpace(string(have)), vkey, pubPath)
 	}
 	return signer, vkey, nil
 }

@@ -194,6 +194,12 @@ func TestKeyIsStable(t *testing.T) {
 	if _, err := ReadVerifierKey(filepath.Join(dir, "bad.pub")); !errors.Is(err, auditlog.ErrBadKey) {
 		t.Fatal(err)
 	}
+	// kernel.pub that is not the key's: refused, naming both.
+	os.WriteFile(filepath.Join(dir, PublicKeyFile), []byte("other+00000000+AAAA\n"), 0o644)
+	if _, _, err := LoadOrCreateKey(dir); !errors.Is(err, auditlog.ErrBadKey) || !strings.Contains(err.Error(), "is not the verifier key") {
+		t.Fatalf("mismatched kernel.pub: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, PublicKeyFile), []byte(v1+"\n"), 0o644)
 	os.Chmod(filepath.Join(dir, PrivateKeyFile), 0o644)
 	if _, _, err := LoadOrCreateKey(dir); err == nil {
 		t.Fatal("world-readable kernel key accepted")
