@@ -309,6 +309,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		shl, shrU, rotl, divU := S[ClassShl], S[ClassShrU], S[ClassRotl], S[ClassDivU]
 		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp], shl, shrU, rotl, divU)
 		unop := api.Add(S[ClassEqz], S[ClassWrap], S[ClassExtendU], S[ClassExtendS])
+		unopNoPush := S[ClassExtSplit] // pops its operand, pushes in the next row
 		ret := S[ClassReturn]
 		load, memByte, memPush := S[ClassLoad], S[ClassMemByte], S[ClassMemPush]
 		store, storeByte, storeEnd := S[ClassStore], S[ClassStoreByte], S[ClassStoreEnd]
@@ -362,7 +363,8 @@ func (c *Circuit) Define(api frontend.API) error {
 		// the sign split of a narrow load and the rest of a stored value,
 		// 2^55 for a stored byte (so that L2 < 256).
 		rScale := api.Sub(scale, api.Mul(api.Add(S[ClassExtendS], ret), new(big.Int).Sub(two32, big.NewInt(1))))
-		scaleM := api.Add(scale, api.Mul(api.Add(memPush, storeEnd), api.Sub(api.Mul(row.Imm, 256), scale)),
+		extSplit := S[ClassExtSplit]
+		scaleM := api.Add(scale, api.Mul(api.Add(memPush, storeEnd, extSplit), api.Sub(api.Mul(row.Imm, 256), scale)),
 			api.Mul(storeByte, api.Sub(pow2(55), scale)))
 		rc.Check(api.Mul(row.R, rScale), 64)
 		rc.Check(api.Mul(row.D1, scaleM), 64)
@@ -428,6 +430,11 @@ func (c *Circuit) Define(api frontend.API) error {
 		caseNot := api.Sub(brCase, caseTaken)
 		accAfter = api.Add(accAfter, api.Mul(S[ClassBrTable], row.X1), api.Mul(caseNot, row.Acc))
 
+		// extendN_s: split off the low n bits (2^n = 2^W * 256*Imm / 2^64);
+		// the following load.push row sign-extends them.
+		twoN := api.Mul(api.Mul(pow, row.Imm), new(big.Int).Mul(big.NewInt(256), new(big.Int).ModInverse(two64, api.Compiler().Field())))
+		accAfter = api.Add(accAfter, api.Mul(extSplit, api.Sub(row.X1, api.Mul(row.D1, twoN))))
+
 		// and, or, xor: one nibble per pseudo-row. The operands' rests
 		// must reach zero, so the nibbles (in the table, hence < 16) are
 		// their unique base-16 digits.
@@ -451,7 +458,7 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.Neg(S[ClassPad]), api.Neg(busy))
 		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize], S[ClassBitPush]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
-				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise]), 2), S[ClassBrTable]))
+				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise]), 2), S[ClassBrTable], unopNoPush))
 		target := api.Add(row.Base, row.Height, row.Arity)
 		spAfter = api.Add(row.SP, delta,
 			api.Mul(api.Add(S[ClassBr], caseTaken), api.Sub(target, row.SP)),
@@ -484,7 +491,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		used := [nbPorts]frontend.Variable{
 			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA, load, store,
-				inRead, outWrite, S[ClassBitwise], S[ClassBrTable]),
+				inRead, outWrite, S[ClassBitwise], S[ClassBrTable], unopNoPush),
 			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, S[ClassBitwise]),
 			api.Add(S[ClassSelect], inRead, busy),
 			api.Add(isLocal, isGlobal, call, ret, isMem, busy),

@@ -69,6 +69,8 @@ func TestSegmentsSolve(t *testing.T) {
 		{"switch", []uint64{1}, 64},
 		{"switch", []uint64{2}, 64},
 		{"switch", []uint64{77}, 64},
+		{"ext", []uint64{0x8000_0080_8080_0080}, 64},
+		{"ext", []uint64{0x7fff_7f7f_7f7f_7f7f}, 64},
 	}
 	memMod := loadModule(t, "mem.wasm")
 	memTab, err := Table(memMod)
@@ -77,6 +79,11 @@ func TestSegmentsSolve(t *testing.T) {
 	}
 	ioMod := loadModule(t, "io.wasm")
 	ioTab, err := Table(ioMod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extMod := loadModule(t, "ext.wasm")
+	extTab, err := Table(extMod)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +101,10 @@ func TestSegmentsSolve(t *testing.T) {
 		case "run":
 			mod, tab = ioMod, ioTab
 			input = []byte("hello, circuits")
-		case "bits", "switch":
+		case "bits":
 			mod, tab = bitsMod, bitsTab
+		case "switch", "ext":
+			mod, tab = extMod, extTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)
 		if tc.export == "run" && string(tr.Output) != "ifmmp-!djsdvjut" {

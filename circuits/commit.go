@@ -65,6 +65,8 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			n++
 		} else if err == nil && e.Class == ClassBitwise {
 			n += uint32(len(bitwiseExpansion(e)))
+		} else if err == nil && e.Class == ClassExtSplit {
+			n++
 		} else if err == nil && e.Class == ClassBrTable {
 			n += uint32(p.Code[pc].Imm) + 1
 		}
@@ -114,6 +116,9 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		}
 		if e.Class == ClassBitwise {
 			t.Entries = append(t.Entries, bitwiseExpansion(e)...)
+		}
+		if e.Class == ClassExtSplit {
+			t.Entries = append(t.Entries, extPush(p.Code[pc].Op, e))
 		}
 		if e.Class == ClassBrTable {
 			in := p.Code[pc]

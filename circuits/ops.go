@@ -61,6 +61,7 @@ const (
 	ClassBitPush                  // pseudo: Acc = EA = 0, push Src
 	ClassBrTable                  // br_table: pops the index into Acc; then one ClassBrCase per label and a pseudo br (default)
 	ClassBrCase                   // pseudo: if Acc == Imm, branch like br to (Target, Height, Arity)
+	ClassExtSplit                 // extend8_s/16_s/32_s: X1 = D1 * 2^n + Acc' (D1 < 2^(W-n)); then a signed ClassMemPush of n bits
 	numClasses
 )
 
@@ -69,7 +70,7 @@ var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.s
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
 	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
 	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u",
-	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case"}
+	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -167,6 +168,14 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		}
 	case op == 0x0E:
 		e.Class, e.Imm, e.Target = ClassBrTable, 0, 0 // cases follow as pseudo-instructions
+	case op >= 0xC0 && op <= 0xC4:
+		n := extBits(op)
+		e.Class, e.W64 = ClassExtSplit, op >= 0xC2
+		w := uint64(32)
+		if e.W64 {
+			w = 64
+		}
+		e.Imm = 1 << (64 - w + n - 8) // 256*Imm = 2^(64-(W-n)): scales the high part's range check
 	case op == 0x0F:
 		e.Class, e.Arity, e.Imm, e.Height = ClassReturn, in.Arity, 0, 0
 	case op == 0x10:
@@ -334,4 +343,21 @@ func bitwiseExpansion(e Entry) []Entry {
 		out = append(out, Entry{Class: ClassNibble, W64: true, Pseudo: true, Height: e.Height, Imm: 1 << (4 * k)})
 	}
 	return append(out, Entry{Class: ClassBitPush, W64: e.W64, Pseudo: true})
+}
+
+// extBits is n of the sign-extension operators 0xC0..0xC4.
+func extBits(op trace.Op) uint64 {
+	switch op {
+	case 0xC0, 0xC2:
+		return 8
+	case 0xC1, 0xC3:
+		return 16
+	}
+	return 32
+}
+
+// extPush is the pseudo-instruction after a sign-extension operator.
+func extPush(op trace.Op, e Entry) Entry {
+	n := extBits(op)
+	return Entry{Class: ClassMemPush, W64: e.W64, Pseudo: true, Signed: true, Height: 1 << (n - 1), Imm: 1 << (64 - n - 8)}
 }

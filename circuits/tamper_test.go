@@ -145,6 +145,8 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("br_table", x1)
 	case ClassBrCase:
 		add("br_table.case", &row.Acc, &row.E, &row.Imm, &row.Target, &row.Height)
+	case ClassExtSplit:
+		add("extend_n_s", x1, &row.D1, &row.Imm)
 	case ClassInputSize:
 		add("input_size", r)
 	case ClassInputRead:
@@ -187,6 +189,11 @@ func validWitnesses(t *testing.T) []solved {
 	if err != nil {
 		t.Fatal(err)
 	}
+	extMod := loadModule(t, "ext.wasm")
+	extTab, err := Table(extMod)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bitsMod := loadModule(t, "bits.wasm")
 	bitsTab, err := Table(bitsMod)
 	if err != nil {
@@ -208,6 +215,7 @@ func validWitnesses(t *testing.T) []solved {
 		{"bits", []uint64{0xF123456789ABCDEF, 3}, 64},
 		{"bits", []uint64{12345, 0}, 64},
 		{"switch", []uint64{1}, 64},
+		{"ext", []uint64{0x8000_0080_8080_0080}, 64},
 	} {
 		mod, tab := mod, tab
 		var input []byte
@@ -217,8 +225,10 @@ func validWitnesses(t *testing.T) []solved {
 		case "run":
 			mod, tab = ioMod, ioTab
 			input = []byte("hello, circuits")
-		case "bits", "switch":
+		case "bits":
 			mod, tab = bitsMod, bitsTab
+		case "switch", "ext":
+			mod, tab = extMod, extTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)
 		claims, err := tab.Claims(tiny, tr)

@@ -306,7 +306,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			pops = 3
 		case ClassBr, ClassReturn:
 			pops = int(e.Arity)
-		case ClassBrTable:
+		case ClassBrTable, ClassExtSplit:
 			pops = 1
 		case ClassBrCase:
 			if w.acc == e.Imm {
@@ -530,6 +530,10 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			next.acc, next.ea, next.src, next.sp, push = a, b, 0, sp-2, false
 		case ClassBrTable:
 			next.acc, next.sp, push = w.x[0], sp-1, false
+		case ClassExtSplit:
+			n := uint(bitsLen(e.Imm*256)) - 1 - (64 - width) // Imm*256 = 2^(64-W+n)
+			w.d1, next.acc = w.x[0]>>n, w.x[0]&(1<<n-1)
+			next.sp, push = sp-1, false
 		case ClassBrCase:
 			w.eFlag, w.inv = b2u(w.acc == e.Imm), inverseDiff(w.acc, e.Imm)
 			push = false
@@ -870,4 +874,13 @@ func (x *execution) assign(k int) *Circuit {
 		}
 	}
 	return c
+}
+
+func bitsLen(v uint64) int {
+	n := 0
+	for v != 0 {
+		n++
+		v >>= 1
+	}
+	return n
 }

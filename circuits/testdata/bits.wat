@@ -21,19 +21,4 @@
     (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.div_u (i32.wrap_i64 (local.get $a)) (i32.const 7)))))
     (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.rem_u (i32.wrap_i64 (local.get $a)) (i32.const 7)))))
     (local.set $t (i64.add (local.get $t) (i64.rem_u (local.get $a) (i64.const 1000003))))
-    (i64.add (local.get $t) (i64.div_u (local.get $a) (local.get $d))))
-  ;; br_table with and without a carried value, default label included.
-  (func (export "switch") (param $i i32) (result i32)
-    (local $acc i32)
-    (local.set $acc
-      (block $b2 (result i32)
-        (block $b1 (result i32)
-          (block $b0 (result i32)
-            (br_table $b0 $b1 $b2 (i32.const 100) (local.get $i)))
-          (return (i32.const 7)))
-        (return (i32.add (i32.const 8) (i32.const 1)))))
-    (block $x
-      (block $y
-        (br_table $y $x $y (local.get $i)))
-      (local.set $acc (i32.add (local.get $acc) (i32.const 1000))))
-    (local.get $acc)))
+    (i64.add (local.get $t) (i64.div_u (local.get $a) (local.get $d)))))
