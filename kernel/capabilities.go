@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -72,4 +74,27 @@ func (k *Kernel) fileSystems(id AgentID, m *plugins.Manifest, e *callEnv) (wazer
 		return nil, nil
 	}
 	return fsys.FS(id, m, func(v HostValue) { e.host = append(e.host, v) })
+}
+
+// HTTPCapability is implemented by a HostCapabilities that provides
+// http_get: it checks the destination against the agent's grants and
+// performs the request (status 0: the request failed).
+type HTTPCapability interface {
+	HTTPGet(ctx context.Context, agent AgentID, url string) (status int, body []byte, err error)
+}
+
+// HTTPGet implements plugins.HTTPEnv; the response (status and body) is
+// recorded.
+func (e *callEnv) HTTPGet(ctx context.Context, url string) (int, []byte, error) {
+	h, ok := e.k.cfg.caps.(HTTPCapability)
+	if !ok {
+		return 0, nil, fmt.Errorf("%w: %s", plugins.ErrNoEnv, plugins.FnHTTPGet)
+	}
+	status, body, err := h.HTTPGet(ctx, e.agent, url)
+	if err != nil {
+		return 0, nil, err
+	}
+	v := binary.BigEndian.AppendUint32([]byte(url+"\x00"), uint32(status))
+	e.host = append(e.host, HostValue{Fn: plugins.FnHTTPGet, Value: append(v, body...)})
+	return status, body, nil
 }
