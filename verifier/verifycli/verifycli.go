@@ -157,17 +157,29 @@ func runVerify(c *cli.Context, cfg Config) error {
 		}
 		opts = append(opts, verifier.WithModuleCommitment(mod.Commitment))
 	}
+	// With --json a failure is also reported on stdout, as a report with
+	// valid false, for programs that read it; the exit status is non-zero
+	// either way.
+	fail := func(err error) error {
+		err = fmt.Errorf("%s: NOT VALID: %w", path, err)
+		if c.Bool("json") {
+			r := baseReport(path, &b, len(raw))
+			r.Error = err.Error()
+			writeJSON(c.App.Writer, r)
+		}
+		return err
+	}
 	res, err := verifier.Verify(&b, keys, opts...)
 	if err != nil {
-		return fmt.Errorf("%s: NOT VALID: %w", path, err)
+		return fail(err)
 	}
 	if mod != nil {
 		// The proofs bind the function index; the export name is the
 		// prover's label until checked against the module.
 		idx, ok := mod.Export(b.Statement.Export)
 		if !ok || idx != b.Statement.Function {
-			return fmt.Errorf("%s: NOT VALID: %w: the module's export %q is not function #%d",
-				path, verifier.ErrModuleMismatch, b.Statement.Export, b.Statement.Function)
+			return fail(fmt.Errorf("%w: the module's export %q is not function #%d",
+				verifier.ErrModuleMismatch, b.Statement.Export, b.Statement.Function))
 		}
 	}
 	r := baseReport(path, &b, len(raw))

@@ -179,3 +179,14 @@ func TestInterspersedFlags(t *testing.T) {
 		t.Fatalf("two files: %v", err)
 	}
 }
+
+func TestVerifyJSONFailure(t *testing.T) {
+	out, _, err := run(t, "verify", td+"toy.proof", "--vk", td+"other.vks", "--json")
+	if !errors.Is(err, verifier.ErrKeyMismatch) {
+		t.Fatalf("got %v", err)
+	}
+	var r Report
+	if json.Unmarshal([]byte(out), &r) != nil || r.Valid || !strings.Contains(r.Error, "NOT VALID") {
+		t.Fatalf("JSON failure report:\n%s", out)
+	}
+}
