@@ -13,6 +13,7 @@ import (
 var DefaultHostCapabilities = map[string]string{
 	plugins.FnClockNow:  "clock",
 	plugins.FnRandomGet: "random",
+	plugins.FnHTTPGet:   CapabilityHTTP,
 }
 
 // HostCaps provides the values of the capability host functions to the
@@ -23,6 +24,10 @@ type HostCaps struct {
 	M *Manager
 	// Clock is the real clock (time.Now when nil).
 	Clock func() time.Time
+	// AllowPrivate lets http_get reach loopback and private addresses that
+	// a granted host name resolves to (by default only a grant naming the
+	// IP itself reaches one).
+	AllowPrivate bool
 }
 
 // Now is the real time in nanoseconds since the Unix epoch.
@@ -37,3 +42,9 @@ func (h *HostCaps) Now() int64 {
 func (h *HostCaps) RandomStream(agent kernel.AgentID, n uint64, method string) io.Reader {
 	return h.M.RandomStream(string(agent), n, method)
 }
+
+var (
+	_ kernel.HostCapabilities = (*HostCaps)(nil)
+	_ kernel.HTTPCapability   = (*HostCaps)(nil)
+	_ kernel.FileSystems      = (*Authorizer)(nil)
+)
