@@ -42,12 +42,16 @@ func (allowAll) AuthorizeHostCall(kernel.AgentID, *plugins.Manifest, string) err
 // and srcStore its store (for plugin manifests). opts configure the replay
 // kernel and must match the original's fuel metering.
 //
-// Security changes, agreement usage and proof links change no agent state
-// and are counted as skipped.
+// Values of capability host functions (clock, random bytes, HTTP
+// responses) are played back from each execute's record. Security changes,
+// agreement usage and proof links change no agent state and are counted as
+// skipped.
 func Replay(ctx context.Context, log *storelog.Log, src *kernel.Kernel, srcStore store.Reader, opts ...kernel.Option) (*ReplayReport, error) {
 	mem := store.OpenMemory()
 	defer mem.Close()
-	k, err := kernel.Open(mem, append([]kernel.Option{kernel.WithInsecureSkipVerify(), kernel.WithAuthorizer(allowAll{})}, opts...)...)
+	host := &playback{}
+	k, err := kernel.Open(mem, append([]kernel.Option{kernel.WithInsecureSkipVerify(), kernel.WithAuthorizer(allowAll{}),
+		kernel.WithHostCapabilities(host)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +67,7 @@ func Replay(ctx context.Context, log *storelog.Log, src *kernel.Kernel, srcStore
 		if err != nil {
 			return nil, err
 		}
-		done, err := replayOne(ctx, k, src, srcStore, e, names)
+		done, err := replayOne(ctx, k, src, srcStore, e, names, host)
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +113,7 @@ func compare(e *auditlog.Entry, got auditlog.Entry) error {
 // replayOne performs e's operation on k; false when e is not a kernel
 // operation. A failure of the operation itself is a divergence: the
 // original succeeded, or it would not be logged.
-func replayOne(ctx context.Context, k, src *kernel.Kernel, srcStore store.Reader, e *auditlog.Entry, names map[auditlog.Digest]string) (bool, error) {
+func replayOne(ctx context.Context, k, src *kernel.Kernel, srcStore store.Reader, e *auditlog.Entry, names map[auditlog.Digest]string, host *playback) (bool, error) {
 	agent := kernel.AgentID(e.Agent)
 	var err error
 	switch kernel.OpKind(e.Kind) {
@@ -139,6 +143,7 @@ func replayOne(ctx context.Context, k, src *kernel.Kernel, srcStore store.Reader
 		if xerr != nil {
 			return false, fmt.Errorf("%w: entry %d: params of execute %d: %v", ErrCannotReplay, e.Index, e.Seq, xerr)
 		}
+		host.load(x.Host)
 		method := e.Method
 		if name, ok := names[e.Plugin]; ok {
 			method = name + "." + method
