@@ -93,7 +93,7 @@ type Circuit struct {
 	InLen             frontend.Variable      // input size in bytes
 	NChIn, NChOut     frontend.Variable      // 31-byte chunks of the input, of the final output
 	PowMult           [96]frontend.Variable  // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
-	NibMult           [768]frontend.Variable // lookups of (op, a, b, a op b) for op in and, or, xor and nibbles a, b
+	NibMult           [784]frontend.Variable // lookups of (op, a, b, a op b) for op in and, or, xor and nibbles a, b; then (4, a, 0, popcount a)
 
 	// Run / segment context.
 	IsFirst  frontend.Variable
@@ -309,7 +309,8 @@ func (c *Circuit) Define(api frontend.API) error {
 		shl, shrU, rotl, divU := S[ClassShl], S[ClassShrU], S[ClassRotl], S[ClassDivU]
 		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp], shl, shrU, rotl, divU)
 		unop := api.Add(S[ClassEqz], S[ClassWrap], S[ClassExtendU], S[ClassExtendS])
-		unopNoPush := S[ClassExtSplit] // pops its operand, pushes in the next row
+		unopNoPush := api.Add(S[ClassExtSplit], S[ClassPopcnt]) // pop their operand, push in a later row
+		unop = api.Add(unop, S[ClassClz])
 		ret := S[ClassReturn]
 		load, memByte, memPush := S[ClassLoad], S[ClassMemByte], S[ClassMemPush]
 		store, storeByte, storeEnd := S[ClassStore], S[ClassStoreByte], S[ClassStoreEnd]
@@ -323,7 +324,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		brCase := S[ClassBrCase]
 		z = api.Add(z, api.Mul(ret, api.Sub(api.Sub(row.D1, HaltPC), row.X1)), api.Mul(copying, api.Sub(row.Acc, row.X1)),
 			api.Mul(brCase, api.Sub(api.Sub(row.Acc, row.Imm), row.X1)))
-		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying, divU, brCase)
+		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying, divU, brCase, S[ClassClz])
 		api.AssertIsEqual(api.Mul(zt, api.Sub(api.Add(api.Mul(z, row.Inv), row.E), 1)), 0)
 		api.AssertIsEqual(api.Mul(zt, api.Mul(z, row.E)), 0)
 		negE := api.Mul(row.Neg, row.E)
@@ -386,9 +387,21 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		// Shifts and rotations: X1 = K + W*T (rotr: -K + W*T), T = L2 <
 		// 2^(W-1), (W, K, P = 2^K) from the power table.
+		clz := S[ClassClz]
+		clzNZ := api.Mul(clz, api.Sub(1, row.E)) // clz/ctz of a nonzero operand
 		sh := api.Add(shl, shrU, rotl)
 		width := api.Add(32, api.Mul(row.W64, 32))
-		lu.add(api.Neg(sh), tagPow, width, row.K, row.P)
+		lu.add(api.Neg(api.Add(sh, clzNZ)), tagPow, width, row.K, row.P)
+		// clz: P <= X1 < 2P (D1 = X1 - P, L1 = 2P - 1 - X1 as sign/low), R = W-1-K.
+		// ctz: X1 = P*(2*D1+1), R = K. Zero: R = W.
+		clzOnly := api.Sub(clzNZ, api.Mul(clzNZ, row.Swap))
+		ctzOnly := api.Sub(clzNZ, clzOnly)
+		api.AssertIsEqual(api.Mul(clzOnly, api.Sub(row.D1, api.Sub(row.X1, row.P))), 0)
+		api.AssertIsEqual(api.Mul(clzOnly, api.Sub(api.Sub(api.Mul(row.P, 2), api.Add(row.X1, 1)), api.Add(api.Mul(row.Sg1, half), row.L1))), 0)
+		api.AssertIsEqual(api.Mul(clzOnly, api.Sub(row.R, api.Sub(api.Sub(width, 1), row.K))), 0)
+		api.AssertIsEqual(api.Mul(ctzOnly, api.Sub(row.X1, api.Mul(row.P, api.Add(api.Mul(row.D1, 2), 1)))), 0)
+		api.AssertIsEqual(api.Mul(ctzOnly, api.Sub(row.R, row.K)), 0)
+		api.AssertIsEqual(api.Mul(api.Sub(clz, clzNZ), api.Sub(row.R, width)), 0)
 		api.AssertIsEqual(api.Mul(sh, api.Sub(row.X1, api.Add(api.Sub(row.K, api.Mul(api.Mul(row.Swap, row.K), 2)), api.Mul(width, row.L2)))), 0)
 		d1Pow := api.Mul(row.D1, pow)
 		sg1Half := api.Mul(row.Sg1, half)
@@ -441,7 +454,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		bitw, nib, bitPush := S[ClassBitwise], S[ClassNibble], S[ClassBitPush]
 		lu.add(api.Neg(nib), tagNib, row.Height, row.L1, row.L2, row.D1)
 		inv16 := new(big.Int).ModInverse(big.NewInt(16), api.Compiler().Field())
-		accAfter = api.Add(accAfter, api.Mul(bitw, row.X2), api.Mul(nib, api.Mul(api.Sub(row.Acc, row.L1), inv16)))
+		accAfter = api.Add(accAfter, api.Mul(bitw, row.X2), api.Mul(S[ClassPopcnt], row.X1), api.Mul(nib, api.Mul(api.Sub(row.Acc, row.L1), inv16)))
 		eaAfter = api.Add(eaAfter, api.Mul(bitw, row.X1), api.Mul(nib, api.Mul(api.Sub(row.EA, row.L2), inv16)))
 		srcAfter = api.Add(srcAfter, api.Mul(nib, api.Add(row.Src, api.Mul(row.D1, row.Imm))))
 		api.AssertIsEqual(api.Mul(bitPush, row.Acc), 0)
@@ -686,6 +699,9 @@ func (c *Circuit) Define(api frontend.API) error {
 	// The nibble table: (op, a, b, a op b) for and (1), or (2), xor (3).
 	for i := range c.NibMult {
 		op, a, b := i/256+1, uint64(i/16%16), uint64(i%16)
+		if i >= 768 {
+			op, a, b = 4, uint64(i-768), 0
+		}
 		lu.add(c.NibMult[i], tagNib, op, a, b, nibbleOp(op, a, b))
 		commit(c.NibMult[i])
 	}

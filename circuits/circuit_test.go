@@ -71,6 +71,8 @@ func TestSegmentsSolve(t *testing.T) {
 		{"switch", []uint64{77}, 64},
 		{"ext", []uint64{0x8000_0080_8080_0080}, 64},
 		{"ext", []uint64{0x7fff_7f7f_7f7f_7f7f}, 64},
+		{"counts", []uint64{0x0000_1234_5678_9A00}, 64},
+		{"counts", []uint64{1 << 63}, 64},
 	}
 	memMod := loadModule(t, "mem.wasm")
 	memTab, err := Table(memMod)
@@ -103,7 +105,7 @@ func TestSegmentsSolve(t *testing.T) {
 			input = []byte("hello, circuits")
 		case "bits":
 			mod, tab = bitsMod, bitsTab
-		case "switch", "ext":
+		case "switch", "ext", "counts":
 			mod, tab = extMod, extTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)

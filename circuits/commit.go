@@ -63,7 +63,7 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			n += uint32(len(memExpansion(p.Code[pc].Op, e)))
 		} else if err == nil && (e.Class == ClassInputRead || e.Class == ClassOutputWrite) {
 			n++
-		} else if err == nil && e.Class == ClassBitwise {
+		} else if err == nil && (e.Class == ClassBitwise || e.Class == ClassPopcnt) {
 			n += uint32(len(bitwiseExpansion(e)))
 		} else if err == nil && e.Class == ClassExtSplit {
 			n++
@@ -101,6 +101,9 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			t.Unsupported = append(t.Unsupported, ue)
 			e = Entry{Class: ClassUnsupported, Imm: uint64(p.Code[pc].Op)}
 		}
+		if e.Class == ClassPopcnt {
+			e.Height = 0 // the op number is in the nibble rows
+		}
 		switch e.Class {
 		case ClassBr, ClassBrIf, ClassIf, ClassElse:
 			e.Target = mapPC(e.Target)
@@ -114,7 +117,7 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		if e.Class == ClassLoad || e.Class == ClassStore {
 			t.Entries = append(t.Entries, memExpansion(p.Code[pc].Op, e)...)
 		}
-		if e.Class == ClassBitwise {
+		if e.Class == ClassBitwise || e.Class == ClassPopcnt {
 			t.Entries = append(t.Entries, bitwiseExpansion(e)...)
 		}
 		if e.Class == ClassExtSplit {

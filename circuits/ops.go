@@ -2,6 +2,7 @@ package circuits
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/mcpzero/mcpzero/trace"
 )
@@ -62,6 +63,8 @@ const (
 	ClassBrTable                  // br_table: pops the index into Acc; then one ClassBrCase per label and a pseudo br (default)
 	ClassBrCase                   // pseudo: if Acc == Imm, branch like br to (Target, Height, Arity)
 	ClassExtSplit                 // extend8_s/16_s/32_s: X1 = D1 * 2^n + Acc' (D1 < 2^(W-n)); then a signed ClassMemPush of n bits
+	ClassClz                      // clz, ctz (Swap): X1 = 0 gives W; else (K, P = 2^K) from the power table with P <= X1 < 2P (clz) or X1 = P*(2*D1+1) (ctz)
+	ClassPopcnt                   // popcnt: Acc = X1; then W/4 ClassNibble rows (op 4) and one ClassBitPush
 	numClasses
 )
 
@@ -70,7 +73,7 @@ var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.s
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
 	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
 	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u",
-	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s"}
+	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -168,6 +171,10 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		}
 	case op == 0x0E:
 		e.Class, e.Imm, e.Target = ClassBrTable, 0, 0 // cases follow as pseudo-instructions
+	case op == 0x67 || op == 0x79 || op == 0x68 || op == 0x7A:
+		e.Class, e.W64, e.Swap = ClassClz, op >= 0x79, op == 0x68 || op == 0x7A
+	case op == 0x69 || op == 0x7B:
+		e.Class, e.W64, e.Height = ClassPopcnt, op == 0x7B, 4
 	case op >= 0xC0 && op <= 0xC4:
 		n := extBits(op)
 		e.Class, e.W64 = ClassExtSplit, op >= 0xC2
@@ -328,6 +335,8 @@ func nibbleOp(op int, a, b uint64) uint64 {
 		return a & b
 	case 2:
 		return a | b
+	case 4: // popcount of a (b = 0)
+		return uint64(bits.OnesCount64(a))
 	}
 	return a ^ b
 }
@@ -339,8 +348,16 @@ func bitwiseExpansion(e Entry) []Entry {
 		n = 16
 	}
 	var out []Entry
+	op := e.Height
+	if e.Class == ClassPopcnt {
+		op = 4
+	}
 	for k := 0; k < n; k++ {
-		out = append(out, Entry{Class: ClassNibble, W64: true, Pseudo: true, Height: e.Height, Imm: 1 << (4 * k)})
+		imm := uint64(1) << (4 * k)
+		if e.Class == ClassPopcnt {
+			imm = 1 // popcount: sum, not place value
+		}
+		out = append(out, Entry{Class: ClassNibble, W64: true, Pseudo: true, Height: op, Imm: imm})
 	}
 	return append(out, Entry{Class: ClassBitPush, W64: e.W64, Pseudo: true})
 }

@@ -147,6 +147,13 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("br_table.case", &row.Acc, &row.E, &row.Imm, &row.Target, &row.Height)
 	case ClassExtSplit:
 		add("extend_n_s", x1, &row.D1, &row.Imm)
+	case ClassClz:
+		add("clz", x1, r, &row.E, &row.Swap)
+		if toBig(row.E).Sign() == 0 {
+			add("clz.pow", &row.K, &row.P, &row.D1)
+		}
+	case ClassPopcnt:
+		add("popcnt", x1)
 	case ClassInputSize:
 		add("input_size", r)
 	case ClassInputRead:
@@ -216,6 +223,7 @@ func validWitnesses(t *testing.T) []solved {
 		{"bits", []uint64{12345, 0}, 64},
 		{"switch", []uint64{1}, 64},
 		{"ext", []uint64{0x8000_0080_8080_0080}, 64},
+		{"counts", []uint64{0x0000_1234_5678_9A00}, 64},
 	} {
 		mod, tab := mod, tab
 		var input []byte
@@ -227,7 +235,7 @@ func validWitnesses(t *testing.T) []solved {
 			input = []byte("hello, circuits")
 		case "bits":
 			mod, tab = bitsMod, bitsTab
-		case "switch", "ext":
+		case "switch", "ext", "counts":
 			mod, tab = extMod, extTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)

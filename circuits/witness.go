@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"math/bits"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
@@ -97,7 +98,7 @@ type segment struct {
 	before, after state
 	lastTS        [7][]uint64 // stack, locals, globals, frames, memory, input, output
 	powMult       [96]uint64
-	nibMult       [768]uint64
+	nibMult       [784]uint64
 	beforeD       fr.Element
 	afterD        fr.Element
 	steps         uint64
@@ -128,7 +129,7 @@ type execution struct {
 	module   fr.Element
 	segments []*segment
 	powMult  [96]uint64 // per segment: reset at each segment start
-	nibMult  [768]uint64
+	nibMult  [784]uint64
 }
 
 func powIndex(w64 bool, k uint64) int {
@@ -233,7 +234,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		}
 		seg = &segment{first: len(x.segments) == 0, before: snapshot()}
 		x.powMult = [96]uint64{}
-		x.nibMult = [768]uint64{}
+		x.nibMult = [784]uint64{}
 		x.segments = append(x.segments, seg)
 	}
 	endSegment := func() {
@@ -306,7 +307,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			pops = 3
 		case ClassBr, ClassReturn:
 			pops = int(e.Arity)
-		case ClassBrTable, ClassExtSplit:
+		case ClassBrTable, ClassExtSplit, ClassClz, ClassPopcnt:
 			pops = 1
 		case ClassBrCase:
 			if w.acc == e.Imm {
@@ -530,6 +531,25 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			next.acc, next.ea, next.src, next.sp, push = a, b, 0, sp-2, false
 		case ClassBrTable:
 			next.acc, next.sp, push = w.x[0], sp-1, false
+		case ClassPopcnt:
+			next.acc, next.ea, next.src, next.sp, push = w.x[0], 0, 0, sp-1, false
+		case ClassClz:
+			v := w.x[0]
+			w.eFlag, w.inv = b2u(v == 0), inverse(v)
+			w.r = uint64(width)
+			if v != 0 {
+				half := uint64(1) << (width - 1)
+				if e.Swap {
+					k := uint64(bits.TrailingZeros64(v))
+					w.k, w.p, w.d1, w.r = k, 1<<k, (v>>k-1)/2, k
+				} else {
+					k := uint64(bits.Len64(v)) - 1
+					w.k, w.p, w.d1, w.r = k, 1<<k, v-(1<<k), uint64(width)-1-k
+					diff := 2*w.p - 1 - v
+					w.sg1, w.l1 = b2u(diff&half != 0), diff&(half-1)
+				}
+				x.powMult[powIndex(e.W64, w.k)]++
+			}
 		case ClassExtSplit:
 			n := uint(bitsLen(e.Imm*256)) - 1 - (64 - width) // Imm*256 = 2^(64-W+n)
 			w.d1, next.acc = w.x[0]>>n, w.x[0]&(1<<n-1)
@@ -548,7 +568,11 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			op := int(e.Height)
 			w.l1, w.l2 = w.acc&15, w.ea&15
 			w.d1 = nibbleOp(op, w.l1, w.l2)
-			x.nibMult[(op-1)*256+int(w.l1)*16+int(w.l2)]++
+			if op == 4 {
+				x.nibMult[768+int(w.l1)]++
+			} else {
+				x.nibMult[(op-1)*256+int(w.l1)*16+int(w.l2)]++
+			}
 			next.acc, next.ea, next.src, push = w.acc>>4, w.ea>>4, w.src+w.d1*e.Imm, false
 		case ClassBitPush:
 			w.r, next.sp = w.src, sp+1
