@@ -98,5 +98,20 @@ run agent terminate "$AGENT"
 fails agent exec "$AGENT" counter.get
 run agent list
 
+step "11. The operation log: every operation above is a signed, Merkle-committed entry (docs/AUDIT.md)"
+MZV="$(cd "$BIN" && pwd)/mcpzero-verify"
+run audit list --limit 6
+run audit verify
+"$MZ" --data-dir "$DATA" audit key >"$WORK/kernel.pub"
+echo "kernel verifier key for auditors: $(cat "$WORK/kernel.pub")"
+run audit export 7 --out "$WORK/op.audit"   # entry 7: the first execute above
+printf '$ mcpzero-verify audit op.audit --key kernel.pub\n'
+"$MZV" audit "$WORK/op.audit" --key "$WORK/kernel.pub"
+sed 's/"index": [0-9]*/"index": 1/' "$WORK/op.audit" >"$WORK/tampered.audit"
+printf '$ mcpzero-verify audit tampered.audit --key kernel.pub   # must fail\n'
+if "$MZV" audit "$WORK/tampered.audit" --key "$WORK/kernel.pub" 2>"$WORK/err"; then echo "demo: tampered export accepted" >&2; exit 1; fi
+sed 's/^/  /' "$WORK/err"
+run audit replay
+
 echo
 echo "demo complete: every step above ran in a fresh process on $DATA"
