@@ -153,7 +153,7 @@ func (m *Module) FuncType(f uint32) FuncType { return m.Types[m.Funcs[f].Type] }
 const (
 	maxLocals   = 50000 // per function
 	maxPages    = 65536
-	maxTableLen = 10000000
+	maxTableLen = 1 << 20
 )
 
 // Decode parses and validates a WebAssembly 1.0 binary (plus the
