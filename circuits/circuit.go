@@ -310,6 +310,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp], shl, shrU, rotl, divU)
 		unop := api.Add(S[ClassEqz], S[ClassWrap], S[ClassExtendU], S[ClassExtendS])
 		unopNoPush := api.Add(S[ClassExtSplit], S[ClassPopcnt]) // pop their operand, push in a later row
+		shrS, shrSPush := S[ClassShrS], S[ClassShrSPush]
 		unop = api.Add(unop, S[ClassClz])
 		ret := S[ClassReturn]
 		load, memByte, memPush := S[ClassLoad], S[ClassMemByte], S[ClassMemPush]
@@ -389,7 +390,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		// 2^(W-1), (W, K, P = 2^K) from the power table.
 		clz := S[ClassClz]
 		clzNZ := api.Mul(clz, api.Sub(1, row.E)) // clz/ctz of a nonzero operand
-		sh := api.Add(shl, shrU, rotl)
+		sh := api.Add(shl, shrU, rotl, shrSPush)
 		width := api.Add(32, api.Mul(row.W64, 32))
 		lu.add(api.Neg(api.Add(sh, clzNZ)), tagPow, width, row.K, row.P)
 		// clz: P <= X1 < 2P (D1 = X1 - P, L1 = 2P - 1 - X1 as sign/low), R = W-1-K.
@@ -402,13 +403,19 @@ func (c *Circuit) Define(api frontend.API) error {
 		api.AssertIsEqual(api.Mul(ctzOnly, api.Sub(row.X1, api.Mul(row.P, api.Add(api.Mul(row.D1, 2), 1)))), 0)
 		api.AssertIsEqual(api.Mul(ctzOnly, api.Sub(row.R, row.K)), 0)
 		api.AssertIsEqual(api.Mul(api.Sub(clz, clzNZ), api.Sub(row.R, width)), 0)
-		api.AssertIsEqual(api.Mul(sh, api.Sub(row.X1, api.Add(api.Sub(row.K, api.Mul(api.Mul(row.Swap, row.K), 2)), api.Mul(width, row.L2)))), 0)
+		count := api.Add(row.X1, api.Mul(shrSPush, api.Sub(row.Src, row.X1))) // shr_s: the count waits in Src
+		api.AssertIsEqual(api.Mul(sh, api.Sub(count, api.Add(api.Sub(row.K, api.Mul(api.Mul(row.Swap, row.K), 2)), api.Mul(width, row.L2)))), 0)
 		d1Pow := api.Mul(row.D1, pow)
 		sg1Half := api.Mul(row.Sg1, half)
 		x2P := api.Mul(row.X2, row.P)
 		api.AssertIsEqual(api.Mul(shl, api.Sub(x2P, api.Add(d1Pow, row.R))), 0)
 		api.AssertIsEqual(api.Mul(shrU, api.Sub(row.X2, api.Add(api.Mul(row.R, row.P), row.D1))), 0)
-		api.AssertIsEqual(api.Mul(shrU, api.Sub(api.Sub(row.P, api.Add(row.D1, 1)), api.Add(sg1Half, row.L1))), 0)
+		api.AssertIsEqual(api.Mul(api.Add(shrU, shrSPush), api.Sub(api.Sub(row.P, api.Add(row.D1, 1)), api.Add(sg1Half, row.L1))), 0)
+		// shr_s: the first row splits off x's sign; the second divides
+		// the signed value floor-wise: x - s*2^W = (R - s*2^W)*P + D1.
+		api.AssertIsEqual(api.Mul(shrS, api.Sub(row.X2, api.Add(sg1Half, row.L1))), 0)
+		api.AssertIsEqual(api.Mul(shrSPush, api.Sub(row.Acc, api.Add(api.Mul(row.R, row.P), row.D1,
+			api.Mul(api.Mul(row.EA, pow), api.Sub(1, row.P))))), 0)
 		api.AssertIsEqual(api.Mul(rotl, api.Sub(x2P, api.Add(d1Pow, sg1Half, row.L1))), 0)
 		api.AssertIsEqual(api.Mul(rotl, api.Sub(row.R, api.Add(sg1Half, row.L1, row.D1))), 0)
 
@@ -441,7 +448,9 @@ func (c *Circuit) Define(api frontend.API) error {
 		// with their label number (E = 1: taken).
 		caseTaken := api.Mul(brCase, row.E)
 		caseNot := api.Sub(brCase, caseTaken)
-		accAfter = api.Add(accAfter, api.Mul(S[ClassBrTable], row.X1), api.Mul(caseNot, row.Acc))
+		accAfter = api.Add(accAfter, api.Mul(S[ClassBrTable], row.X1), api.Mul(caseNot, row.Acc), api.Mul(shrS, row.X2))
+		eaAfter = api.Add(eaAfter, api.Mul(shrS, row.Sg1))
+		srcAfter = api.Add(srcAfter, api.Mul(shrS, row.X1))
 
 		// extendN_s: split off the low n bits (2^n = 2^W * 256*Imm / 2^64);
 		// the following load.push row sign-extends them.
@@ -471,7 +480,7 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.Neg(S[ClassPad]), api.Neg(busy))
 		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize], S[ClassBitPush]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
-				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise]), 2), S[ClassBrTable], unopNoPush))
+				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise], shrS), 2), S[ClassBrTable], unopNoPush, api.Neg(shrSPush)))
 		target := api.Add(row.Base, row.Height, row.Arity)
 		spAfter = api.Add(row.SP, delta,
 			api.Mul(api.Add(S[ClassBr], caseTaken), api.Sub(target, row.SP)),
@@ -504,12 +513,12 @@ func (c *Circuit) Define(api frontend.API) error {
 		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		used := [nbPorts]frontend.Variable{
 			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA, load, store,
-				inRead, outWrite, S[ClassBitwise], S[ClassBrTable], unopNoPush),
-			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, S[ClassBitwise]),
+				inRead, outWrite, S[ClassBitwise], S[ClassBrTable], unopNoPush, shrS),
+			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, S[ClassBitwise], shrS),
 			api.Add(S[ClassSelect], inRead, busy),
 			api.Add(isLocal, isGlobal, call, ret, isMem, busy),
 			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brA, tkA, retA,
-				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap), S[ClassBitPush]),
+				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap), S[ClassBitPush], shrSPush),
 		}
 		stackKey := api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), row.SP)
 		keys := [nbPorts]frontend.Variable{

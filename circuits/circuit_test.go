@@ -73,6 +73,8 @@ func TestSegmentsSolve(t *testing.T) {
 		{"ext", []uint64{0x7fff_7f7f_7f7f_7f7f}, 64},
 		{"counts", []uint64{0x0000_1234_5678_9A00}, 64},
 		{"counts", []uint64{1 << 63}, 64},
+		{"shrs", []uint64{0x8000_0000_8000_1234, 7}, 64},
+		{"shrs", []uint64{0x7000_0000_7000_1234, 100}, 64},
 	}
 	memMod := loadModule(t, "mem.wasm")
 	memTab, err := Table(memMod)
@@ -105,7 +107,7 @@ func TestSegmentsSolve(t *testing.T) {
 			input = []byte("hello, circuits")
 		case "bits":
 			mod, tab = bitsMod, bitsTab
-		case "switch", "ext", "counts":
+		case "switch", "ext", "counts", "shrs":
 			mod, tab = extMod, extTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)

@@ -65,6 +65,8 @@ const (
 	ClassExtSplit                 // extend8_s/16_s/32_s: X1 = D1 * 2^n + Acc' (D1 < 2^(W-n)); then a signed ClassMemPush of n bits
 	ClassClz                      // clz, ctz (Swap): X1 = 0 gives W; else (K, P = 2^K) from the power table with P <= X1 < 2P (clz) or X1 = P*(2*D1+1) (ctz)
 	ClassPopcnt                   // popcnt: Acc = X1; then W/4 ClassNibble rows (op 4) and one ClassBitPush
+	ClassShrS                     // shr_s: pops count and x; x = Sg1*half + L1; Acc = x, EA = sign, Src = count; then ClassShrSPush
+	ClassShrSPush                 // pseudo: Src = K + W*T, Acc = R*P + D1 + EA*2^W*(1-P), D1 < P; push R
 	numClasses
 )
 
@@ -73,7 +75,7 @@ var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.s
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
 	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
 	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u",
-	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt"}
+	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -240,6 +242,8 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		e.Class, e.W64 = ClassMul, op == 0x7E
 	case op == 0x74 || op == 0x86:
 		e.Class, e.W64 = ClassShl, op == 0x86
+	case op == 0x75 || op == 0x87:
+		e.Class, e.W64 = ClassShrS, op == 0x87
 	case op == 0x76 || op == 0x88:
 		e.Class, e.W64 = ClassShrU, op == 0x88
 	case op == 0x77 || op == 0x89 || op == 0x78 || op == 0x8A:

@@ -32,7 +32,10 @@ func Shapes() []Shape {
 	return []Shape{
 		{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4, Depth: 4, Mem: 0, In: 0, Out: 0},
 		{Rows: 1024, Prog: 512, Funcs: 16, Stack: 64, Locals: 64, Globals: 16, Depth: 16, Mem: 1024, In: 256, Out: 256},
-		{Rows: 8192, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 4096, In: 1024, Out: 1024},
+		// long runs of small programs (100,000-step loops)
+		{Rows: 8192, Prog: 512, Funcs: 32, Stack: 128, Locals: 128, Globals: 16, Depth: 32, Mem: 4096, In: 1024, Out: 1024},
+		// larger programs and memories
+		{Rows: 4096, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 16384, In: 4096, Out: 4096},
 	}
 }
 

@@ -154,6 +154,10 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		}
 	case ClassPopcnt:
 		add("popcnt", x1)
+	case ClassShrS:
+		add("shr_s", x1, x2, &row.Sg1, &row.L1)
+	case ClassShrSPush:
+		add("shr_s.push", r, &row.Acc, &row.EA, &row.Src, &row.D1, &row.K, &row.P, &row.L2)
 	case ClassInputSize:
 		add("input_size", r)
 	case ClassInputRead:
@@ -224,6 +228,7 @@ func validWitnesses(t *testing.T) []solved {
 		{"switch", []uint64{1}, 64},
 		{"ext", []uint64{0x8000_0080_8080_0080}, 64},
 		{"counts", []uint64{0x0000_1234_5678_9A00}, 64},
+		{"shrs", []uint64{0x8000_0000_8000_1234, 7}, 64},
 	} {
 		mod, tab := mod, tab
 		var input []byte
@@ -235,7 +240,7 @@ func validWitnesses(t *testing.T) []solved {
 			input = []byte("hello, circuits")
 		case "bits":
 			mod, tab = bitsMod, bitsTab
-		case "switch", "ext", "counts":
+		case "switch", "ext", "counts", "shrs":
 			mod, tab = extMod, extTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)

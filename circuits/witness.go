@@ -315,7 +315,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			}
 		case ClassLoad:
 			pops = 1
-		case ClassStore, ClassOutputWrite, ClassBitwise:
+		case ClassStore, ClassOutputWrite, ClassBitwise, ClassShrS:
 			pops = 2
 		case ClassInputRead:
 			pops = 3
@@ -531,6 +531,26 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			next.acc, next.ea, next.src, next.sp, push = a, b, 0, sp-2, false
 		case ClassBrTable:
 			next.acc, next.sp, push = w.x[0], sp-1, false
+		case ClassShrS:
+			half := uint64(1) << (width - 1)
+			w.sg1, w.l1 = b2u(a&half != 0), a&(half-1)
+			next.acc, next.ea, next.src, next.sp, push = a, w.sg1, b, sp-2, false
+		case ClassShrSPush:
+			k := w.src % uint64(width)
+			w.l2 = w.src / uint64(width)
+			w.k, w.p = k, 1<<k
+			v := w.acc
+			if width == 32 {
+				w.r = uint64(uint32(int32(uint32(v)) >> k))
+			} else {
+				w.r = uint64(int64(v) >> k)
+			}
+			w.d1 = v & (w.p - 1)
+			half := uint64(1) << (width - 1)
+			diff := w.p - w.d1 - 1
+			w.sg1, w.l1 = b2u(diff&half != 0), diff&(half-1)
+			x.powMult[powIndex(e.W64, k)]++
+			next.sp = sp + 1
 		case ClassPopcnt:
 			next.acc, next.ea, next.src, next.sp, push = w.x[0], 0, 0, sp-1, false
 		case ClassClz:

@@ -34,4 +34,12 @@
     (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.clz (i32.wrap_i64 (local.get $a))))))
     (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.ctz (i32.wrap_i64 (local.get $a))))))
     (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.ctz (i32.const 0)))))
-    (i64.add (local.get $t) (i64.extend_i32_u (i32.popcnt (i32.wrap_i64 (local.get $a)))))))
+    (i64.add (local.get $t) (i64.extend_i32_u (i32.popcnt (i32.wrap_i64 (local.get $a))))))
+  ;; arithmetic shift right
+  (func (export "shrs") (param $a i64) (param $k i64) (result i64)
+    (local $t i64)
+    (local.set $t (i64.shr_s (local.get $a) (local.get $k)))
+    (local.set $t (i64.add (local.get $t) (i64.shr_s (local.get $a) (i64.const 0))))
+    (local.set $t (i64.add (local.get $t) (i64.shr_s (local.get $a) (i64.const 63))))
+    (i64.add (local.get $t) (i64.extend_i32_u (i32.shr_s (i32.wrap_i64 (local.get $a)) (i32.wrap_i64 (local.get $k))))))
+)
