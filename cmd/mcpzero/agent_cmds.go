@@ -15,7 +15,7 @@ import (
 
 func init() {
 	agentFlags := []cli.Flag{kernelEngineFlag}
-	register(&cli.Command{
+	cmd := &cli.Command{
 		Name:  "agent",
 		Usage: "spawn agents, attach plugins, execute methods, snapshot, recover, terminate",
 		Subcommands: []*cli.Command{
@@ -55,7 +55,9 @@ func init() {
 				Action:    agentInspect,
 			},
 		},
-	})
+	}
+	acceptGlobalFlags(cmd)
+	register(cmd)
 }
 
 func agentSpawn(c *cli.Context) error {

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(&cli.Command{
+	cmd := &cli.Command{
 		Name:  "key",
 		Usage: "manage ed25519 signing keys",
 		Subcommands: []*cli.Command{{
@@ -23,7 +23,9 @@ func init() {
 			},
 			Action: keyGenerate,
 		}},
-	})
+	}
+	acceptGlobalFlags(cmd)
+	register(cmd)
 }
 
 type keyOut struct {

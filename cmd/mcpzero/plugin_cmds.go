@@ -16,7 +16,7 @@ import (
 
 func init() {
 	signedFlag := &cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "signed manifest `FILE` (default: FILE.wasm's name with .signed.json)"}
-	register(&cli.Command{
+	cmd := &cli.Command{
 		Name:  "plugin",
 		Usage: "sign, verify, install, list and remove plugins",
 		Subcommands: []*cli.Command{
@@ -57,7 +57,9 @@ func init() {
 				Action:    pluginRemove,
 			},
 		},
-	})
+	}
+	acceptGlobalFlags(cmd)
+	register(cmd)
 }
 
 func pluginOneArg(c *cli.Context, what string) (string, error) {

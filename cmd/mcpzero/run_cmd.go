@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(&cli.Command{
+	cmd := &cli.Command{
 		Name:      "run",
 		Usage:     "call an integer export of a module without kernel state and print its results",
 		ArgsUsage: "FILE.wasm",
@@ -33,7 +33,9 @@ func init() {
 			kernelEngineFlag,
 		},
 		Action: runModule,
-	})
+	}
+	acceptGlobalFlags(cmd)
+	register(cmd)
 }
 
 // parseIntArgs converts decimal (or 0x hex) integers to wazero's uint64
