@@ -90,6 +90,21 @@ func TestCLIAudit(t *testing.T) {
 		t.Fatalf("replay:\n%s", out)
 	}
 
+	// A security change is logged too.
+	c.ok("key", "import", strings.TrimSuffix(key.Private, ".key")+".pub", "--role", "operator")
+	c.ok("grant", "--agent", agent.ID, "--resource", "cap:clock", "--ops", "read", "--key", key.Private)
+	var all []struct {
+		Kind   string `json:"kind"`
+		Agent  string `json:"agent"`
+		Method string `json:"method"`
+		Seq    uint64 `json:"seq"`
+	}
+	c.json(&all, "audit", "list", "--limit", "0")
+	if g := all[len(all)-1]; g.Kind != "grant" || g.Agent != agent.ID || g.Method != "cap:clock" || g.Seq != 5 {
+		t.Fatalf("last entry %+v, want the grant at logical time 5", g)
+	}
+	c.ok("audit", "verify")
+
 	// A proof bundle of another run is refused for execute 5.
 	c.fails("does not match the entry", "audit", "attach-proof", "5", filepath.Join("..", "..", "verifier", "testdata", "toy.proof"))
 	c.fails("not an execute", "audit", "attach-proof", "3", filepath.Join("..", "..", "verifier", "testdata", "toy.proof"))
