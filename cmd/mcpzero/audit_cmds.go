@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,6 +34,10 @@ import (
 // signed by the kernel key (DATA-DIR/kernel.key, created on first use), in
 // the same atomic write as the operation.
 func auditStore(dataDir string, st store.Store) (*storelog.Store, error) {
+	if dataDir == "" {
+		// Never create the kernel's key in whatever the working directory is.
+		return nil, errors.New("no data directory: --data-dir is empty")
+	}
 	signer, _, err := kernellog.LoadOrCreateKey(dataDir)
 	if err != nil {
 		return nil, fmt.Errorf("kernel checkpoint key: %w", err)
@@ -52,6 +57,9 @@ func auditSecurityOption() security.Option {
 // verifier (from its key) for checks against the local log.
 func openAudit(c *cli.Context) (*storelog.Store, note.Verifier, func(), error) {
 	dir := c.String("data-dir")
+	if dir == "" {
+		return nil, nil, nil, errors.New("no data directory: --data-dir is empty")
+	}
 	st, err := store.Open(storeDir(dir))
 	if err != nil {
 		return nil, nil, nil, err
@@ -485,6 +493,9 @@ func auditCheckpoint(c *cli.Context) error {
 func auditKey(c *cli.Context) error {
 	if _, err := exactArgs(c); err != nil {
 		return err
+	}
+	if c.String("data-dir") == "" {
+		return errors.New("no data directory: --data-dir is empty")
 	}
 	_, vkey, err := kernellog.LoadOrCreateKey(c.String("data-dir"))
 	if err != nil {
