@@ -928,3 +928,18 @@ func bitsLen(v uint64) int {
 	}
 	return n
 }
+
+// Rows returns the number of circuit rows the run takes cut for the shape
+// (steps plus pseudo-rows) and its number of segments: the prover's cost
+// estimate is rows times the per-row cost plus segments times the fixed
+// cost of the shape.
+func (t *ModuleTable) Rows(s Shape, tr *trace.Trace) (rows, segments int, err error) {
+	x, err := t.prepare(tr, s)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, sg := range x.segments {
+		rows += len(sg.rows)
+	}
+	return rows, len(x.segments), nil
+}
