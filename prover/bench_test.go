@@ -15,6 +15,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/mcpzero/mcpzero/bench"
+	"github.com/mcpzero/mcpzero/trace"
 	"github.com/mcpzero/mcpzero/verifier"
 )
 
@@ -217,3 +218,66 @@ func peakRSS() int64 {
 }
 
 func bigOf(v int64) *big.Int { return big.NewInt(v) }
+
+// BenchmarkSegmentVsPlain alternates, proof by proof, one real segment of
+// the sum loop (~1,000 steps) with one plain-circuit proof of the same
+// constraint count, so that a noisy shared machine slows both alike. It
+// reports the ratio of the summed times and the constraints per second of
+// each.
+//
+//	go test -run '^$' -bench SegmentVsPlain -benchtime 2x ./prover/
+func BenchmarkSegmentVsPlain(b *testing.B) {
+	ks, err := OpenKeyStore(testKeysDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wasm, err := os.ReadFile("testdata/loop.wasm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	mod, err := trace.Decode(wasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := defaults()
+	cfg.keys = ks
+	_, _, jobs, err := planRun(context.Background(), &cfg, mod, "sum", Input{Args: []uint64{90}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := compileShape(cfg.backend, jobs[0].shape, jobs[0].blank)
+	if err != nil {
+		b.Fatal(err)
+	}
+	k, _, err := ks.LoadOrSetup(context.Background(), jobs[0].shape, cfg.backend, c.cs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := c.cs.GetNbConstraints()
+	plain := plainOfSize(b, cfg.backend, n)
+	var ours, base time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, j := range jobs {
+			a, err := j.assign()
+			if err != nil {
+				b.Fatal(err)
+			}
+			w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+			if err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now()
+			if _, err := k.ProveWitness(context.Background(), c.cs, w); err != nil {
+				b.Fatal(err)
+			}
+			ours += time.Since(t0)
+			base += plain.prove(b)
+		}
+	}
+	proofs := float64(b.N * len(jobs))
+	b.ReportMetric(ours.Seconds()/base.Seconds(), "plain_ratio")
+	b.ReportMetric(float64(n)*proofs/ours.Seconds(), "constraints/s")
+	b.ReportMetric(float64(plain.cs.GetNbConstraints())*proofs/base.Seconds(), "plain_constraints/s")
+	b.ReportMetric(float64(n), "constraints/segment")
+}
