@@ -295,13 +295,15 @@ func auditVerify(c *cli.Context) error {
 		return err
 	}
 	l := ws.Log()
-	latestMsg, err := l.Latest()
-	if err != nil {
-		return fmt.Errorf("the log is empty or has no checkpoint: %w", err)
-	}
-	latest, err := auditlog.OpenCheckpoint(latestMsg, v)
-	if err != nil {
-		return fmt.Errorf("latest checkpoint: %w", err)
+	var latest auditlog.Checkpoint
+	if len(args) == 1 || c.String("checkpoint") != "" {
+		latestMsg, err := l.Latest()
+		if err != nil {
+			return fmt.Errorf("the log is empty or has no checkpoint: %w", err)
+		}
+		if latest, err = auditlog.OpenCheckpoint(latestMsg, v); err != nil {
+			return fmt.Errorf("latest checkpoint: %w", err)
+		}
 	}
 	var out verifyOut
 	switch {

@@ -18,6 +18,8 @@ func TestCLIAudit(t *testing.T) {
 	c := &cliRun{t: t, bin: buildBinary(t), dataDir: t.TempDir()}
 	work := t.TempDir()
 	ex := filepath.Join("..", "..", "plugins", "examples")
+	c.ok("audit", "verify") // an empty log is consistent
+	c.fails("empty", "audit", "verify", "0")
 	var key struct {
 		Private string `json:"private_key_file"`
 	}
