@@ -2,7 +2,14 @@ package fuel
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 
 	"github.com/mcpzero/mcpzero/trace"
 )
@@ -42,4 +49,151 @@ func TestFuelEqualsTracerSteps(t *testing.T) {
 			t.Errorf("%s(%d): fuel %d, tracer steps %d", c.fn, c.arg, used, tr.Steps)
 		}
 	}
+}
+
+// TestFuelEqualsTracerStepsOnSpecSuite runs every assert_return of the spec
+// suite that the tracer can run (provable modules and calls without
+// imports) under fuel metering and under the tracer: for each call that
+// returns, fuel used must equal the tracer's step count.
+func TestFuelEqualsTracerStepsOnSpecSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 30 s: runs the spec suite on the tracer")
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithCoreFeatures(api.CoreFeaturesV2))
+	defer rt.Close(ctx)
+	if err := DefineCheckpoint(ctx, rt); err != nil {
+		t.Fatal(err)
+	}
+	compared, name, differ := 0, 0, 0
+	for _, dir := range specDirs(t) {
+		jsons, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, jf := range jsons {
+			data, _ := os.ReadFile(jf)
+			var doc struct {
+				Commands []specCommand `json:"commands"`
+			}
+			if json.Unmarshal(data, &doc) != nil {
+				continue
+			}
+			var tmod *trace.Module
+			var wmod api.Module
+			var meter *Meter
+			var branchesToOwnLabel bool
+			for _, c := range doc.Commands {
+				switch c.Type {
+				case "module":
+					tmod, wmod = nil, nil
+					wasm, err := os.ReadFile(filepath.Join(dir, c.Filename))
+					if err != nil {
+						continue
+					}
+					tm, err := trace.Decode(wasm)
+					if err != nil {
+						continue
+					}
+					inst, err := Instrument(wasm, WithCheckpoints())
+					if err != nil {
+						continue
+					}
+					name++
+					m, err := rt.InstantiateWithConfig(ctx, inst, wazero.NewModuleConfig().WithName(fmt.Sprint("m", name)))
+					if err != nil {
+						continue
+					}
+					tmod, wmod = tm, m
+					meter, _ = NewMeter(m)
+					branchesToOwnLabel = hasBranchToOwnLabel(t, wasm)
+				case "assert_return":
+					if tmod == nil || c.Action.Type != "invoke" || c.Action.Module != "" {
+						continue
+					}
+					if trace.CheckCallProvable(tmod, c.Action.Field) != nil {
+						continue
+					}
+					var args []uint64
+					ok := true
+					for _, a := range c.Action.Args {
+						v, good := a.bits()
+						ok = ok && good
+						args = append(args, v)
+					}
+					fn := wmod.ExportedFunction(c.Action.Field)
+					if !ok || fn == nil {
+						continue
+					}
+					tr, err := trace.Run(ctx, tmod, c.Action.Field, args, nil, trace.WithMaxSteps(1<<24))
+					if err != nil || tr.Status != trace.Returned {
+						continue
+					}
+					_, used, err := meter.Call(ctx, fn, 1<<40, args...)
+					if err != nil {
+						t.Errorf("%s:%d: wazero failed where the tracer returned: %v", filepath.Base(jf), c.Line, err)
+						continue
+					}
+					compared++
+					switch {
+					case !branchesToOwnLabel && uint64(used) != tr.Steps:
+						t.Errorf("%s:%d %s: fuel %d, tracer steps %d", filepath.Base(jf), c.Line, c.Action.Field, used, tr.Steps)
+					case branchesToOwnLabel && uint64(used) > tr.Steps:
+						t.Errorf("%s:%d %s: fuel %d > tracer steps %d", filepath.Base(jf), c.Line, c.Action.Field, used, tr.Steps)
+					case uint64(used) != tr.Steps:
+						differ++
+					}
+				}
+			}
+		}
+	}
+	if compared < 1000 {
+		t.Fatalf("only %d calls compared", compared)
+	}
+	t.Logf("%d spec-suite calls: fuel used == tracer steps, except %d calls in modules that branch to a function's own label, where fuel < steps", compared, differ)
+}
+
+// hasBranchToOwnLabel reports whether some function of wasm branches
+// (br, br_if, br_table, br_on_*) to its own outermost label: the tracer
+// then executes the function's final end as a step, while fuel counts a
+// branch out of a block as landing after its end (docs/SECURITY.md).
+func hasBranchToOwnLabel(t *testing.T, wasm []byte) bool {
+	t.Helper()
+	r := &reader{b: wasm, pos: 8}
+	for !r.eof() {
+		id, _ := r.byte()
+		size, err := r.u32()
+		if err != nil {
+			return true
+		}
+		content, err := r.bytes(int(size))
+		if err != nil {
+			return true
+		}
+		if id != secCode {
+			continue
+		}
+		cr := &reader{b: content}
+		n, _ := cr.u32()
+		for i := uint32(0); i < n; i++ {
+			sz, _ := cr.u32()
+			body, err := cr.bytes(int(sz))
+			if err != nil {
+				return true
+			}
+			br := &reader{b: body}
+			nl, _ := br.u32()
+			for j := uint32(0); j < nl; j++ {
+				br.u32()
+				skipValType(br)
+			}
+			ins, err := decodeBody(br, nil)
+			if err != nil {
+				return true
+			}
+			for _, in := range ins {
+				if op := body[in.start]; in.exits && op != 0x00 && op != 0x0f && op != 0x12 && op != 0x13 && op != 0x15 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
