@@ -313,6 +313,8 @@ func (c *Circuit) Define(api frontend.API) error {
 		shrS, shrSPush := S[ClassShrS], S[ClassShrSPush]
 		unop = api.Add(unop, S[ClassClz])
 		ret := S[ClassReturn]
+		divS, divSPush := S[ClassDivS], S[ClassDivSPush]
+		srcAfter = frontend.Variable(0)
 		load, memByte, memPush := S[ClassLoad], S[ClassMemByte], S[ClassMemPush]
 		store, storeByte, storeEnd := S[ClassStore], S[ClassStoreByte], S[ClassStoreEnd]
 		isMem := api.Add(memByte, storeByte)
@@ -325,7 +327,9 @@ func (c *Circuit) Define(api frontend.API) error {
 		brCase := S[ClassBrCase]
 		z = api.Add(z, api.Mul(ret, api.Sub(api.Sub(row.D1, HaltPC), row.X1)), api.Mul(copying, api.Sub(row.Acc, row.X1)),
 			api.Mul(brCase, api.Sub(api.Sub(row.Acc, row.Imm), row.X1)))
-		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying, divU, brCase, S[ClassClz])
+		// div_s.push tests its quotient against 2^(W-1) (overflow).
+		z = api.Add(z, api.Mul(divSPush, api.Sub(api.Sub(row.D1, half), row.X1)))
+		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying, divU, brCase, S[ClassClz], divS, divSPush)
 		api.AssertIsEqual(api.Mul(zt, api.Sub(api.Add(api.Mul(z, row.Inv), row.E), 1)), 0)
 		api.AssertIsEqual(api.Mul(zt, api.Mul(z, row.E)), 0)
 		negE := api.Mul(row.Neg, row.E)
@@ -345,9 +349,9 @@ func (c *Circuit) Define(api frontend.API) error {
 		api.AssertIsEqual(api.Mul(S[ClassWrap], api.Sub(row.X1, api.Add(row.R, api.Mul(row.D1, two32)))), 0)
 
 		// Signs: X = sign*half + low, low < half.
-		sg1 := api.Add(api.Mul(S[ClassCmp], row.Signed), S[ClassExtendS])
+		sg1 := api.Add(api.Mul(S[ClassCmp], row.Signed), S[ClassExtendS], divS)
 		api.AssertIsEqual(api.Mul(sg1, api.Sub(row.X1, api.Add(api.Mul(row.Sg1, half), row.L1))), 0)
-		sg2 := api.Mul(S[ClassCmp], row.Signed)
+		sg2 := api.Add(api.Mul(S[ClassCmp], row.Signed), divS)
 		api.AssertIsEqual(api.Mul(sg2, api.Sub(row.X2, api.Add(api.Mul(row.Sg2, half), row.L2))), 0)
 		api.AssertIsEqual(api.Mul(S[ClassExtendS], api.Sub(row.R, api.Add(row.X1, api.Mul(row.Sg1, new(big.Int).Sub(two64, two32))))), 0)
 
@@ -423,6 +427,28 @@ func (c *Circuit) Define(api frontend.API) error {
 		// X1 = 0 traps (E = 1).
 		divOK := api.Mul(divU, api.Sub(1, row.E))
 		divTrap := api.Sub(divU, divOK)
+		// Signed division, first row: b = X1 = 0 traps; else hand |a|, |b|
+		// and the signs to the push row.
+		divSOK := api.Mul(divS, api.Sub(1, row.E))
+		divSTrap := api.Sub(divS, divSOK)
+		absA := api.Add(row.X2, api.Mul(row.Sg2, api.Sub(pow, api.Mul(row.X2, 2))))
+		absB := api.Add(row.X1, api.Mul(row.Sg1, api.Sub(pow, api.Mul(row.X1, 2))))
+		accAfter = api.Add(accAfter, api.Mul(divSOK, absA))
+		eaAfter = api.Add(eaAfter, api.Mul(divSOK, absB))
+		srcAfter = api.Add(srcAfter, api.Mul(divSOK, api.Add(row.Sg1, api.Mul(row.Sg2, 2))))
+		// Push row: Acc = q*EA + r with r = L2 < EA (EA - r - 1 = Sg1*half +
+		// L1), signs sa = Sg2, sb = Src - 2*Sg2; q = D1.
+		sb := api.Sub(row.Src, api.Mul(row.Sg2, 2))
+		api.AssertIsEqual(api.Mul(divSPush, api.Mul(sb, api.Sub(1, sb))), 0)
+		api.AssertIsEqual(api.Mul(divSPush, api.Sub(row.Acc, api.Add(api.Mul(row.D1, row.EA), row.L2))), 0)
+		api.AssertIsEqual(api.Mul(divSPush, api.Sub(api.Sub(row.EA, api.Add(row.L2, 1)), api.Add(sg1Half, row.L1))), 0)
+		xs := api.Sub(api.Add(row.Sg2, sb), api.Mul(api.Mul(row.Sg2, sb), 2)) // signs differ
+		signedQ := api.Mul(api.Sub(1, api.Mul(xs, 2)), row.D1)
+		signedR := api.Mul(api.Sub(1, api.Mul(row.Sg2, 2)), row.L2)
+		val := api.Add(signedQ, api.Mul(row.Neg, api.Sub(signedR, signedQ)))
+		api.AssertIsEqual(api.Mul(divSPush, api.Sub(row.R, api.Add(val, cyPow))), 0)
+		// Overflow: same signs and q = 2^(W-1), for div_s only.
+		ovf := api.Mul(api.Mul(divSPush, row.E), api.Mul(api.Sub(1, xs), api.Sub(1, row.Neg)))
 		negSwap := api.Mul(row.Neg, api.Sub(row.D1, row.R))
 		q, rem := api.Add(row.R, negSwap), api.Sub(row.D1, negSwap)
 		api.AssertIsEqual(api.Mul(divOK, api.Sub(row.X2, api.Add(api.Mul(q, row.X1), rem))), 0)
@@ -441,7 +467,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		busy := api.Mul(copying, api.Sub(1, row.E)) // a copy row that moves a byte
 		accAfter = api.Add(accAfter, api.Mul(api.Add(inRead, outWrite), row.X1), api.Mul(copying, api.Sub(api.Add(row.Acc, row.E), 1)))
 		eaAfter = api.Add(eaAfter, api.Mul(inRead, row.X3), api.Mul(outWrite, row.OutLen), api.Mul(busy, api.Add(row.EA, 1)))
-		srcAfter = api.Add(api.Mul(api.Add(inRead, outWrite), row.X2), api.Mul(busy, api.Add(row.Src, 1)))
+		srcAfter = api.Add(srcAfter, api.Mul(api.Add(inRead, outWrite), row.X2), api.Mul(busy, api.Add(row.Src, 1)))
 		outLenAfter = api.Add(row.OutLen, api.Mul(outWrite, row.X1))
 
 		// br_table: the index waits in Acc while the case rows compare it
@@ -476,11 +502,11 @@ func (c *Circuit) Define(api frontend.API) error {
 		nextPC = api.Add(row.PC, 1,
 			api.Mul(api.Add(S[ClassBr], S[ClassElse], S[ClassCall], tk, api.Mul(S[ClassIf], row.E), caseTaken), jump),
 			api.Mul(ret, api.Sub(row.D1, api.Add(row.PC, 1))),
-			api.Mul(api.Add(S[ClassUnreachable], divTrap), api.Sub(HaltPC-1, row.PC)),
+			api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf), api.Sub(HaltPC-1, row.PC)),
 			api.Neg(S[ClassPad]), api.Neg(busy))
 		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize], S[ClassBitPush]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
-				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise], shrS), 2), S[ClassBrTable], unopNoPush, api.Neg(shrSPush)))
+				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise], shrS, divS), 2), S[ClassBrTable], unopNoPush, api.Neg(shrSPush), api.Neg(divSPush)))
 		target := api.Add(row.Base, row.Height, row.Arity)
 		spAfter = api.Add(row.SP, delta,
 			api.Mul(api.Add(S[ClassBr], caseTaken), api.Sub(target, row.SP)),
@@ -503,9 +529,10 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		// Halting: a return to HaltPC, or a trap.
 		retHalt := api.Mul(ret, row.E)
-		halted = api.Add(halted, retHalt, S[ClassUnreachable], divTrap)
-		status = api.Add(status, api.Mul(retHalt, int(claim.StatusReturned)), api.Mul(api.Add(S[ClassUnreachable], divTrap), int(claim.StatusTrapped)))
-		trapKind = api.Add(trapKind, api.Mul(S[ClassUnreachable], int(claim.TrapUnreachable)), api.Mul(divTrap, int(claim.TrapIntegerDivideByZero)))
+		halted = api.Add(halted, retHalt, S[ClassUnreachable], divTrap, divSTrap, ovf)
+		status = api.Add(status, api.Mul(retHalt, int(claim.StatusReturned)), api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf), int(claim.StatusTrapped)))
+		trapKind = api.Add(trapKind, api.Mul(S[ClassUnreachable], int(claim.TrapUnreachable)), api.Mul(api.Add(divTrap, divSTrap), int(claim.TrapIntegerDivideByZero)),
+			api.Mul(ovf, int(claim.TrapIntegerOverflow)))
 
 		// Memory ports.
 		isLocal := api.Add(S[ClassLocalGet], S[ClassLocalSet], S[ClassLocalTee], S[ClassLocalZero])
@@ -513,12 +540,12 @@ func (c *Circuit) Define(api frontend.API) error {
 		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		used := [nbPorts]frontend.Variable{
 			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA, load, store,
-				inRead, outWrite, S[ClassBitwise], S[ClassBrTable], unopNoPush, shrS),
-			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, S[ClassBitwise], shrS),
+				inRead, outWrite, S[ClassBitwise], S[ClassBrTable], unopNoPush, shrS, divS),
+			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, S[ClassBitwise], shrS, divS),
 			api.Add(S[ClassSelect], inRead, busy),
 			api.Add(isLocal, isGlobal, call, ret, isMem, busy),
 			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brA, tkA, retA,
-				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap), S[ClassBitPush], shrSPush),
+				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap), S[ClassBitPush], shrSPush, divSPush, api.Neg(ovf)),
 		}
 		stackKey := api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), row.SP)
 		keys := [nbPorts]frontend.Variable{

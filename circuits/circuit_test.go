@@ -75,6 +75,10 @@ func TestSegmentsSolve(t *testing.T) {
 		{"counts", []uint64{1 << 63}, 64},
 		{"shrs", []uint64{0x8000_0000_8000_1234, 7}, 64},
 		{"shrs", []uint64{0x7000_0000_7000_1234, 100}, 64},
+		{"divs", []uint64{0xFFFF_FFFF_FFFF_FF85, 5}, 64},
+		{"divs", []uint64{1234567, 0xFFFF_FFFF_FFFF_FFFD}, 64},
+		{"divs", []uint64{1234567, 0}, 64},
+		{"divs", []uint64{1 << 63, ^uint64(0)}, 64},
 	}
 	memMod := loadModule(t, "mem.wasm")
 	memTab, err := Table(memMod)
@@ -107,7 +111,7 @@ func TestSegmentsSolve(t *testing.T) {
 			input = []byte("hello, circuits")
 		case "bits":
 			mod, tab = bitsMod, bitsTab
-		case "switch", "ext", "counts", "shrs":
+		case "switch", "ext", "counts", "shrs", "divs":
 			mod, tab = extMod, extTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)

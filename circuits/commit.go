@@ -65,7 +65,7 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			n++
 		} else if err == nil && (e.Class == ClassBitwise || e.Class == ClassPopcnt) {
 			n += uint32(len(bitwiseExpansion(e)))
-		} else if err == nil && (e.Class == ClassExtSplit || e.Class == ClassShrS) {
+		} else if err == nil && (e.Class == ClassExtSplit || e.Class == ClassShrS || e.Class == ClassDivS) {
 			n++
 		} else if err == nil && e.Class == ClassBrTable {
 			n += uint32(p.Code[pc].Imm) + 1
@@ -119,6 +119,9 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		}
 		if e.Class == ClassBitwise || e.Class == ClassPopcnt {
 			t.Entries = append(t.Entries, bitwiseExpansion(e)...)
+		}
+		if e.Class == ClassDivS {
+			t.Entries = append(t.Entries, Entry{Class: ClassDivSPush, W64: e.W64, Neg: e.Neg, Pseudo: true})
 		}
 		if e.Class == ClassShrS {
 			t.Entries = append(t.Entries, Entry{Class: ClassShrSPush, W64: e.W64, Pseudo: true})

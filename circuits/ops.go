@@ -67,6 +67,8 @@ const (
 	ClassPopcnt                   // popcnt: Acc = X1; then W/4 ClassNibble rows (op 4) and one ClassBitPush
 	ClassShrS                     // shr_s: pops count and x; x = Sg1*half + L1; Acc = x, EA = sign, Src = count; then ClassShrSPush
 	ClassShrSPush                 // pseudo: Src = K + W*T, Acc = R*P + D1 + EA*2^W*(1-P), D1 < P; push R
+	ClassDivS                     // div_s, rem_s (Neg): pops b, a; traps on b = 0; Acc = |a|, EA = |b|, Src = sign(b) + 2 sign(a)
+	ClassDivSPush                 // pseudo: Acc = D1*EA + L2, L2 < EA; push the signed quotient or remainder; div_s of MIN by -1 traps
 	numClasses
 )
 
@@ -75,7 +77,7 @@ var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.s
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
 	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
 	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u",
-	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push"}
+	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push", "div_s", "div_s.push"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -248,6 +250,8 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		e.Class, e.W64 = ClassShrU, op == 0x88
 	case op == 0x77 || op == 0x89 || op == 0x78 || op == 0x8A:
 		e.Class, e.W64, e.Swap = ClassRotl, op >= 0x89, op == 0x78 || op == 0x8A
+	case op == 0x6D || op == 0x7F || op == 0x6F || op == 0x81:
+		e.Class, e.W64, e.Neg = ClassDivS, op >= 0x7F, op == 0x6F || op == 0x81
 	case op == 0x6E || op == 0x80 || op == 0x70 || op == 0x82:
 		e.Class, e.W64, e.Neg = ClassDivU, op >= 0x80, op == 0x70 || op == 0x82
 	case op == 0x71 || op == 0x72 || op == 0x73 || op == 0x83 || op == 0x84 || op == 0x85:

@@ -158,6 +158,10 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("shr_s", x1, x2, &row.Sg1, &row.L1)
 	case ClassShrSPush:
 		add("shr_s.push", r, &row.Acc, &row.EA, &row.Src, &row.D1, &row.K, &row.P, &row.L2)
+	case ClassDivS:
+		add("div_s", x1, x2, &row.E, &row.Sg1, &row.Sg2, &row.L1, &row.L2)
+	case ClassDivSPush:
+		add("div_s.push", r, &row.Acc, &row.EA, &row.Src, &row.D1, &row.L2, &row.Sg2, &row.Cy, &row.Neg)
 	case ClassInputSize:
 		add("input_size", r)
 	case ClassInputRead:
@@ -229,6 +233,7 @@ func validWitnesses(t *testing.T) []solved {
 		{"ext", []uint64{0x8000_0080_8080_0080}, 64},
 		{"counts", []uint64{0x0000_1234_5678_9A00}, 64},
 		{"shrs", []uint64{0x8000_0000_8000_1234, 7}, 64},
+		{"divs", []uint64{0xFFFF_FFFF_FFFF_FF85, 5}, 64},
 	} {
 		mod, tab := mod, tab
 		var input []byte
@@ -240,7 +245,7 @@ func validWitnesses(t *testing.T) []solved {
 			input = []byte("hello, circuits")
 		case "bits":
 			mod, tab = bitsMod, bitsTab
-		case "switch", "ext", "counts", "shrs":
+		case "switch", "ext", "counts", "shrs", "divs":
 			mod, tab = extMod, extTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)

@@ -158,7 +158,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	if len(tr.Input) > shape.In || len(tr.Output) > shape.Out {
 		return nil, fmt.Errorf("%w %s: %d input and %d output bytes > %d and %d", ErrShape, shape.ID(), len(tr.Input), len(tr.Output), shape.In, shape.Out)
 	}
-	if tr.Status == trace.Trapped && tr.Trap != trace.TrapUnreachable && tr.Trap != trace.TrapIntegerDivideByZero {
+	if tr.Status == trace.Trapped && tr.Trap != trace.TrapUnreachable && tr.Trap != trace.TrapIntegerDivideByZero && tr.Trap != trace.TrapIntegerOverflow {
 		return nil, fmt.Errorf("%w: proving a %s trap is not supported by the circuits yet", ErrShape, tr.Trap)
 	}
 	switch {
@@ -315,7 +315,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			}
 		case ClassLoad:
 			pops = 1
-		case ClassStore, ClassOutputWrite, ClassBitwise, ClassShrS:
+		case ClassStore, ClassOutputWrite, ClassBitwise, ClassShrS, ClassDivS:
 			pops = 2
 		case ClassInputRead:
 			pops = 3
@@ -531,6 +531,46 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			next.acc, next.ea, next.src, next.sp, push = a, b, 0, sp-2, false
 		case ClassBrTable:
 			next.acc, next.sp, push = w.x[0], sp-1, false
+		case ClassDivS:
+			half := uint64(1) << (width - 1)
+			w.eFlag, w.inv = b2u(b == 0), inverse(b)
+			w.sg1, w.l1 = b2u(b&half != 0), b&(half-1)
+			w.sg2, w.l2 = b2u(a&half != 0), a&(half-1)
+			next.sp, push = sp-2, false
+			if b == 0 {
+				next.pc = HaltPC
+				halted = true
+				break
+			}
+			abs := func(v, s uint64) uint64 {
+				if s == 1 {
+					return (-v) & mask
+				}
+				return v
+			}
+			next.acc, next.ea, next.src = abs(a, w.sg2), abs(b, w.sg1), w.sg1+2*w.sg2
+		case ClassDivSPush:
+			half := uint64(1) << (width - 1)
+			sa, sb := w.src>>1, w.src&1
+			q, r := w.acc/w.ea, w.acc%w.ea
+			w.d1, w.l2, w.sg2 = q, r, sa
+			diff := w.ea - r - 1
+			w.sg1, w.l1 = b2u(diff&half != 0), diff&(half-1)
+			w.eFlag, w.inv = b2u(q == half), inverseDiff(q, half)
+			xs := sa ^ sb
+			neg, mag := xs == 1, q
+			if e.Neg {
+				neg, mag = sa == 1, r
+			}
+			w.r = mag
+			if neg && mag != 0 {
+				w.r, w.cy = (-mag)&mask, 1
+			}
+			next.sp = sp + 1
+			if !e.Neg && xs == 0 && q == half { // MIN / -1
+				push, next.pc = false, HaltPC // the circuit still counts the push in SP; the run is over
+				halted = true
+			}
 		case ClassShrS:
 			half := uint64(1) << (width - 1)
 			w.sg1, w.l1 = b2u(a&half != 0), a&(half-1)
