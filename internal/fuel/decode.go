@@ -15,6 +15,14 @@ type instr struct {
 	// function (return, return_call*, a branch to the function's label, the
 	// plugin's own unreachable): the counter is written back before it.
 	isCall, exits bool
+	// A branch to the function's own label also counts the function's
+	// final end (as the tracer does): br always (toFn), br_if when taken
+	// (toFn), br_table when the index selects one of fnPos or, past the
+	// table, when fnDefault.
+	toFn      bool
+	fnPos     []uint32
+	fnDefault bool
+	tableLen  uint32 // br_table: labels before the default
 }
 
 // A segment ends at an instruction after which control may continue
@@ -52,7 +60,9 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 		start := r.pos
 		op, _ := r.byte()
 		ends := false
-		hasFunc, isCall, exits := false, false, false
+		hasFunc, isCall, exits, toFn, fnDefault := false, false, false, false, false
+		var fnPos []uint32
+		var tableLen uint32
 		fnLabel := uint32(len(ctl) - 1) // relative depth of the function's label
 		var fn uint32
 		var err error
@@ -92,14 +102,22 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 		case op == 0x0c || op == 0x0d: // br, br_if
 			var l uint32
 			l, err = r.u32()
-			ends, exits = true, l == fnLabel
+			ends, exits, toFn = true, l == fnLabel, l == fnLabel
 		case op == 0x0e: // br_table
 			var n uint32
 			if n, err = r.u32(); err == nil {
+				tableLen = n
 				for i := uint32(0); i <= n && err == nil; i++ {
 					var l uint32
 					l, err = r.u32()
-					exits = exits || l == fnLabel
+					if l == fnLabel {
+						exits = true
+						if i == n {
+							fnDefault = true
+						} else {
+							fnPos = append(fnPos, i)
+						}
+					}
 				}
 			}
 			ends = true
@@ -166,7 +184,8 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 		if err != nil {
 			return nil, err
 		}
-		ins = append(ins, instr{start: start, end: r.pos, endsSegment: ends, hasFunc: hasFunc, fn: fn, isCall: isCall, exits: exits})
+		ins = append(ins, instr{start: start, end: r.pos, endsSegment: ends, hasFunc: hasFunc, fn: fn, isCall: isCall, exits: exits,
+			toFn: toFn, fnPos: fnPos, fnDefault: fnDefault, tableLen: tableLen})
 	}
 }
 

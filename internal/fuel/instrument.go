@@ -490,9 +490,11 @@ func instrumentCode(s *section, fuelIdx uint32, cfg config, ck *checkpointer, fu
 		if err != nil {
 			return nil, err
 		}
-		body = appendULEB(body[:0], uint64(nl)+1)
+		// Two locals: the i64 counter, then an i32 scratch for conditional
+		// branches to the function's label.
+		body = appendULEB(body[:0], uint64(nl)+2)
 		body = append(body, raw[entriesStart:localsEnd]...)
-		body = append(body, 0x01, 0x7e)
+		body = append(body, 0x01, 0x7e, 0x01, 0x7f)
 		body = emitBody(body, raw, ins, fuelIdx, uint32(local), cfg.perInstruction, ck, st)
 		out = appendULEB(out, uint64(len(body)))
 		out = append(out, body...)
@@ -537,10 +539,18 @@ func emitBody(out, raw []byte, ins []instr, g, loc uint32, perInstr bool, ck *ch
 		if !perInstr && !ins[i].endsSegment && i != len(ins)-1 {
 			continue
 		}
-		out = appendCharge(out, g, loc, int64(i-segStart+1), ck)
+		cost := int64(i - segStart + 1)
+		if ins[i].toFn && raw[ins[i].start] == 0x0c { // br to the function's label: its end counts
+			cost++
+		}
+		out = appendCharge(out, g, loc, cost, ck)
 		st.Charges++
 		for j := segStart; j <= i; j++ {
 			in := &ins[j]
+			op := raw[in.start]
+			if (in.toFn && op == 0x0d) || len(in.fnPos) > 0 || in.fnDefault {
+				out = appendBranchToFnCharge(out, g, loc, in, op, ck)
+			}
 			if in.isCall || in.exits || j == len(ins)-1 {
 				out = appendSyncOut(out, g, loc)
 			}
@@ -556,6 +566,45 @@ func emitBody(out, raw []byte, ins []instr, g, loc uint32, perInstr bool, ck *ch
 		}
 		segStart = i + 1
 	}
+	return out
+}
+
+// appendBranchToFnCharge charges 1 more when a br_if or br_table about to
+// run takes the branch to the function's own label (the function's end then
+// counts, as in the tracer). The condition or index is parked in the scratch
+// local (loc+1) while the charge is computed, then pushed back.
+func appendBranchToFnCharge(out []byte, g, loc uint32, in *instr, op byte, ck *checkpointer) []byte {
+	scratch := uint64(loc) + 1
+	out = append(out, 0x21) // local.set $scratch
+	out = appendULEB(out, scratch)
+	out = append(out, 0x20) // local.get $loc
+	out = appendULEB(out, uint64(loc))
+	getScratch := func() {
+		out = append(out, 0x20)
+		out = appendULEB(out, scratch)
+	}
+	if op == 0x0d { // br_if: taken when the condition is not zero
+		getScratch()
+		out = append(out, 0x41, 0x00, 0x47) // i32.const 0; i32.ne
+	} else { // br_table: the index selects the function's label
+		out = append(out, 0x41, 0x00) // i32.const 0
+		for _, p := range in.fnPos {
+			getScratch()
+			out = append(out, 0x41)
+			out = appendSLEB(out, int64(int32(p)))
+			out = append(out, 0x46, 0x72) // i32.eq; i32.or
+		}
+		if in.fnDefault {
+			getScratch()
+			out = append(out, 0x41)
+			out = appendSLEB(out, int64(int32(in.tableLen)))
+			out = append(out, 0x4f, 0x72) // i32.ge_u; i32.or
+		}
+	}
+	out = append(out, 0xad, 0x7d, 0x21) // i64.extend_i32_u; i64.sub; local.set $loc
+	out = appendULEB(out, uint64(loc))
+	out = appendCharge(out, g, loc, 0, ck) // the exhaustion check
+	getScratch()
 	return out
 }
 
