@@ -380,7 +380,10 @@ func (c *Circuit) Define(api frontend.API) error {
 		// Loads and stores: bounds (D1 = memory bytes - EA - width >= 0),
 		// then one pseudo-row per byte.
 		ea := api.Add(row.Imm, api.Add(api.Mul(load, row.X1), api.Mul(store, row.X2)))
-		api.AssertIsEqual(api.Mul(api.Add(load, store), api.Sub(row.D1, api.Sub(memBytes, api.Add(ea, row.Height)))), 0)
+		// Cy = 1: out of bounds, D1 = EA + width - memory bytes - 1 >= 0, trap.
+		inBounds := api.Sub(memBytes, api.Add(ea, row.Height))
+		api.AssertIsEqual(api.Mul(api.Add(load, store), api.Sub(row.D1, api.Add(inBounds, api.Mul(row.Cy, api.Sub(api.Mul(inBounds, -2), 1))))), 0)
+		oob := api.Mul(api.Add(load, store), row.Cy)
 		accAfter = api.Add(api.Mul(store, row.X1), api.Mul(memByte, api.Add(row.Acc, api.Mul(row.V, row.Imm))),
 			api.Mul(storeByte, api.Mul(api.Sub(row.Acc, row.L2), new(big.Int).ModInverse(big.NewInt(256), api.Compiler().Field()))))
 		eaAfter = api.Add(api.Mul(api.Add(load, store), ea), api.Mul(isMem, row.EA))
@@ -502,7 +505,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		nextPC = api.Add(row.PC, 1,
 			api.Mul(api.Add(S[ClassBr], S[ClassElse], S[ClassCall], tk, api.Mul(S[ClassIf], row.E), caseTaken), jump),
 			api.Mul(ret, api.Sub(row.D1, api.Add(row.PC, 1))),
-			api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf), api.Sub(HaltPC-1, row.PC)),
+			api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf, oob), api.Sub(HaltPC-1, row.PC)),
 			api.Neg(S[ClassPad]), api.Neg(busy))
 		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize], S[ClassBitPush]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
@@ -529,10 +532,10 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		// Halting: a return to HaltPC, or a trap.
 		retHalt := api.Mul(ret, row.E)
-		halted = api.Add(halted, retHalt, S[ClassUnreachable], divTrap, divSTrap, ovf)
-		status = api.Add(status, api.Mul(retHalt, int(claim.StatusReturned)), api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf), int(claim.StatusTrapped)))
+		halted = api.Add(halted, retHalt, S[ClassUnreachable], divTrap, divSTrap, ovf, oob)
+		status = api.Add(status, api.Mul(retHalt, int(claim.StatusReturned)), api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf, oob), int(claim.StatusTrapped)))
 		trapKind = api.Add(trapKind, api.Mul(S[ClassUnreachable], int(claim.TrapUnreachable)), api.Mul(api.Add(divTrap, divSTrap), int(claim.TrapIntegerDivideByZero)),
-			api.Mul(ovf, int(claim.TrapIntegerOverflow)))
+			api.Mul(ovf, int(claim.TrapIntegerOverflow)), api.Mul(oob, int(claim.TrapOutOfBounds)))
 
 		// Memory ports.
 		isLocal := api.Add(S[ClassLocalGet], S[ClassLocalSet], S[ClassLocalTee], S[ClassLocalZero])

@@ -62,6 +62,9 @@ func TestSegmentsSolve(t *testing.T) {
 		{"calls", []uint64{100}, 64},
 		{"loads", []uint64{0x8877665544332211}, 64},
 		{"loads", []uint64{^uint64(0) - 0x1234}, 64},
+		{"oob", []uint64{6}, 64},
+		{"oobstore", []uint64{65529}, 64},
+		{"oobstore", []uint64{0xFFFFFFFF}, 64},
 		{"run", nil, 64},
 		{"bits", []uint64{0xF123456789ABCDEF, 3}, 64},
 		{"bits", []uint64{12345, 0}, 64},
@@ -104,7 +107,7 @@ func TestSegmentsSolve(t *testing.T) {
 		mod, tab := mod, tab
 		var input []byte
 		switch tc.export {
-		case "loads":
+		case "loads", "oob", "oobstore":
 			mod, tab = memMod, memTab
 		case "run":
 			mod, tab = ioMod, ioTab

@@ -107,9 +107,9 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("return", &row.Arity, &row.D1, &row.L1, &row.L2, &row.V, &row.E)
 		pt(portVar)
 	case ClassLoad:
-		add("load", x1, &row.D1, &row.Imm, &row.Height)
+		add("load", x1, &row.D1, &row.Imm, &row.Height, &row.Cy)
 	case ClassStore:
-		add("store", x1, x2, &row.D1, &row.Imm, &row.Height)
+		add("store", x1, x2, &row.D1, &row.Imm, &row.Height, &row.Cy)
 	case ClassMemByte:
 		add("load.byte", &row.V, &row.Acc, &row.EA, &row.Height, &row.Imm)
 		pt(portVar)
@@ -226,6 +226,7 @@ func validWitnesses(t *testing.T) []solved {
 		{"trap", []uint64{7}, 64},
 		{"calls", []uint64{5}, 64},
 		{"loads", []uint64{0x8877665544332211}, 64},
+		{"oob", []uint64{6}, 64},
 		{"run", nil, 64},
 		{"bits", []uint64{0xF123456789ABCDEF, 3}, 64},
 		{"bits", []uint64{12345, 0}, 64},
@@ -238,7 +239,7 @@ func validWitnesses(t *testing.T) []solved {
 		mod, tab := mod, tab
 		var input []byte
 		switch tc.export {
-		case "loads":
+		case "loads", "oob", "oobstore":
 			mod, tab = memMod, memTab
 		case "run":
 			mod, tab = ioMod, ioTab

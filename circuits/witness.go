@@ -158,7 +158,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	if len(tr.Input) > shape.In || len(tr.Output) > shape.Out {
 		return nil, fmt.Errorf("%w %s: %d input and %d output bytes > %d and %d", ErrShape, shape.ID(), len(tr.Input), len(tr.Output), shape.In, shape.Out)
 	}
-	if tr.Status == trace.Trapped && tr.Trap != trace.TrapUnreachable && tr.Trap != trace.TrapIntegerDivideByZero && tr.Trap != trace.TrapIntegerOverflow {
+	if tr.Status == trace.Trapped && tr.Trap != trace.TrapUnreachable && tr.Trap != trace.TrapIntegerDivideByZero && tr.Trap != trace.TrapIntegerOverflow && tr.Trap != trace.TrapOutOfBoundsMemory {
 		return nil, fmt.Errorf("%w: proving a %s trap is not supported by the circuits yet", ErrShape, tr.Trap)
 	}
 	switch {
@@ -359,8 +359,11 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 				next.acc = w.x[0]
 			}
 			next.ea = addr + e.Imm
-			if next.ea+uint64(e.Height) > memBytes {
-				return fmt.Errorf("%w: proving an out-of-bounds trap is not supported yet", ErrShape)
+			if end := next.ea + uint64(e.Height); end > memBytes { // traps
+				w.cy, w.d1 = 1, end-memBytes-1
+				next.pc = HaltPC
+				halted = true
+				break
 			}
 			w.d1 = memBytes - next.ea - uint64(e.Height)
 		case ClassInputRead:
@@ -939,6 +942,10 @@ func (x *execution) assign(k int) *Circuit {
 		w := pad
 		if r < len(seg.rows) {
 			w = seg.rows[r]
+		} else if r > len(seg.rows) {
+			// A padding row clears what a trapping load or store left in
+			// Acc/EA (as the circuit computes it); the run is over.
+			w.acc, w.ea, w.src = 0, 0, 0
 		}
 		for k := range row.S {
 			row.S[k] = b2u(Class(k) == w.class)

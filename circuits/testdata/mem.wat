@@ -35,4 +35,10 @@
     (i32.store8 (i32.const 62) (i32.const 0x1ff))
     (local.set $t (i64.add (local.get $t) (call $sum (i32.const 30) (i32.const 40))))
     (i64.add (local.get $t) (i64.extend_i32_u (memory.size))))
+  ;; out-of-bounds accesses trap
+  (func (export "oob") (param $a i32) (result i32)
+    (i32.store8 (i32.const 70) (i32.const 1))
+    (i32.load offset=65530 (local.get $a)))
+  (func (export "oobstore") (param $a i32)
+    (i64.store (local.get $a) (i64.const 5)))
 )
