@@ -277,13 +277,16 @@ func setupCommand() *cli.Command {
 		Name:  "setup",
 		Usage: "make (or show) the proving and verifying keys of every circuit shape",
 		Description: "Keys are cached in --keys-dir, keyed by a digest of the constraint system. A setup run here\n" +
-			"is a single-party DEV setup: whoever ran it can forge proofs. --export-vk writes the verifying-key\n" +
+			"is a single-party DEV setup: whoever ran it can forge proofs. --import-pk/--import-vk store a Groth16\n" +
+			"key pair from a multi-party ceremony (gnark mpcsetup) instead. --export-vk writes the verifying-key\n" +
 			"set that auditors pin with `mcpzero verify --vk`.",
 		Flags: []cli.Flag{
 			flagBackend, flagKeysDir,
 			&cli.StringSliceFlag{Name: "shape", Usage: "only these shape `ID`s (default: all)"},
 			&cli.BoolFlag{Name: "show", Usage: "only show cached keys; never run a setup"},
 			&cli.StringFlag{Name: "export-vk", Usage: "write the verifying-key set to `FILE`"},
+			&cli.StringFlag{Name: "import-pk", Usage: "store a ceremony's Groth16 proving key `FILE` (gnark encoding) for the one --shape"},
+			&cli.StringFlag{Name: "import-vk", Usage: "the ceremony's verifying key `FILE` that goes with --import-pk"},
 		},
 		Action: runSetup,
 	}
@@ -311,11 +314,22 @@ func runSetup(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
 	defer stop()
-	ui := newProgressUI(c.App.ErrWriter)
-	infos, set, err := prover.SetupShapes(ctx, prover.SetupRequest{
+	req := prover.SetupRequest{
 		Backend: backend, KeysDir: c.String("keys-dir"), Shapes: c.StringSlice("shape"),
-		ShowOnly: c.Bool("show"), Progress: ui.update,
-	})
+		ShowOnly: c.Bool("show"),
+	}
+	for flag, dst := range map[string]*[]byte{"import-pk": &req.ImportPK, "import-vk": &req.ImportVK} {
+		if f := c.String(flag); f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("--%s: %w", flag, err)
+			}
+			*dst = b
+		}
+	}
+	ui := newProgressUI(c.App.ErrWriter)
+	req.Progress = ui.update
+	infos, set, err := prover.SetupShapes(ctx, req)
 	ui.close()
 	if err != nil {
 		return err

@@ -73,6 +73,14 @@ func TestSetupShowEmpty(t *testing.T) {
 	if _, _, err := runCLI(t, "setup", "--show", "--shape", small, "--keys-dir", keys, "--export-vk", filepath.Join(keys, "x.vks")); err == nil {
 		t.Fatal("--export-vk with no keys succeeded")
 	}
+	pk := filepath.Join(keys, "pk")
+	os.WriteFile(pk, []byte("x"), 0o644)
+	if _, _, err := runCLI(t, "setup", "--import-pk", pk, "--keys-dir", keys); err == nil || !strings.Contains(err.Error(), "exactly one shape") {
+		t.Fatalf("import without shape and vk: %v", err)
+	}
+	if _, _, err := runCLI(t, "setup", "--shape", small, "--import-pk", pk, "--import-vk", pk, "--keys-dir", keys); err == nil || !strings.Contains(err.Error(), "imported keys do not fit") {
+		t.Fatalf("import of garbage: %v", err)
+	}
 	if _, _, err := runCLI(t, "setup", "--show", "--shape", "nope", "--keys-dir", keys); err == nil || !strings.Contains(err.Error(), "unknown shape") {
 		t.Fatalf("unknown shape: %v", err)
 	}
