@@ -170,6 +170,7 @@ type callEnv struct {
 	log   []string
 	logN  int
 	// capabilities.go
+	replay *hostReplay
 	execN  uint64
 	method string
 	host   []HostValue
@@ -251,7 +252,8 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 	if err != nil {
 		return nil, fmt.Errorf("%w: plugin %s: %w", ErrInvalidPlugin, m.ID(), err)
 	}
-	env := &callEnv{k: k, agent: id, m: m, st: newOverlay(k.st, a), execN: a.Executes + 1, method: mname}
+	env := &callEnv{k: k, agent: id, m: m, st: newOverlay(k.st, a), execN: a.Executes + 1, method: mname,
+		replay: replayHostFrom(ctx)}
 	call := &plugins.Call{
 		IO:       hostabi.IO{Input: params, MaxOutput: k.cfg.maxOutputLen},
 		Env:      env,

@@ -3,8 +3,11 @@ package kernel
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"testing/fstest"
 
 	"github.com/tetratelabs/wazero"
 
@@ -33,8 +36,93 @@ type HostValue struct {
 	Value []byte `json:"value"`
 }
 
+type replayKey struct{}
+
+// WithReplayHost returns a context under which Execute replays a recorded
+// execute: its capability host functions return the recorded values (an
+// ExecRecord's Host), in order, instead of asking the HostCapabilities
+// provider, and files are served from the recorded reads. A call that asks
+// for a different function than the record holds next fails with
+// ErrReplayHost.
+func WithReplayHost(ctx context.Context, values []HostValue) context.Context {
+	return context.WithValue(ctx, replayKey{}, &hostReplay{values: values})
+}
+
+// ErrReplayHost: a replayed execute asked the host for something other
+// than what the original execute received.
+var ErrReplayHost = errors.New("replay diverged from the recorded host values")
+
+type hostReplay struct {
+	values []HostValue
+	next   int
+}
+
+func replayHostFrom(ctx context.Context) *hostReplay {
+	r, _ := ctx.Value(replayKey{}).(*hostReplay)
+	if r == nil {
+		return nil
+	}
+	return &hostReplay{values: r.values} // one cursor per execute
+}
+
+func (r *hostReplay) take(fn string) ([]byte, error) {
+	for r.next < len(r.values) && r.values[r.next].Fn != fn && !isCapFn(r.values[r.next].Fn) {
+		r.next++ // values of other sources (file reads) are served elsewhere
+	}
+	if r.next >= len(r.values) || r.values[r.next].Fn != fn {
+		return nil, fmt.Errorf("%w: %s called, record holds %d values (next %d)", ErrReplayHost, fn, len(r.values), r.next)
+	}
+	v := r.values[r.next].Value
+	r.next++
+	return v, nil
+}
+
+// fileSystems rebuilds a replayed execute's directories from its record:
+// each recorded mount, holding the bytes the original execute read.
+func (r *hostReplay) fileSystems() (wazero.FSConfig, error) {
+	var mounts []string
+	files := map[string][]byte{}
+	for _, v := range r.values {
+		switch v.Fn {
+		case HostFSMount:
+			mounts = append(mounts, string(v.Value))
+		case HostFSRead:
+			name, data, _ := strings.Cut(string(v.Value), "\x00")
+			files[name] = append(files[name], data...)
+		}
+	}
+	if len(mounts) == 0 {
+		return nil, nil
+	}
+	cfg := wazero.NewFSConfig()
+	for _, dir := range mounts {
+		mfs := fstest.MapFS{}
+		for name, data := range files {
+			if rel, ok := strings.CutPrefix(name, strings.TrimSuffix(dir, "/")+"/"); ok {
+				mfs[rel] = &fstest.MapFile{Data: data, Mode: 0o444}
+			}
+		}
+		cfg = cfg.WithFSMount(mfs, dir)
+	}
+	return cfg, nil
+}
+
+func isCapFn(fn string) bool {
+	return fn == plugins.FnClockNow || fn == plugins.FnRandomGet || fn == plugins.FnHTTPGet
+}
+
 // ClockNow implements plugins.CapabilityEnv.
 func (e *callEnv) ClockNow() (int64, error) {
+	if e.replay != nil {
+		v, err := e.replay.take(plugins.FnClockNow)
+		if err != nil {
+			return 0, err
+		}
+		e.host = append(e.host, HostValue{Fn: plugins.FnClockNow, Value: v})
+		var n int64
+		_, err = fmt.Sscan(string(v), &n)
+		return n, err
+	}
 	if e.k.cfg.caps == nil {
 		return 0, fmt.Errorf("%w: %s", plugins.ErrNoEnv, plugins.FnClockNow)
 	}
@@ -46,6 +134,17 @@ func (e *callEnv) ClockNow() (int64, error) {
 // RandomBytes implements plugins.CapabilityEnv: the next n bytes of the
 // call's stream.
 func (e *callEnv) RandomBytes(n uint32) ([]byte, error) {
+	if e.replay != nil {
+		v, err := e.replay.take(plugins.FnRandomGet)
+		if err != nil {
+			return nil, err
+		}
+		if uint32(len(v)) != n {
+			return nil, fmt.Errorf("%w: random_get of %d bytes, recorded %d", ErrReplayHost, n, len(v))
+		}
+		e.host = append(e.host, HostValue{Fn: plugins.FnRandomGet, Value: v})
+		return v, nil
+	}
 	if e.k.cfg.caps == nil {
 		return nil, fmt.Errorf("%w: %s", plugins.ErrNoEnv, plugins.FnRandomGet)
 	}
@@ -68,7 +167,17 @@ type FileSystems interface {
 	FS(agent AgentID, m *plugins.Manifest, record func(HostValue)) (wazero.FSConfig, error)
 }
 
+// Names of the recorded values of files: each mounted directory, then
+// "path\x00bytes" for each read.
+const (
+	HostFSMount = "fs_mount"
+	HostFSRead  = "fs_read"
+)
+
 func (k *Kernel) fileSystems(id AgentID, m *plugins.Manifest, e *callEnv) (wazero.FSConfig, error) {
+	if e.replay != nil {
+		return e.replay.fileSystems()
+	}
 	fsys, ok := k.auth.(FileSystems)
 	if !ok {
 		return nil, nil
@@ -86,6 +195,19 @@ type HTTPCapability interface {
 // HTTPGet implements plugins.HTTPEnv; the response (status and body) is
 // recorded.
 func (e *callEnv) HTTPGet(ctx context.Context, url string) (int, []byte, error) {
+	if e.replay != nil {
+		v, err := e.replay.take(plugins.FnHTTPGet)
+		if err != nil {
+			return 0, nil, err
+		}
+		prefix := url + "\x00"
+		if len(v) < len(prefix)+4 || string(v[:len(prefix)]) != prefix {
+			return 0, nil, fmt.Errorf("%w: http_get of %q, recorded another URL", ErrReplayHost, url)
+		}
+		e.host = append(e.host, HostValue{Fn: plugins.FnHTTPGet, Value: v})
+		rest := v[len(prefix):]
+		return int(binary.BigEndian.Uint32(rest)), rest[4:], nil
+	}
 	h, ok := e.k.cfg.caps.(HTTPCapability)
 	if !ok {
 		return 0, nil, fmt.Errorf("%w: %s", plugins.ErrNoEnv, plugins.FnHTTPGet)

@@ -19,7 +19,7 @@ import (
 const CapabilityFS = "fs"
 
 // FnFSRead names the recorded values of file reads.
-const FnFSRead = "fs_read"
+const FnFSRead = kernel.HostFSRead
 
 // FS implements kernel.FileSystems: a plugin whose manifest requests the
 // "fs" capability (granted as cap:fs) sees each directory DIR the agent holds
@@ -49,6 +49,7 @@ func (a *Authorizer) FS(agent kernel.AgentID, m *plugins.Manifest, record func(k
 	sort.Strings(dirs)
 	cfg := wazero.NewFSConfig()
 	for _, dir := range dirs {
+		record(kernel.HostValue{Fn: kernel.HostFSMount, Value: []byte(dir)})
 		cfg = cfg.WithFSMount(&recordingFS{fsys: os.DirFS(dir), dir: dir, record: record}, dir)
 	}
 	return cfg, nil

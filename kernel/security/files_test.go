@@ -64,8 +64,8 @@ func TestFiles(t *testing.T) {
 			t.Fatalf("%s: granted read: %q %v", engine, r.Output, err)
 		}
 		rec, err := k.ExecRecord(r.Record.Seq)
-		if err != nil || len(rec.Host) == 0 || rec.Host[0].Fn != FnFSRead ||
-			!bytes.Equal(rec.Host[0].Value, []byte(filepath.Join(data, "hello.txt")+"\x00hello, plugin")) {
+		if err != nil || len(rec.Host) != 2 || rec.Host[0].Fn != kernel.HostFSMount || string(rec.Host[0].Value) != data ||
+			rec.Host[1].Fn != FnFSRead || !bytes.Equal(rec.Host[1].Value, []byte(filepath.Join(data, "hello.txt")+"\x00hello, plugin")) {
 			t.Fatalf("%s: read not recorded: %+v %v", engine, rec, err)
 		}
 		for _, p := range []string{"../secret/key.txt", secret + "/key.txt", "/etc/passwd"} {
