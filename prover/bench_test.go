@@ -245,7 +245,7 @@ func BenchmarkSegmentVsPlain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := compileShape(cfg.backend, jobs[0].shape, jobs[0].blank)
+	c, err := compileShape(cfg.backend, jobs[0].shape, jobs[0].blank, ks)
 	if err != nil {
 		b.Fatal(err)
 	}

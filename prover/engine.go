@@ -37,12 +37,20 @@ var (
 	compiledCache = map[string]*compiled{}
 )
 
-func compileShape(b verifier.Backend, shape string, blank func() frontend.Circuit) (*compiled, error) {
+// compileShape returns the compiled shape from the process cache, the
+// key store's on-disk cache (ks may be nil), or the compiler.
+func compileShape(b verifier.Backend, shape string, blank func() frontend.Circuit, ks *KeyStore) (*compiled, error) {
 	key := b.String() + "/" + shape
 	compiledMu.Lock()
 	c := compiledCache[key]
 	compiledMu.Unlock()
 	if c != nil {
+		return c, nil
+	}
+	if c, ok := ks.loadCS(b, shape); ok {
+		compiledMu.Lock()
+		compiledCache[key] = c
+		compiledMu.Unlock()
 		return c, nil
 	}
 	cs, err := Compile(b, blank())
@@ -54,6 +62,7 @@ func compileShape(b verifier.Backend, shape string, blank func() frontend.Circui
 		return nil, err
 	}
 	c = &compiled{cs: cs, digest: d}
+	ks.storeCS(b, shape, cs)
 	compiledMu.Lock()
 	compiledCache[key] = c
 	compiledMu.Unlock()
@@ -126,7 +135,7 @@ func proveJobs(ctx context.Context, cfg *config, tr *tracker, jobs []job, b *ver
 			continue
 		}
 		tr.begin(PhaseCompile, j.shape, 0, len(jobs), 0)
-		c, err := compileShape(cfg.backend, j.shape, j.blank)
+		c, err := compileShape(cfg.backend, j.shape, j.blank, ks)
 		if err != nil {
 			return nil, err
 		}

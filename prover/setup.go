@@ -80,7 +80,7 @@ func SetupShapes(ctx context.Context, req SetupRequest) ([]ShapeKeyInfo, *verifi
 			return nil, nil, err
 		}
 		tr.begin(PhaseCompile, sp.id, 0, 0, 0)
-		c, err := compileShape(req.Backend, sp.id, sp.blank)
+		c, err := compileShape(req.Backend, sp.id, sp.blank, ks)
 		if err != nil {
 			return nil, nil, err
 		}
