@@ -148,7 +148,9 @@ func replayOne(ctx context.Context, k, src *kernel.Kernel, srcStore store.Reader
 		if name, ok := names[e.Plugin]; ok {
 			method = name + "." + method
 		}
-		_, err = k.ExecuteDetailed(ctx, agent, method, x.Params)
+		// Host values the original received (clock, random, HTTP, files)
+		// are served from its record (kernel.WithReplayHost).
+		_, err = k.ExecuteDetailed(kernel.WithReplayHost(ctx, x.Host), agent, method, x.Params)
 	case kernel.OpSnapshot:
 		_, err = k.Snapshot(agent)
 	case kernel.OpRecover:
