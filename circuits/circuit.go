@@ -64,6 +64,13 @@ type ProgEntry struct {
 	Mult                       frontend.Variable // how many rows execute it
 }
 
+// ElemEntry is one slot of the funcref table: the callee's prologue pc,
+// params, locals and canonical type (NullType for a null slot).
+type ElemEntry struct {
+	Prologue, Params, Locals, Type frontend.Variable
+	Mult                           frontend.Variable // call_indirect lookups of this slot
+}
+
 // FuncEntry is one function of the module.
 type FuncEntry struct {
 	Entry, Params, Locals frontend.Variable
@@ -94,6 +101,8 @@ type Circuit struct {
 	NChIn, NChOut     frontend.Variable      // 31-byte chunks of the input, of the final output
 	PowMult           [96]frontend.Variable  // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
 	NibMult           [784]frontend.Variable // lookups of (op, a, b, a op b) for op in and, or, xor and nibbles a, b; then (4, a, 0, popcount a)
+	Elems             []ElemEntry            // the funcref table
+	NElems            frontend.Variable
 
 	// Run / segment context.
 	IsFirst  frontend.Variable
@@ -122,6 +131,7 @@ func (s Shape) alloc() *Circuit {
 	c.Stack, c.Locals, c.Globals, c.Frames, c.Mem = region(s.Stack), region(s.Locals), region(s.Globals), region(max(s.Depth, 1)+1), region(s.Mem)
 	c.Data = make([]frontend.Variable, s.memChunks())
 	c.In, c.Out = region(s.In), region(s.Out)
+	c.Elems = make([]ElemEntry, s.Table)
 	c.Rows = make([]Row, s.Rows)
 	return c
 }
@@ -151,6 +161,7 @@ const (
 	tagMem  = 2
 	tagPow  = 3
 	tagNib  = 4
+	tagTab  = 5
 )
 
 func (l *logup) add(mult frontend.Variable, tag int, fields ...frontend.Variable) {
@@ -251,12 +262,24 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 	gGlob := prefixFlags(api, c.NG, len(c.GInit))
 	gData := prefixFlags(api, c.NData, len(c.Data))
+	gElems := prefixFlags(api, c.NElems, len(c.Elems))
+	packedE := make([]frontend.Variable, len(c.Elems))
+	for i, e := range c.Elems {
+		for _, v := range []frontend.Variable{e.Prologue, e.Params, e.Locals, e.Type} {
+			rc.Check(v, 32)
+		}
+		packedE[i] = api.Add(e.Prologue, api.Mul(e.Params, two32), api.Mul(e.Locals, two64), api.Mul(e.Type, pow2(96)))
+		api.AssertIsEqual(api.Mul(e.Mult, api.Sub(1, gElems[i])), 0)
+		lu.add(api.Neg(e.Mult), tagTab, i, e.Prologue, e.Params, e.Locals, e.Type)
+		commit(e.Prologue, e.Params, e.Locals, e.Type, e.Mult)
+	}
 	module := h.hash(claim.TagModule,
 		h.prefixDigest(packed, c.NProg, gProg),
 		h.prefixDigest(packedF, c.NFuncs, gFuncs),
 		h.prefixDigest(c.GInit, c.NG, gGlob),
 		c.MemPages,
-		h.prefixDigest(c.Data, c.NData, gData))
+		h.prefixDigest(c.Data, c.NData, gData),
+		h.prefixDigest(packedE, c.NElems, gElems))
 	rc.Check(c.MemPages, 16)
 	memBytes := api.Mul(c.MemPages, 65536)
 	api.AssertIsEqual(module, c.Module)
@@ -504,12 +527,14 @@ func (c *Circuit) Define(api frontend.API) error {
 		jump := api.Sub(row.Target, api.Add(row.PC, 1))
 		nextPC = api.Add(row.PC, 1,
 			api.Mul(api.Add(S[ClassBr], S[ClassElse], S[ClassCall], tk, api.Mul(S[ClassIf], row.E), caseTaken), jump),
+			api.Mul(S[ClassCallInd], api.Sub(row.K, api.Add(row.PC, 1))),
 			api.Mul(ret, api.Sub(row.D1, api.Add(row.PC, 1))),
 			api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf, oob), api.Sub(HaltPC-1, row.PC)),
 			api.Neg(S[ClassPad]), api.Neg(busy))
 		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize], S[ClassBitPush]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
-				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise], shrS, divS), 2), S[ClassBrTable], unopNoPush, api.Neg(shrSPush), api.Neg(divSPush)))
+				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise], shrS, divS), 2), S[ClassBrTable], unopNoPush, api.Neg(shrSPush), api.Neg(divSPush),
+				S[ClassCallInd]))
 		target := api.Add(row.Base, row.Height, row.Arity)
 		spAfter = api.Add(row.SP, delta,
 			api.Mul(api.Add(S[ClassBr], caseTaken), api.Sub(target, row.SP)),
@@ -518,10 +543,16 @@ func (c *Circuit) Define(api frontend.API) error {
 		// Calls: the callee's locals start at LTop, its stack base is below
 		// its Height (= params) arguments, which its prologue pops. Returns
 		// restore the caller's FP and stack base from the frame word.
-		call := S[ClassCall]
+		// call_indirect takes the callee (prologue K, params P, locals D1)
+		// from the function table, looked up by the popped index with the
+		// instruction's expected type.
+		callInd := S[ClassCallInd]
+		lu.add(callInd, tagTab, row.X1, row.K, row.P, row.D1, row.Imm)
+		call := api.Add(S[ClassCall], callInd)
 		fpAfter = api.Add(row.FP, api.Mul(call, api.Sub(row.LTop, row.FP)), api.Mul(ret, api.Sub(row.L1, row.FP)))
-		baseAfter = api.Add(row.Base, api.Mul(call, api.Sub(api.Sub(row.SP, row.Height), row.Base)), api.Mul(ret, api.Sub(row.L2, row.Base)))
-		ltopAfter = api.Add(row.LTop, api.Mul(call, row.Imm), api.Mul(ret, api.Sub(row.FP, row.LTop)))
+		baseAfter = api.Add(row.Base, api.Mul(S[ClassCall], api.Sub(api.Sub(row.SP, row.Height), row.Base)),
+			api.Mul(callInd, api.Sub(api.Sub(row.SP, api.Add(row.P, 1)), row.Base)), api.Mul(ret, api.Sub(row.L2, row.Base)))
+		ltopAfter = api.Add(row.LTop, api.Mul(S[ClassCall], row.Imm), api.Mul(callInd, row.D1), api.Mul(ret, api.Sub(row.FP, row.LTop)))
 		depthAfter = api.Sub(api.Add(row.Depth, call), ret)
 
 		brA := api.Mul(api.Add(S[ClassBr], caseTaken), row.Arity)
@@ -543,7 +574,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		used := [nbPorts]frontend.Variable{
 			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA, load, store,
-				inRead, outWrite, S[ClassBitwise], S[ClassBrTable], unopNoPush, shrS, divS),
+				inRead, outWrite, S[ClassBitwise], S[ClassBrTable], unopNoPush, shrS, divS, S[ClassCallInd]),
 			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, S[ClassBitwise], shrS, divS),
 			api.Add(S[ClassSelect], inRead, busy),
 			api.Add(isLocal, isGlobal, call, ret, isMem, busy),

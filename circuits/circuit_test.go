@@ -12,7 +12,7 @@ import (
 	"github.com/mcpzero/mcpzero/trace"
 )
 
-var tiny = Shape{Rows: 64, Prog: 256, Funcs: 8, Stack: 16, Locals: 32, Globals: 2, Depth: 12, Mem: 80, In: 40, Out: 40}
+var tiny = Shape{Rows: 64, Prog: 256, Funcs: 8, Stack: 16, Locals: 32, Globals: 2, Depth: 12, Mem: 80, In: 40, Out: 40, Table: 4}
 
 func loadModule(t testing.TB, name string) *trace.Module {
 	t.Helper()
@@ -82,6 +82,8 @@ func TestSegmentsSolve(t *testing.T) {
 		{"divs", []uint64{1234567, 0xFFFF_FFFF_FFFF_FFFD}, 64},
 		{"divs", []uint64{1234567, 0}, 64},
 		{"divs", []uint64{1 << 63, ^uint64(0)}, 64},
+		{"indirect", []uint64{1}, 64},
+		{"indirect", []uint64{2}, 64},
 	}
 	memMod := loadModule(t, "mem.wasm")
 	memTab, err := Table(memMod)
@@ -90,6 +92,11 @@ func TestSegmentsSolve(t *testing.T) {
 	}
 	ioMod := loadModule(t, "io.wasm")
 	ioTab, err := Table(ioMod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	indMod := loadModule(t, "indirect.wasm")
+	indTab, err := Table(indMod)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +121,8 @@ func TestSegmentsSolve(t *testing.T) {
 			input = []byte("hello, circuits")
 		case "bits":
 			mod, tab = bitsMod, bitsTab
+		case "indirect":
+			mod, tab = indMod, indTab
 		case "switch", "ext", "counts", "shrs", "divs":
 			mod, tab = extMod, extTab
 		}

@@ -2,6 +2,7 @@ package circuits
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
@@ -32,9 +33,48 @@ type ModuleTable struct {
 	Pages uint32
 	Image []byte
 	PC    []uint32 // tracer pc -> circuit pc
+	// Elems is the funcref table: per slot, the prologue pc, params,
+	// locals and canonical type of the function it holds; a null slot has
+	// type NullType, which no call_indirect expects.
+	Elems []TableEntry
 	// Unsupported lists the instructions encoded as ClassUnsupported.
 	Unsupported []*UnsupportedError
 	prologue    []uint32 // function -> circuit pc of its prologue
+}
+
+// TableEntry is one slot of the funcref table as call_indirect sees it.
+type TableEntry struct {
+	Prologue, Params, Locals, Type uint32
+}
+
+// NullType is the type of a null table slot.
+const NullType = 1<<32 - 1
+
+func (e TableEntry) packed() fr.Element {
+	var r, t fr.Element
+	r.SetUint64(uint64(e.Prologue))
+	for i, v := range []uint32{e.Params, e.Locals, e.Type} {
+		t.SetUint64(uint64(v))
+		t.Mul(&t, pow2fr(uint(32*(i+1))))
+		r.Add(&r, &t)
+	}
+	return r
+}
+
+// canonicalTypes maps every type index to the first index of an equal type.
+func canonicalTypes(mod *trace.Module) []uint32 {
+	out := make([]uint32, len(mod.Types))
+	for i, t := range mod.Types {
+		out[i] = uint32(i)
+		for j := 0; j < i; j++ {
+			u := mod.Types[j]
+			if slices.Equal(t.Params, u.Params) && slices.Equal(t.Results, u.Results) {
+				out[i] = uint32(j)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Table encodes a decoded module for the circuits.
@@ -107,6 +147,8 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		switch e.Class {
 		case ClassBr, ClassBrIf, ClassIf, ClassElse:
 			e.Target = mapPC(e.Target)
+		case ClassCallInd:
+			e.Imm = uint64(canonicalTypes(mod)[p.Code[pc].Imm])
 		case ClassCall:
 			callee := p.Funcs[p.Code[pc].Imm]
 			e.Target = t.prologue[p.Code[pc].Imm]
@@ -167,6 +209,26 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			end--
 		}
 		t.Image = img[:end]
+	}
+	if mod.Table != nil {
+		canon := canonicalTypes(mod)
+		t.Elems = make([]TableEntry, mod.Table.Min)
+		for i := range t.Elems {
+			t.Elems[i].Type = NullType
+		}
+		for _, seg := range mod.Elems {
+			for k, f := range seg.Funcs {
+				i := uint64(seg.Offset) + uint64(k)
+				if i >= uint64(len(t.Elems)) {
+					return nil, fmt.Errorf("circuits: element segment at offset %d does not fit the table", seg.Offset)
+				}
+				fi := p.Funcs[f]
+				if fi.Entry == trace.HaltPC {
+					continue // an imported (host) function in the table: call_indirect to it is not provable; leave the slot null
+				}
+				t.Elems[i] = TableEntry{Prologue: t.prologue[f], Params: fi.Params, Locals: fi.Locals, Type: canon[mod.Funcs[f].Type]}
+			}
+		}
 	}
 	for _, g := range mod.Globals {
 		if g.Imported {
@@ -234,8 +296,12 @@ func (t *ModuleTable) Commitment() fr.Element {
 	for i, f := range t.Funcs {
 		funcs[i] = packedFunc(f)
 	}
+	elems := make([]fr.Element, len(t.Elems))
+	for i, e := range t.Elems {
+		elems[i] = e.packed()
+	}
 	return claim.Hash(claim.U64(claim.TagModule), elemsDigest(prog), elemsDigest(funcs), claim.ValuesDigest(t.Globals),
-		claim.U64(uint64(t.Pages)), elemsDigest(claim.PackBytes(t.Image)))
+		claim.U64(uint64(t.Pages)), elemsDigest(claim.PackBytes(t.Image)), elemsDigest(elems))
 }
 
 // Commit is the module commitment of a decoded module (the statement's M).

@@ -69,6 +69,7 @@ const (
 	ClassShrSPush                 // pseudo: Src = K + W*T, Acc = R*P + D1 + EA*2^W*(1-P), D1 < P; push R
 	ClassDivS                     // div_s, rem_s (Neg): pops b, a; traps on b = 0; Acc = |a|, EA = |b|, Src = sign(b) + 2 sign(a)
 	ClassDivSPush                 // pseudo: Acc = D1*EA + L2, L2 < EA; push the signed quotient or remainder; div_s of MIN by -1 traps
+	ClassCallInd                  // call_indirect: pops the index X1; (X1, prologue K, params P, locals D1, type Imm) in the function table; then as call
 	numClasses
 )
 
@@ -77,7 +78,7 @@ var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.s
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
 	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
 	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u",
-	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push", "div_s", "div_s.push"}
+	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push", "div_s", "div_s.push", "call_indirect"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -187,6 +188,8 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 			w = 64
 		}
 		e.Imm = 1 << (64 - w + n - 8) // 256*Imm = 2^(64-(W-n)): scales the high part's range check
+	case op == 0x11:
+		e.Class = ClassCallInd // Imm: the expected canonical type, set by Table
 	case op == 0x0F:
 		e.Class, e.Arity, e.Imm, e.Height = ClassReturn, in.Arity, 0, 0
 	case op == 0x10:

@@ -17,11 +17,12 @@ type Shape struct {
 	Depth   int // call depth
 	Mem     int // bytes of linear memory a run may touch (from address 0)
 	In, Out int // input and output bytes
+	Table   int // funcref table slots
 }
 
 // ID is the shape's stable name, used to key and cache its circuit keys.
 func (s Shape) ID() string {
-	return fmt.Sprintf("seg-r%d-p%d-f%d-s%d-l%d-g%d-d%d-m%d-i%d-o%d", s.Rows, s.Prog, s.Funcs, s.Stack, s.Locals, s.Globals, s.Depth, s.Mem, s.In, s.Out)
+	return fmt.Sprintf("seg-r%d-p%d-f%d-s%d-l%d-g%d-d%d-m%d-i%d-o%d-t%d", s.Rows, s.Prog, s.Funcs, s.Stack, s.Locals, s.Globals, s.Depth, s.Mem, s.In, s.Out, s.Table)
 }
 
 func (s Shape) String() string { return s.ID() }
@@ -30,12 +31,12 @@ func (s Shape) String() string { return s.ID() }
 // picks the first one a run fits (Fit).
 func Shapes() []Shape {
 	return []Shape{
-		{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4, Depth: 4, Mem: 0, In: 0, Out: 0},
-		{Rows: 1024, Prog: 512, Funcs: 16, Stack: 64, Locals: 64, Globals: 16, Depth: 16, Mem: 1024, In: 256, Out: 256},
+		{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4, Depth: 4, Mem: 0, In: 0, Out: 0, Table: 0},
+		{Rows: 1024, Prog: 512, Funcs: 16, Stack: 64, Locals: 64, Globals: 16, Depth: 16, Mem: 1024, In: 256, Out: 256, Table: 16},
 		// long runs of small programs (100,000-step loops)
-		{Rows: 8192, Prog: 512, Funcs: 32, Stack: 128, Locals: 128, Globals: 16, Depth: 32, Mem: 4096, In: 1024, Out: 1024},
+		{Rows: 8192, Prog: 512, Funcs: 32, Stack: 128, Locals: 128, Globals: 16, Depth: 32, Mem: 4096, In: 1024, Out: 1024, Table: 32},
 		// larger programs and memories
-		{Rows: 4096, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 16384, In: 4096, Out: 4096},
+		{Rows: 4096, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 16384, In: 4096, Out: 4096, Table: 256},
 	}
 }
 

@@ -162,6 +162,8 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("div_s", x1, x2, &row.E, &row.Sg1, &row.Sg2, &row.L1, &row.L2)
 	case ClassDivSPush:
 		add("div_s.push", r, &row.Acc, &row.EA, &row.Src, &row.D1, &row.L2, &row.Sg2, &row.Cy, &row.Neg)
+	case ClassCallInd:
+		add("call_indirect", x1, &row.K, &row.P, &row.D1, &row.Imm, &row.V)
 	case ClassInputSize:
 		add("input_size", r)
 	case ClassInputRead:
@@ -204,6 +206,11 @@ func validWitnesses(t *testing.T) []solved {
 	if err != nil {
 		t.Fatal(err)
 	}
+	indMod := loadModule(t, "indirect.wasm")
+	indTab, err := Table(indMod)
+	if err != nil {
+		t.Fatal(err)
+	}
 	extMod := loadModule(t, "ext.wasm")
 	extTab, err := Table(extMod)
 	if err != nil {
@@ -235,6 +242,7 @@ func validWitnesses(t *testing.T) []solved {
 		{"counts", []uint64{0x0000_1234_5678_9A00}, 64},
 		{"shrs", []uint64{0x8000_0000_8000_1234, 7}, 64},
 		{"divs", []uint64{0xFFFF_FFFF_FFFF_FF85, 5}, 64},
+		{"indirect", []uint64{2}, 64},
 	} {
 		mod, tab := mod, tab
 		var input []byte
@@ -246,6 +254,8 @@ func validWitnesses(t *testing.T) []solved {
 			input = []byte("hello, circuits")
 		case "bits":
 			mod, tab = bitsMod, bitsTab
+		case "indirect":
+			mod, tab = indMod, indTab
 		case "switch", "ext", "counts", "shrs", "divs":
 			mod, tab = extMod, extTab
 		}

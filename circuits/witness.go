@@ -97,6 +97,7 @@ type segment struct {
 	first         bool
 	before, after state
 	lastTS        [7][]uint64 // stack, locals, globals, frames, memory, input, output
+	elemMult      []uint64
 	powMult       [96]uint64
 	nibMult       [784]uint64
 	beforeD       fr.Element
@@ -130,6 +131,7 @@ type execution struct {
 	segments []*segment
 	powMult  [96]uint64 // per segment: reset at each segment start
 	nibMult  [784]uint64
+	elemMult []uint64
 }
 
 func powIndex(w64 bool, k uint64) int {
@@ -166,6 +168,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		return nil, fmt.Errorf("%w %s: %d program entries > %d", ErrShape, shape.ID(), len(t.Entries), shape.Prog)
 	case len(t.Funcs) > shape.Funcs:
 		return nil, fmt.Errorf("%w %s: %d functions > %d", ErrShape, shape.ID(), len(t.Funcs), shape.Funcs)
+	case len(t.Elems) > shape.Table:
+		return nil, fmt.Errorf("%w %s: table of %d slots > %d", ErrShape, shape.ID(), len(t.Elems), shape.Table)
 	case len(t.Globals) > shape.Globals:
 		return nil, fmt.Errorf("%w %s: %d globals > %d", ErrShape, shape.ID(), len(t.Globals), shape.Globals)
 	}
@@ -235,12 +239,14 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		seg = &segment{first: len(x.segments) == 0, before: snapshot()}
 		x.powMult = [96]uint64{}
 		x.nibMult = [784]uint64{}
+		x.elemMult = make([]uint64, len(t.Elems))
 		x.segments = append(x.segments, seg)
 	}
 	endSegment := func() {
 		seg.after = snapshot()
 		seg.powMult = x.powMult
 		seg.nibMult = x.nibMult
+		seg.elemMult = x.elemMult
 		for j, sp := range regionSpaces {
 			seg.lastTS[j] = make([]uint64, caps[j])
 			for i := range seg.lastTS[j] {
@@ -307,7 +313,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			pops = 3
 		case ClassBr, ClassReturn:
 			pops = int(e.Arity)
-		case ClassBrTable, ClassExtSplit, ClassClz, ClassPopcnt:
+		case ClassBrTable, ClassExtSplit, ClassClz, ClassPopcnt, ClassCallInd:
 			pops = 1
 		case ClassBrCase:
 			if w.acc == e.Imm {
@@ -348,6 +354,17 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			w.v = write(portVar, key(keyGlobal, e.Imm), fru(w.x[0]))
 		case ClassLocalZero:
 			w.v = write(portVar, key(keyLocal, w.fp+e.Imm), fr.Element{})
+		case ClassCallInd:
+			i := w.x[0]
+			if i >= uint64(len(t.Elems)) || t.Elems[i].Type != uint32(e.Imm) {
+				return fmt.Errorf("%w: call_indirect traps (index %d): proving this trap is not supported yet", ErrShape, i)
+			}
+			el := t.Elems[i]
+			x.elemMult[i]++
+			w.k, w.p, w.d1 = uint64(el.Prologue), uint64(el.Params), uint64(el.Locals)
+			w.v = write(portVar, key(keyFrame, w.depth+1), frameWord(w.pc+1, w.fp, w.base))
+			next.pc = w.k
+			next.fp, next.base, next.ltop, next.depth = w.ltop, w.sp-1-w.p, w.ltop+w.d1, w.depth+1
 		case ClassCall:
 			w.v = write(portVar, key(keyFrame, w.depth+1), frameWord(w.pc+1, w.fp, w.base))
 			next.pc = uint64(e.Target)
@@ -434,6 +451,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		push := true
 		next.sp = sp
 		switch e.Class {
+		case ClassCallInd:
+			push, next.sp = false, sp-1
 		case ClassNop, ClassLocalZero, ClassCall, ClassMemByte, ClassStoreByte, ClassStoreEnd, ClassInCopy, ClassOutCopy:
 			push = false
 		case ClassInputSize:
@@ -921,6 +940,15 @@ func (x *execution) assign(k int) *Circuit {
 	for i := range c.NibMult {
 		c.NibMult[i] = seg.nibMult[i]
 	}
+	for i := range c.Elems {
+		el := TableEntry{Type: NullType}
+		var m uint64
+		if i < len(t.Elems) {
+			el, m = t.Elems[i], seg.elemMult[i]
+		}
+		c.Elems[i] = ElemEntry{Prologue: el.Prologue, Params: el.Params, Locals: el.Locals, Type: el.Type, Mult: m}
+	}
+	c.NElems = len(t.Elems)
 	data := claim.PackBytes(t.Image)
 	for i := range c.Data {
 		c.Data[i] = fr.Element{}
