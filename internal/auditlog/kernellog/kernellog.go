@@ -43,10 +43,21 @@ func FromOp(rec *kernel.OpRecord) auditlog.Entry {
 	return e
 }
 
-// Hook is the kernel commit hook that stages each operation's entry.
+// Hook is the kernel commit hook that stages each operation's entry, and
+// for an execute charged to a usage agreement (kernel.WithAgreement) the
+// agreement-usage entry after it, in the same batch: the usage the security
+// manager records there is logged atomically with the execute it paid for.
+// The operation's entry is staged first, so it is the one its sequence
+// number indexes.
 func Hook() kernel.CommitHook {
 	return kernel.CommitHookFunc(func(b *store.Batch, rec *kernel.OpRecord) error {
-		return storelog.Stage(b, FromOp(rec))
+		if err := storelog.Stage(b, FromOp(rec)); err != nil {
+			return err
+		}
+		if rec.Kind == kernel.OpExecute && rec.Agreement != "" {
+			return StageAgreementUse(b, rec, rec.Agreement, security.KindAgent+":"+string(rec.Agent), rec.Method, rec.FuelUsed)
+		}
+		return nil
 	})
 }
 

@@ -427,3 +427,53 @@ func TestCrossCheck(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// An execute charged to an agreement logs the execute and, right after it in
+// the same batch, the agreement's usage; the seq index names the execute.
+func TestAgreementUseLoggedWithExecute(t *testing.T) {
+	e := newEnv(t)
+	id := e.run(t)
+	if _, err := e.k.Execute(kernel.WithAgreement(ctx, "agr-7"), id, "increment", nil); err != nil {
+		t.Fatal(err)
+	}
+	seq := e.k.Seq()
+	l := e.ws.Log()
+	i, err := l.IndexOfSeq(seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, _, err := l.Entry(i)
+	if err != nil || op.Kind != auditlog.Kind(kernel.OpExecute) || op.Seq != seq {
+		t.Fatalf("entry %d = %+v, %v; want the execute of seq %d", i, op, err, seq)
+	}
+	use, _, err := l.Entry(i + 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if use.Kind != auditlog.KindAgreementUse || use.Ref != seq || use.Agent != string(id) ||
+		use.Method != "agent:"+string(id) || use.Fuel != op.Fuel ||
+		!strings.Contains(use.Detail, "agreement=agr-7") || !strings.Contains(use.Detail, "op=increment") {
+		t.Fatalf("usage entry %+v", use)
+	}
+	if _, err := l.Check(e.v); err != nil {
+		t.Fatal(err)
+	}
+	if err := CrossCheck(l, e.k); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Replay(ctx, l, e.k, e.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Skipped[string(auditlog.KindAgreementUse)] != 1 {
+		t.Fatalf("replay skipped %v, want the one agreement_use entry", rep.Skipped)
+	}
+	// An execute without an agreement adds exactly one entry.
+	n, _ := l.Size()
+	if _, err := e.k.Execute(ctx, id, "get", nil); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := l.Size(); m != n+1 {
+		t.Fatalf("log grew by %d for a plain execute", m-n)
+	}
+}
