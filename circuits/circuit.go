@@ -503,6 +503,11 @@ func (c *Circuit) Define(api frontend.API) error {
 		accAfter = api.Add(accAfter, api.Mul(S[ClassBrTable], row.X1), api.Mul(caseNot, row.Acc), api.Mul(shrS, row.X2))
 		eaAfter = api.Add(eaAfter, api.Mul(shrS, row.Sg1))
 		srcAfter = api.Add(srcAfter, api.Mul(shrS, row.X1))
+		// A padding row is a no-op: it keeps a load/store/copy in progress
+		// (it could otherwise be inserted to clear Acc, EA or Src).
+		accAfter = api.Add(accAfter, api.Mul(S[ClassPad], row.Acc))
+		eaAfter = api.Add(eaAfter, api.Mul(S[ClassPad], row.EA))
+		srcAfter = api.Add(srcAfter, api.Mul(S[ClassPad], row.Src))
 
 		// extendN_s: split off the low n bits (2^n = 2^W * 256*Imm / 2^64);
 		// the following load.push row sign-extends them.
@@ -612,7 +617,10 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		commit(row.PC, row.SP, row.FP, row.Base, row.LTop, row.Depth, row.Acc, row.EA, row.Src, row.OutLen, row.Imm, row.Target, row.Height,
 			row.W64, row.Swap, row.Neg, row.Signed, row.Arity, row.Pseudo,
-			row.X1, row.X2, row.X3, row.R, row.V, row.O, row.K, row.P)
+			row.X1, row.X2, row.X3, row.R, row.V, row.O, row.K, row.P,
+			// determined by the above through the constraints, committed
+			// anyway since they enter lookup tuples and multiplicities
+			row.D1, row.L1, row.L2, row.Cy, row.E, row.Sg1, row.Sg2)
 		commit(row.S[:]...)
 		commit(row.PrevTS[:]...)
 	}

@@ -970,10 +970,6 @@ func (x *execution) assign(k int) *Circuit {
 		w := pad
 		if r < len(seg.rows) {
 			w = seg.rows[r]
-		} else if r > len(seg.rows) {
-			// A padding row clears what a trapping load or store left in
-			// Acc/EA (as the circuit computes it); the run is over.
-			w.acc, w.ea, w.src = 0, 0, 0
 		}
 		for k := range row.S {
 			row.S[k] = b2u(Class(k) == w.class)
