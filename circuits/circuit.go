@@ -74,6 +74,7 @@ type ElemEntry struct {
 // FuncEntry is one function of the module.
 type FuncEntry struct {
 	Entry, Params, Locals frontend.Variable
+	I32Params             frontend.Variable // bit i: parameter i is an i32
 }
 
 // Region is the content of one dense address space at a boundary.
@@ -257,8 +258,9 @@ func (c *Circuit) Define(api frontend.API) error {
 		rc.Check(f.Entry, 32)
 		rc.Check(f.Params, 32)
 		rc.Check(f.Locals, 32)
-		commit(f.Entry, f.Params, f.Locals)
-		packedF[i] = api.Add(f.Entry, api.Mul(f.Params, two32), api.Mul(f.Locals, two64))
+		rc.Check(f.I32Params, 64)
+		commit(f.Entry, f.Params, f.Locals, f.I32Params)
+		packedF[i] = api.Add(f.Entry, api.Mul(f.Params, two32), api.Mul(f.Locals, two64), api.Mul(f.I32Params, pow2(96)))
 	}
 	gGlob := prefixFlags(api, c.NG, len(c.GInit))
 	gData := prefixFlags(api, c.NData, len(c.Data))
@@ -690,7 +692,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 
 	// First segment: the canonical initial state of the called function.
-	var entry, params, nLocals frontend.Variable = 0, 0, 0
+	var entry, params, nLocals, i32Mask frontend.Variable = 0, 0, 0, 0
 	var selSum, selIdx frontend.Variable = 0, 0
 	for j, f := range c.Funcs {
 		api.AssertIsBoolean(c.FuncSel[j])
@@ -699,6 +701,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		entry = api.Add(entry, api.Mul(c.FuncSel[j], f.Entry))
 		params = api.Add(params, api.Mul(c.FuncSel[j], f.Params))
 		nLocals = api.Add(nLocals, api.Mul(c.FuncSel[j], f.Locals))
+		i32Mask = api.Add(i32Mask, api.Mul(c.FuncSel[j], f.I32Params))
 		api.AssertIsEqual(api.Mul(c.FuncSel[j], api.Sub(1, gFuncs[j])), 0)
 	}
 	api.AssertIsEqual(selSum, 1)
@@ -729,6 +732,12 @@ func (c *Circuit) Define(api frontend.API) error {
 	api.AssertIsEqual(api.Mul(first, api.Sub(c.Frames.Before[1], HaltPC)), 0)
 	gParams := prefixFlags(api, params, len(c.Locals.Before))
 	gLocals := prefixFlags(api, nLocals, len(c.Locals.Before))
+	// Arguments are typed: an i32 parameter holds a value below 2^32.
+	maskBits := api.ToBinary(i32Mask, 64)
+	for i := 0; i < len(c.Locals.Before) && i < 64; i++ {
+		isI32 := api.Mul(first, maskBits[i])
+		rc.Check(api.Mul(c.Locals.Before[i], api.Add(1, api.Mul(isI32, new(big.Int).Sub(two32, big.NewInt(1))))), 64)
+	}
 	for i, v := range c.Locals.Before {
 		// locals past the parameters start at zero
 		api.AssertIsEqual(api.Mul(first, api.Mul(api.Sub(gLocals[i], gParams[i]), v)), 0)

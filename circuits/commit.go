@@ -27,7 +27,10 @@ const ClassUnsupported Class = 63
 type ModuleTable struct {
 	Entries []Entry
 	Funcs   []trace.FuncInfo // Entry is the circuit pc of the body (after the prologue)
-	Globals []uint64
+	// I32Params has bit i set when parameter i of function f is an i32
+	// (the first segment range-checks the arguments by type).
+	I32Params []uint64
+	Globals   []uint64
 	// Pages is the initial memory size in 64 KiB pages; Image is the
 	// initial memory (data segments applied) without its trailing zeros.
 	Pages uint32
@@ -118,9 +121,15 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		return t.PC[pc]
 	}
 	t.Funcs = make([]trace.FuncInfo, len(p.Funcs))
+	t.I32Params = make([]uint64, len(p.Funcs))
 	for f, fi := range p.Funcs {
 		fi.Entry = mapPC(fi.Entry)
 		t.Funcs[f] = fi
+		for i, vt := range mod.FuncType(uint32(f)).Params {
+			if i < 64 && vt == trace.I32 {
+				t.I32Params[f] |= 1 << i
+			}
+		}
 	}
 	for pc := range p.Code {
 		if f, ok := entryOf[uint32(pc)]; ok {
@@ -255,7 +264,7 @@ func (e Entry) packed() fr.Element {
 	return r
 }
 
-func packedFunc(f trace.FuncInfo) fr.Element {
+func packedFunc(f trace.FuncInfo, i32Mask uint64) fr.Element {
 	var r, t fr.Element
 	r.SetUint64(uint64(f.Entry))
 	t.SetUint64(uint64(f.Params))
@@ -263,6 +272,9 @@ func packedFunc(f trace.FuncInfo) fr.Element {
 	r.Add(&r, &t)
 	t.SetUint64(uint64(f.Locals))
 	t.Mul(&t, pow2fr(64))
+	r.Add(&r, &t)
+	t.SetUint64(i32Mask)
+	t.Mul(&t, pow2fr(96))
 	r.Add(&r, &t)
 	return r
 }
@@ -294,7 +306,7 @@ func (t *ModuleTable) Commitment() fr.Element {
 	}
 	funcs := make([]fr.Element, len(t.Funcs))
 	for i, f := range t.Funcs {
-		funcs[i] = packedFunc(f)
+		funcs[i] = packedFunc(f, t.I32Params[i])
 	}
 	elems := make([]fr.Element, len(t.Elems))
 	for i, e := range t.Elems {

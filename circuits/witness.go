@@ -154,6 +154,9 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	if len(tr.Segments) == 0 {
 		return nil, fmt.Errorf("%w: empty trace", ErrTrace)
 	}
+	if f := tr.Func; int(f) < len(t.Funcs) && t.Funcs[f].Params > 64 {
+		return nil, fmt.Errorf("%w: the called function has %d parameters; the circuits type-check at most 64", ErrShape, t.Funcs[f].Params)
+	}
 	if len(t.Image) > shape.Mem {
 		return nil, fmt.Errorf("%w %s: initial memory image of %d bytes > %d", ErrShape, shape.ID(), len(t.Image), shape.Mem)
 	}
@@ -916,7 +919,11 @@ func (x *execution) assign(k int) *Circuit {
 		if i < len(t.Funcs) {
 			f = t.Funcs[i]
 		}
-		c.Funcs[i] = FuncEntry{Entry: f.Entry, Params: f.Params, Locals: f.Locals}
+		var mask uint64
+		if i < len(t.I32Params) {
+			mask = t.I32Params[i]
+		}
+		c.Funcs[i] = FuncEntry{Entry: f.Entry, Params: f.Params, Locals: f.Locals, I32Params: mask}
 		c.FuncSel[i] = b2u(uint32(i) == tr.Func)
 	}
 	for i := range c.GInit {
