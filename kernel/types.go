@@ -181,8 +181,11 @@ type OpRecord struct {
 	// the security manager's commit hook checks and charges it.
 	Agreement string     `json:"agreement,omitempty"`
 	Snapshot  SnapshotID `json:"snapshot,omitempty"`
-	// ProofLink points to a proof of the operation once one is made.
+	// ProofLink is, in a proof record (OpProof), the hex SHA-256 of the
+	// stored proof bundle (proofs.go).
 	ProofLink string `json:"proof_link,omitempty"`
+	// Proves is, in a proof record, the seq of the execute it proves.
+	Proves uint64 `json:"proves,omitempty"`
 }
 
 // ExecRecord keeps what a replay of an execute needs besides the plugin's
