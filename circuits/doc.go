@@ -1,6 +1,16 @@
-// Package circuits holds the gnark circuits that prove WebAssembly execution:
-// the segment circuit (execution table, family tables, offline memory check)
-// and the helpers that turn a trace from package trace into a witness.
+// Package circuits holds the gnark segment circuit that proves WebAssembly
+// execution and the code that turns a trace of package trace into its
+// witnesses.
+//
+// Table encodes a decoded module (program table with the circuit's
+// pseudo-instructions, functions, globals, memory image, funcref table) and
+// gives its commitment; Shapes lists the capacity classes; a ModuleTable
+// cuts a run into segments of a shape, gives the statement and the claims
+// (package claim), and Shape.Assign builds one segment's witness. The
+// circuit itself is an execution table of uniform rows (one per executed
+// instruction or pseudo-instruction) whose program lookup, power and nibble
+// tables and offline memory check share one log-derivative argument over
+// one std/multicommit challenge. docs/CIRCUITS.md is the reference.
 //
 // Soundness is the product: every constraint family has negative tests that
 // tamper one witness cell and require the solver to reject it.
