@@ -22,8 +22,9 @@ var (
 	// ErrNotProvable: the execute used something the proof system cannot
 	// prove (kernel-only host functions such as state_get, instructions
 	// outside the provable subset, a run that fits no circuit shape). It
-	// wraps the cause (a *trace.ProvabilityError, prover.ErrNoShape).
-	ErrNotProvable = errors.New("not provable")
+	// wraps the cause (a *trace.ProvabilityError, prover.ErrNoShape). It is
+	// the tracer's trace.ErrUnprovable.
+	ErrNotProvable = trace.ErrUnprovable
 	// ErrReplayMismatch: the deterministic replay of a logged execute did
 	// not reproduce what the kernel recorded (also matches
 	// prover.ErrReplayMismatch).
@@ -124,10 +125,13 @@ func (k *Kernel) provable(seq uint64) (*OpRecord, *ExecRecord, *trace.Module, er
 	}
 	mod, err := trace.Decode(wasm)
 	if err != nil {
+		// The kernel ran it, so the tracer's decoder refuses something
+		// (a feature it does not support): not provable.
 		return nil, nil, nil, fmt.Errorf("%w: execute %d: plugin %s: %w", ErrNotProvable, seq, rec.Plugin, err)
 	}
 	if err := trace.CheckCallProvable(mod, rec.Method); err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: execute %d (%s): %w", ErrNotProvable, seq, rec.Method, err)
+		// err wraps ErrNotProvable and names every violation.
+		return nil, nil, nil, fmt.Errorf("kernel: execute %d (%s): %w", seq, rec.Method, err)
 	}
 	// A provable module imports only input_size, input_read and
 	// output_write, so these are empty; checked anyway, because a proof of

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,8 +161,12 @@ func TestGenerateProof(t *testing.T) {
 		t.Fatalf("Proofs: %+v, %v", proofs, err)
 	}
 
-	// Reopen: the bundle and its link are still there.
+	// A closed kernel links nothing.
 	k.Close()
+	if _, err := k.AttachProof(x.Record.Seq, res.Bundle); !errors.Is(err, ErrClosed) {
+		t.Fatalf("attach on a closed kernel: %v", err)
+	}
+	// Reopen: the bundle and its link are still there.
 	st.Close()
 	st, err = store.Open(dir)
 	if err != nil {
@@ -261,6 +266,43 @@ func TestGenerateProofRefusals(t *testing.T) {
 		t.Fatalf("planted state read: %v", err)
 	}
 	put(store.Key(pfxExec, seqBytes(seq)), xr)
+
+	// A cancelled proving is an error, not a proof.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := k.GenerateProof(cancelled, seq, prover.WithKeysDir(keysDir)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+
+	// A provable plugin whose run fits no circuit shape (input larger than
+	// the largest shape's) is not provable either.
+	hs, hwasm := example(t, "hash")
+	install(t, k, hs, hwasm)
+	if err := k.AttachPlugin(ctx, id, "hash"); err != nil {
+		t.Fatal(err)
+	}
+	big := execDetailed(t, k, id, "hash", bytes.Repeat([]byte("x"), 5000))
+	if _, err := k.GenerateProof(ctx, big.Record.Seq, prover.WithKeysDir(keysDir)); !errors.Is(err, ErrNotProvable) || !errors.Is(err, prover.ErrNoShape) {
+		t.Fatalf("too large for every shape: %v", err)
+	}
+
+	// Corrupted wasm is reported as such.
+	b := st.NewBatch()
+	b.Put(store.Key(pfxWasm, []byte(check.Record.Plugin.String())), []byte("other"))
+	if err := st.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.GenerateProof(ctx, seq); !errors.Is(err, ErrCorrupted) {
+		t.Fatalf("corrupted wasm: %v", err)
+	}
+	if _, err := k.linkProof(&check.Record, xr, []byte("b"), &verifier.Bundle{}); !errors.Is(err, ErrCorrupted) {
+		t.Fatalf("link with corrupted wasm: %v", err)
+	}
+	b = st.NewBatch()
+	b.Put(store.Key(pfxWasm, []byte(check.Record.Plugin.String())), wasm)
+	if err := st.Write(b); err != nil {
+		t.Fatal(err)
+	}
 
 	// AttachProof refuses a bundle of another statement.
 	other := verifier.Bundle{Statement: verifier.Statement{Export: "check", Input: []byte("x")}}

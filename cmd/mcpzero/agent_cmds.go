@@ -54,6 +54,8 @@ func init() {
 				Flags:     append([]cli.Flag{&cli.IntFlag{Name: "records", Value: 10, Usage: "number of recent operation records"}}, agentFlags...),
 				Action:    agentInspect,
 			},
+			agentProveCommand(agentFlags), // agent_prove_cmds.go
+			agentProofsCommand(agentFlags),
 		},
 	}
 	acceptGlobalFlags(cmd)

@@ -387,7 +387,14 @@ func auditExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	x, err := l.Export(i, c.Int64("size"), l.Bundle)
+	x, err := l.Export(i, c.Int64("size"), func(d auditlog.Digest) ([]byte, error) {
+		if b, err := l.Bundle(d); err == nil {
+			return b, nil
+		}
+		// A proof made by the kernel (`agent prove`) is kept under the
+		// kernel's own key (docs/KERNEL.md, storage layout).
+		return ws.Get(store.Key([]byte("proof"), []byte(d.String())))
+	})
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func FromOp(rec *kernel.OpRecord) auditlog.Entry {
 		Plugin: auditlog.Digest(rec.Plugin), Method: rec.Method,
 		Input: auditlog.Digest(rec.Input), Output: auditlog.Digest(rec.Output),
 		StateBefore: auditlog.Digest(rec.StateRootBefore), StateAfter: auditlog.Digest(rec.StateRootAfter),
-		Fuel: rec.FuelUsed,
+		Fuel: rec.FuelUsed, Ref: rec.Proves,
 	}
 	var detail []string
 	if rec.Snapshot != "" {

@@ -161,6 +161,14 @@ func replayOne(ctx context.Context, k, src *kernel.Kernel, srcStore store.Reader
 		err = k.Recover(agent, kernel.SnapshotID(sid))
 	case kernel.OpTerminate:
 		err = k.Terminate(agent)
+	case kernel.OpProof:
+		// A kernel proof record takes a seq: re-link the stored bundle
+		// (its statement is checked against the replayed execute).
+		b, berr := src.Proof(kernel.Digest(e.Proof))
+		if berr != nil {
+			return false, fmt.Errorf("%w: entry %d: proof bundle %s: %v", ErrCannotReplay, e.Index, e.Proof, berr)
+		}
+		_, err = k.AttachProof(e.Ref, b)
 	default:
 		return false, nil
 	}
