@@ -113,5 +113,36 @@ if "$MZV" audit "$WORK/tampered.audit" --key "$WORK/kernel.pub" 2>"$WORK/err"; t
 sed 's/^/  /' "$WORK/err"
 run audit replay
 
+step "12. Proofs: the kernel proves a logged execute by replay; anyone verifies the bundle offline (docs/KERNEL.md, Proofs)"
+# selftest.check is the smallest provable method (25 steps, no input or
+# output): its circuit shape's dev setup takes about a minute on two cores.
+# Keys go to the demo's own directory, never the user's cache.
+KEYS="$DATA/zk-keys"
+run plugin sign "$EX/selftest/selftest.wasm" --key "$DATA/keys/operator.key" --manifest "$EX/selftest/manifest.json" --out "$WORK/selftest.signed.json" >/dev/null
+run plugin install "$EX/selftest/selftest.wasm" --manifest "$WORK/selftest.signed.json"
+PROVER=$("$MZ" --data-dir "$DATA" --json agent spawn | sed -n 's/^  "id": "\(.*\)",$/\1/p')
+run agent attach "$PROVER" selftest
+run agent exec "$PROVER" check
+fails agent prove "$AGENT" --keys-dir "$KEYS"   # its latest execute is the counter's: it used agent state
+run agent prove "$PROVER" --out "$WORK/check.proof" --keys-dir "$KEYS"
+run agent proofs "$PROVER"
+SHAPE=$("$MZ" inspect "$WORK/check.proof" --json | sed -n 's/^ *"shape": "\(.*\)",$/\1/p' | head -1)
+run setup --show --shape "$SHAPE" --keys-dir "$KEYS" --export-vk "$WORK/keys.vks" >/dev/null
+echo "pinned verifying-key set: $WORK/keys.vks"
+run verify "$WORK/check.proof" --vk "$WORK/keys.vks"
+printf '$ mcpzero-verify verify check.proof --vk keys.vks\n'
+"$MZV" verify "$WORK/check.proof" --vk "$WORK/keys.vks"
+cp "$WORK/check.proof" "$WORK/tampered.proof"   # flip one bit of byte 300 (inside the segment proof)
+B=$(od -An -tu1 -j300 -N1 "$WORK/check.proof" | tr -d ' ')
+printf "$(printf '\\%03o' $((B ^ 1)))" | dd of="$WORK/tampered.proof" bs=1 seek=300 conv=notrunc 2>/dev/null
+printf '$ mcpzero-verify verify tampered.proof --vk keys.vks   # must fail\n'
+if "$MZV" verify "$WORK/tampered.proof" --vk "$WORK/keys.vks" 2>"$WORK/err"; then echo "demo: tampered bundle accepted" >&2; exit 1; fi
+sed 's/^/  /' "$WORK/err"
+PROOF_SEQ=$("$MZ" --data-dir "$DATA" --json agent proofs "$PROVER" | sed -n 's/^    "seq": \([0-9]*\),$/\1/p' | head -1)
+run audit export --seq "$PROOF_SEQ" --out "$WORK/proof.audit"   # the proof's log entry embeds the bundle
+printf '$ mcpzero-verify audit proof.audit --key kernel.pub --vk keys.vks\n'
+"$MZV" audit "$WORK/proof.audit" --key "$WORK/kernel.pub" --vk "$WORK/keys.vks"
+run audit replay
+
 echo
 echo "demo complete: every step above ran in a fresh process on $DATA"
