@@ -48,6 +48,7 @@ type Row struct {
 	Pseudo                           frontend.Variable             // the entry is a pseudo-instruction (function prologue), not a step
 	SP, FP, Base, LTop, Depth        frontend.Variable             // machine state before the step
 	Acc, EA                          frontend.Variable             // load/store/copy in progress: value being assembled or split / bytes left, effective address
+	Pages                            frontend.Variable             // memory size in pages
 	Src, OutLen                      frontend.Variable             // copy source, output length so far
 	K, P                             frontend.Variable             // shifts: count mod W and 2^count (looked up)
 	X1, X2, X3                       frontend.Variable             // stack operands, top first
@@ -97,7 +98,8 @@ type Circuit struct {
 	NProg, NFuncs, NG frontend.Variable
 	Data              []frontend.Variable // initial memory image, 31 bytes per element
 	NData             frontend.Variable
-	MemPages          frontend.Variable      // memory size in pages (memory.grow is not supported yet)
+	MemPages          frontend.Variable      // initial memory size in pages
+	MaxPages          frontend.Variable      // memory.grow limit in pages
 	InLen             frontend.Variable      // input size in bytes
 	NChIn, NChOut     frontend.Variable      // 31-byte chunks of the input, of the final output
 	PowMult           [96]frontend.Variable  // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
@@ -279,11 +281,11 @@ func (c *Circuit) Define(api frontend.API) error {
 		h.prefixDigest(packed, c.NProg, gProg),
 		h.prefixDigest(packedF, c.NFuncs, gFuncs),
 		h.prefixDigest(c.GInit, c.NG, gGlob),
-		c.MemPages,
+		c.MemPages, c.MaxPages,
 		h.prefixDigest(c.Data, c.NData, gData),
 		h.prefixDigest(packedE, c.NElems, gElems))
-	rc.Check(c.MemPages, 16)
-	memBytes := api.Mul(c.MemPages, 65536)
+	rc.Check(c.MemPages, 17)
+	rc.Check(c.MaxPages, 17)
 	api.AssertIsEqual(module, c.Module)
 
 	// --- Rows. ---
@@ -291,7 +293,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	status := frontend.Variable(0)
 	trapKind := frontend.Variable(0)
 	steps := frontend.Variable(0)
-	var nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter, srcAfter, outLenAfter frontend.Variable
+	var nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter, srcAfter, outLenAfter, pagesAfter frontend.Variable
 	frameKey := new(big.Int).Lsh(big.NewInt(keyFrame), 32)
 	for r := range c.Rows {
 		row := &c.Rows[r]
@@ -325,7 +327,9 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.AssertIsEqual(row.EA, eaAfter)
 			api.AssertIsEqual(row.Src, srcAfter)
 			api.AssertIsEqual(row.OutLen, outLenAfter)
+			api.AssertIsEqual(row.Pages, pagesAfter)
 		}
+		memBytes := api.Mul(row.Pages, 65536)
 
 		pow := api.Add(two32, api.Mul(row.W64, new(big.Int).Sub(two64, two32)))
 		half := api.Add(pow2(31), api.Mul(row.W64, new(big.Int).Sub(pow2(63), pow2(31))))
@@ -333,7 +337,7 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		shl, shrU, rotl, divU := S[ClassShl], S[ClassShrU], S[ClassRotl], S[ClassDivU]
 		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp], shl, shrU, rotl, divU)
-		unop := api.Add(S[ClassEqz], S[ClassWrap], S[ClassExtendU], S[ClassExtendS])
+		unop := api.Add(S[ClassEqz], S[ClassWrap], S[ClassExtendU], S[ClassExtendS], S[ClassMemGrow])
 		unopNoPush := api.Add(S[ClassExtSplit], S[ClassPopcnt]) // pop their operand, push in a later row
 		shrS, shrSPush := S[ClassShrS], S[ClassShrSPush]
 		unop = api.Add(unop, S[ClassClz])
@@ -416,7 +420,16 @@ func (c *Circuit) Define(api frontend.API) error {
 		sgm := api.Mul(memPush, row.Signed)
 		api.AssertIsEqual(api.Mul(sgm, api.Sub(row.Acc, api.Add(api.Mul(row.Sg1, row.Height), row.L1))), 0)
 		api.AssertIsEqual(api.Mul(memPush, api.Sub(row.R, api.Add(row.Acc, api.Mul(api.Mul(row.Sg1, row.Signed), api.Sub(pow, api.Mul(row.Height, 2)))))), 0)
-		api.AssertIsEqual(api.Mul(S[ClassMemSize], api.Sub(row.R, c.MemPages)), 0)
+		api.AssertIsEqual(api.Mul(S[ClassMemSize], api.Sub(row.R, row.Pages)), 0)
+		// memory.grow by X1 pages: Cy = 0 and D1 = max - pages - X1 >= 0
+		// (grows, pushes the old size), or Cy = 1 and D1 = pages + X1 - max
+		// - 1 >= 0 (pushes 2^32 - 1).
+		grow := S[ClassMemGrow]
+		room := api.Sub(c.MaxPages, api.Add(row.Pages, row.X1))
+		api.AssertIsEqual(api.Mul(grow, api.Sub(row.D1, api.Add(room, api.Mul(row.Cy, api.Sub(api.Mul(room, -2), 1))))), 0)
+		api.AssertIsEqual(api.Mul(grow, api.Sub(row.R, api.Add(row.Pages, api.Mul(row.Cy, api.Sub(two32.Int64()-1, row.Pages))))), 0)
+		growOK := api.Mul(grow, api.Sub(1, row.Cy))
+		pagesAfter = api.Add(row.Pages, api.Mul(growOK, row.X1))
 
 		// Shifts and rotations: X1 = K + W*T (rotr: -K + W*T), T = L2 <
 		// 2^(W-1), (W, K, P = 2^K) from the power table.
@@ -617,7 +630,7 @@ func (c *Circuit) Define(api frontend.API) error {
 			lu.add(used[k], tagMem, keys[k], news[k], ts)
 		}
 
-		commit(row.PC, row.SP, row.FP, row.Base, row.LTop, row.Depth, row.Acc, row.EA, row.Src, row.OutLen, row.Imm, row.Target, row.Height,
+		commit(row.PC, row.SP, row.FP, row.Base, row.LTop, row.Depth, row.Acc, row.EA, row.Src, row.OutLen, row.Pages, row.Imm, row.Target, row.Height,
 			row.W64, row.Swap, row.Neg, row.Signed, row.Arity, row.Pseudo,
 			row.X1, row.X2, row.X3, row.R, row.V, row.O, row.K, row.P,
 			// determined by the above through the constraints, committed
@@ -633,8 +646,8 @@ func (c *Circuit) Define(api frontend.API) error {
 	api.AssertIsBoolean(c.IsFirst)
 	r0 := &c.Rows[0]
 	type bstate struct {
-		pc, sp, fp, base, ltop, depth, acc, ea, src, outLen frontend.Variable
-		stack, locals, globals, frames, mem                 []frontend.Variable
+		pc, sp, fp, base, ltop, depth, acc, ea, src, outLen, pages frontend.Variable
+		stack, locals, globals, frames, mem                        []frontend.Variable
 	}
 	// Linear memory: bytes, packed 31 per element for hashing.
 	chunks := func(mem []frontend.Variable) []frontend.Variable {
@@ -664,11 +677,11 @@ func (c *Circuit) Define(api frontend.API) error {
 		memD := h.hash(append([]frontend.Variable{len(s.mem)}, memChunks...)...)
 		outD := h.hash(append([]frontend.Variable{len(c.Out.Before)}, outChunks...)...)
 		return h.hash(claim.TagState, s.pc, s.sp, s.fp, s.base, s.ltop, s.depth, s.acc, s.ea, s.src, s.outLen,
-			c.MemPages, c.InLen, stackD, localsD, h.prefixDigest(s.globals, c.NG, gGlob), framesD, memD, inD, outD), stackD
+			s.pages, c.InLen, stackD, localsD, h.prefixDigest(s.globals, c.NG, gGlob), framesD, memD, inD, outD), stackD
 	}
-	beforeState, _ := digest(bstate{r0.PC, r0.SP, r0.FP, r0.Base, r0.LTop, r0.Depth, r0.Acc, r0.EA, r0.Src, r0.OutLen,
+	beforeState, _ := digest(bstate{r0.PC, r0.SP, r0.FP, r0.Base, r0.LTop, r0.Depth, r0.Acc, r0.EA, r0.Src, r0.OutLen, r0.Pages,
 		c.Stack.Before, c.Locals.Before, c.Globals.Before, c.Frames.Before, c.Mem.Before}, chunksBefore, outBefore)
-	afterState, stackAfterD := digest(bstate{nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter, srcAfter, outLenAfter,
+	afterState, stackAfterD := digest(bstate{nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter, srcAfter, outLenAfter, pagesAfter,
 		c.Stack.After, c.Locals.After, c.Globals.After, c.Frames.After, c.Mem.After}, chunksAfter, outAfter)
 	// bytesDigest is claim.BytesDigest of the first n bytes of a region
 	// whose bytes from n on are zero, given its chunks and nch = ceil(n/31).
@@ -715,6 +728,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	api.AssertIsEqual(api.Mul(first, r0.Acc), 0)
 	api.AssertIsEqual(api.Mul(first, r0.EA), 0)
 	api.AssertIsEqual(api.Mul(first, r0.Src), 0)
+	api.AssertIsEqual(api.Mul(first, api.Sub(r0.Pages, c.MemPages)), 0)
 	api.AssertIsEqual(api.Mul(first, r0.OutLen), 0)
 	for _, ch := range outBefore {
 		api.AssertIsEqual(api.Mul(first, ch), 0) // no output yet

@@ -65,6 +65,7 @@ func TestSegmentsSolve(t *testing.T) {
 		{"oob", []uint64{6}, 64},
 		{"oobstore", []uint64{65529}, 64},
 		{"oobstore", []uint64{0xFFFFFFFF}, 64},
+		{"grow", []uint64{3}, 64},
 		{"run", nil, 64},
 		{"bits", []uint64{0xF123456789ABCDEF, 3}, 64},
 		{"bits", []uint64{12345, 0}, 64},
@@ -114,7 +115,7 @@ func TestSegmentsSolve(t *testing.T) {
 		mod, tab := mod, tab
 		var input []byte
 		switch tc.export {
-		case "loads", "oob", "oobstore":
+		case "loads", "oob", "oobstore", "grow":
 			mod, tab = memMod, memTab
 		case "run":
 			mod, tab = ioMod, ioTab

@@ -34,8 +34,10 @@ type ModuleTable struct {
 	// Pages is the initial memory size in 64 KiB pages; Image is the
 	// initial memory (data segments applied) without its trailing zeros.
 	Pages uint32
-	Image []byte
-	PC    []uint32 // tracer pc -> circuit pc
+	// MaxPages bounds memory.grow: the module's maximum, or 65536.
+	MaxPages uint32
+	Image    []byte
+	PC       []uint32 // tracer pc -> circuit pc
 	// Elems is the funcref table: per slot, the prologue pc, params,
 	// locals and canonical type of the function it holds; a null slot has
 	// type NullType, which no call_indirect expects.
@@ -204,8 +206,12 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 	if uint32(len(t.Entries)) != n {
 		return nil, fmt.Errorf("circuits: internal error: program layout of %d entries, %d emitted", n, len(t.Entries))
 	}
+	t.MaxPages = 65536
 	if mod.Memory != nil {
 		t.Pages = mod.Memory.Min
+		if mod.Memory.HasMax {
+			t.MaxPages = mod.Memory.Max
+		}
 		img := make([]byte, int(mod.Memory.Min)*65536)
 		for _, d := range mod.Datas {
 			if uint64(d.Offset)+uint64(len(d.Bytes)) > uint64(len(img)) {
@@ -313,7 +319,7 @@ func (t *ModuleTable) Commitment() fr.Element {
 		elems[i] = e.packed()
 	}
 	return claim.Hash(claim.U64(claim.TagModule), elemsDigest(prog), elemsDigest(funcs), claim.ValuesDigest(t.Globals),
-		claim.U64(uint64(t.Pages)), elemsDigest(claim.PackBytes(t.Image)), elemsDigest(elems))
+		claim.U64(uint64(t.Pages)), claim.U64(uint64(t.MaxPages)), elemsDigest(claim.PackBytes(t.Image)), elemsDigest(elems))
 }
 
 // Commit is the module commitment of a decoded module (the statement's M).

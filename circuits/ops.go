@@ -70,6 +70,7 @@ const (
 	ClassDivS                     // div_s, rem_s (Neg): pops b, a; traps on b = 0; Acc = |a|, EA = |b|, Src = sign(b) + 2 sign(a)
 	ClassDivSPush                 // pseudo: Acc = D1*EA + L2, L2 < EA; push the signed quotient or remainder; div_s of MIN by -1 traps
 	ClassCallInd                  // call_indirect: pops the index X1; (X1, prologue K, params P, locals D1, type Imm) in the function table; then as call
+	ClassMemGrow                  // memory.grow: succeeds iff pages + delta <= the module's maximum (Cy = 0), pushes the old size or 2^32-1
 	numClasses
 )
 
@@ -78,7 +79,7 @@ var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.s
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
 	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
 	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u",
-	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push", "div_s", "div_s.push", "call_indirect"}
+	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push", "div_s", "div_s.push", "call_indirect", "memory.grow"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -214,6 +215,8 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		e.Class, e.Height = ClassStore, uint32(memWidth[op-0x28])
 	case op == 0x3F:
 		e.Class = ClassMemSize
+	case op == 0x40:
+		e.Class, e.W64 = ClassMemGrow, false
 	case op == 0x1A:
 		e.Class = ClassDrop
 	case op == 0x1B:
@@ -278,7 +281,7 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassCall && e.Class != ClassLoad && e.Class != ClassStore && e.Class != ClassBitwise {
 		e.Height = 0
 	}
-	if e.Class == ClassMemSize {
+	if e.Class == ClassMemSize || e.Class == ClassMemGrow {
 		e.Imm = 0
 	}
 	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn {

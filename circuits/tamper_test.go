@@ -164,6 +164,8 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("div_s.push", r, &row.Acc, &row.EA, &row.Src, &row.D1, &row.L2, &row.Sg2, &row.Cy, &row.Neg)
 	case ClassCallInd:
 		add("call_indirect", x1, &row.K, &row.P, &row.D1, &row.Imm, &row.V)
+	case ClassMemGrow:
+		add("memory.grow", x1, r, &row.D1, &row.Cy)
 	case ClassInputSize:
 		add("input_size", r)
 	case ClassInputRead:
@@ -234,6 +236,7 @@ func validWitnesses(t *testing.T) []solved {
 		{"calls", []uint64{5}, 64},
 		{"loads", []uint64{0x8877665544332211}, 64},
 		{"oob", []uint64{6}, 64},
+		{"grow", []uint64{3}, 64},
 		{"run", nil, 64},
 		{"bits", []uint64{0xF123456789ABCDEF, 3}, 64},
 		{"bits", []uint64{12345, 0}, 64},
@@ -247,7 +250,7 @@ func validWitnesses(t *testing.T) []solved {
 		mod, tab := mod, tab
 		var input []byte
 		switch tc.export {
-		case "loads", "oob", "oobstore":
+		case "loads", "oob", "oobstore", "grow":
 			mod, tab = memMod, memTab
 		case "run":
 			mod, tab = ioMod, ioTab

@@ -110,7 +110,7 @@ type rowW struct {
 	e                      Entry
 	pc, sp, fp, base, ltop uint64
 	depth, acc, ea         uint64
-	src, outLen            uint64
+	src, outLen, pages     uint64
 	k, p                   uint64
 	x                      [3]uint64 // top first
 	r, o                   uint64
@@ -218,10 +218,10 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	}
 	top := bs.Frames[len(bs.Frames)-1]
 	cur := rowW{pc: mapPC(bs.PC), sp: uint64(len(bs.Stack)), fp: uint64(top.FP), base: uint64(top.StackBase),
-		ltop: uint64(len(bs.Locals)), depth: uint64(len(bs.Frames))}
+		ltop: uint64(len(bs.Locals)), depth: uint64(len(bs.Frames)), pages: uint64(bs.MemPages)}
 	snapshot := func() state {
 		st := state{pc: cur.pc, sp: cur.sp, fp: cur.fp, base: cur.base, ltop: cur.ltop, depth: cur.depth,
-			acc: cur.acc, ea: cur.ea, src: cur.src, outLen: cur.outLen, memPages: uint64(t.Pages), inLen: uint64(len(tr.Input))}
+			acc: cur.acc, ea: cur.ea, src: cur.src, outLen: cur.outLen, memPages: cur.pages, inLen: uint64(len(tr.Input))}
 		regs := [7]*[]fr.Element{&st.stack, &st.locals, &st.globals, &st.frames, &st.mem, &st.in, &st.out}
 		for j, sp := range regionSpaces {
 			*regs[j] = make([]fr.Element, caps[j])
@@ -316,7 +316,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			pops = 3
 		case ClassBr, ClassReturn:
 			pops = int(e.Arity)
-		case ClassBrTable, ClassExtSplit, ClassClz, ClassPopcnt, ClassCallInd:
+		case ClassBrTable, ClassExtSplit, ClassClz, ClassPopcnt, ClassCallInd, ClassMemGrow:
 			pops = 1
 		case ClassBrCase:
 			if w.acc == e.Imm {
@@ -345,7 +345,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		next := w // state after the row
 		next.pc = w.pc + 1
 		next.acc, next.ea, next.src = 0, 0, 0
-		memBytes := uint64(t.Pages) * 65536
+		memBytes := w.pages * 65536
 		switch e.Class {
 		case ClassLocalGet:
 			w.v = read(portVar, key(keyLocal, w.fp+e.Imm))
@@ -471,7 +471,15 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		case ClassMemPush:
 			next.sp = sp + 1
 		case ClassMemSize:
-			w.r, next.sp = uint64(t.Pages), sp+1
+			w.r, next.sp = w.pages, sp+1
+		case ClassMemGrow:
+			delta := w.x[0]
+			if w.pages+delta <= uint64(t.MaxPages) {
+				w.r, w.d1 = w.pages, uint64(t.MaxPages)-w.pages-delta
+				next.pages = w.pages + delta
+			} else {
+				w.r, w.cy, w.d1 = 1<<32-1, 1, w.pages+delta-uint64(t.MaxPages)-1
+			}
 		case ClassConst:
 			w.r, next.sp = e.Imm, sp+1
 		case ClassLocalGet, ClassGlobalGet:
@@ -963,7 +971,7 @@ func (x *execution) assign(k int) *Circuit {
 			c.Data[i] = data[i]
 		}
 	}
-	c.NData, c.MemPages = len(data), t.Pages
+	c.NData, c.MemPages, c.MaxPages = len(data), t.Pages, t.MaxPages
 	for j, r := range regs {
 		for i := range r.Before {
 			r.Before[i], r.After[i], r.LastTS[i] = befores[j][i], afters[j][i], seg.lastTS[j][i]
@@ -971,7 +979,7 @@ func (x *execution) assign(k int) *Circuit {
 	}
 	pad := rowW{class: ClassPad, e: Entry{W64: true}, pc: seg.after.pc, sp: seg.after.sp, fp: seg.after.fp,
 		base: seg.after.base, ltop: seg.after.ltop, depth: seg.after.depth, acc: seg.after.acc, ea: seg.after.ea,
-		src: seg.after.src, outLen: seg.after.outLen}
+		src: seg.after.src, outLen: seg.after.outLen, pages: seg.after.memPages}
 	for r := range c.Rows {
 		row := &c.Rows[r]
 		w := pad
@@ -985,7 +993,7 @@ func (x *execution) assign(k int) *Circuit {
 		row.Pseudo = b2u(w.e.Pseudo)
 		row.PC, row.Imm, row.Target, row.Height = w.pc, w.e.Imm, w.e.Target, w.e.Height
 		row.SP, row.FP, row.Base, row.LTop, row.Depth = w.sp, w.fp, w.base, w.ltop, w.depth
-		row.Acc, row.EA, row.Src, row.OutLen = w.acc, w.ea, w.src, w.outLen
+		row.Acc, row.EA, row.Src, row.OutLen, row.Pages = w.acc, w.ea, w.src, w.outLen, w.pages
 		row.K, row.P = w.k, w.p
 		row.X1, row.X2, row.X3 = w.x[0], w.x[1], w.x[2]
 		row.R, row.V, row.O = w.r, w.v, w.o

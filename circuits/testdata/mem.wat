@@ -41,4 +41,11 @@
     (i32.load offset=65530 (local.get $a)))
   (func (export "oobstore") (param $a i32)
     (i64.store (local.get $a) (i64.const 5)))
+  ;; memory.grow within and past the maximum
+  (func (export "grow") (param $n i32) (result i32)
+    (local $t i32)
+    (local.set $t (memory.grow (local.get $n)))
+    (local.set $t (i32.add (local.get $t) (memory.size)))
+    (local.set $t (i32.add (local.get $t) (memory.grow (i32.const 0))))
+    (i32.add (local.get $t) (memory.grow (i32.const 70000))))
 )
