@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCLIAgentProve: `agent prove` refuses what cannot be proven with one
@@ -55,7 +59,17 @@ func TestCLIAgentProve(t *testing.T) {
 			Kind string `json:"kind"`
 		} `json:"record"`
 	}
-	c.json(&rep, "agent", "prove", a, "--out", out, "--keys-dir", keysDir)
+	// Not c.json: the first prove runs a dev setup, which can take longer
+	// than the helper's 60 s hang guard on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	raw, err := exec.CommandContext(ctx, c.bin, "--data-dir", c.dataDir, "--json", "agent", "prove", a, "--out", out, "--keys-dir", keysDir).Output()
+	if err != nil {
+		t.Fatalf("agent prove: %v", err)
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatalf("agent prove --json: %v\n%s", err, raw)
+	}
 	if rep.Record.Kind != "proof" || rep.Record.Seq != rep.Proves+1 || len(rep.Proof) != 64 {
 		t.Fatalf("prove report %+v", rep)
 	}
