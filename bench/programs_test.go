@@ -5,6 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
 	"slices"
 	"testing"
 
@@ -154,5 +158,24 @@ func TestProgramsLoad(t *testing.T) {
 	}
 	if _, err := (Program{Name: "missing"}).Wasm(); err == nil {
 		t.Error("missing program loaded")
+	}
+}
+
+func TestPlainCircuit(t *testing.T) {
+	good := PlainAssignment(10)
+	if err := test.IsSolved(&PlainCircuit{N: 10}, good, ecc.BN254.ScalarField()); err != nil {
+		t.Fatal(err)
+	}
+	bad := PlainAssignment(10)
+	bad.Y = 4
+	if err := test.IsSolved(&PlainCircuit{N: 10}, bad, ecc.BN254.ScalarField()); err == nil {
+		t.Fatal("a wrong result was accepted")
+	}
+	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &PlainCircuit{N: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := cs.GetNbConstraints(); n < 1000 || n > 1002 {
+		t.Fatalf("%d constraints for N=1000", n)
 	}
 }

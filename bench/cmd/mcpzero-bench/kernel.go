@@ -27,7 +27,10 @@ type kernelFixture struct {
 	close  func()
 }
 
-func newKernelFixture(ctx context.Context, root string, n int, opts ...kernel.Option) (*kernelFixture, error) {
+// fixtureOption wraps the fixture's store and adds kernel options.
+type fixtureOption func(store.Store) (store.Store, []kernel.Option)
+
+func newKernelFixture(ctx context.Context, root string, n int, fopts ...fixtureOption) (*kernelFixture, error) {
 	dir, err := os.MkdirTemp("", "mcpzero-bench-kernel-")
 	if err != nil {
 		return nil, err
@@ -38,7 +41,14 @@ func newKernelFixture(ctx context.Context, root string, n int, opts ...kernel.Op
 		return nil, err
 	}
 	pub, priv, _ := ed25519.GenerateKey(nil)
-	k, err := kernel.Open(st, append([]kernel.Option{kernel.WithTrustedKeys(plugins.KeySet{keys.ID(pub): pub})}, opts...)...)
+	opts := []kernel.Option{kernel.WithTrustedKeys(plugins.KeySet{keys.ID(pub): pub})}
+	var kst store.Store = st
+	for _, f := range fopts {
+		var more []kernel.Option
+		kst, more = f(kst)
+		opts = append(opts, more...)
+	}
+	k, err := kernel.Open(kst, opts...)
 	if err != nil {
 		st.Close()
 		os.RemoveAll(dir)

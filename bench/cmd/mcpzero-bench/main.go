@@ -37,8 +37,10 @@ type section struct {
 var sections = []section{
 	{"tracer", tracerSection},
 	{"prover", proverSection},
+	{"plain", plainSection},
 	{"kernel", kernelSection},
 	{"fuel", fuelSection},
+	{"audit", auditSection},
 	{"extism", extismSection},
 }
 
