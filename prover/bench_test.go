@@ -3,7 +3,6 @@ package prover
 import (
 	"context"
 	"fmt"
-	"math/big"
 	"os"
 	"sync"
 	"syscall"
@@ -18,24 +17,6 @@ import (
 	"github.com/mcpzero/mcpzero/trace"
 	"github.com/mcpzero/mcpzero/verifier"
 )
-
-// plainCircuit is the baseline: N chained multiplications, x ← x² + i,
-// about one R1CS constraint each and no lookups or commitments — the
-// cheapest circuit gnark can prove with N constraints.
-type plainCircuit struct {
-	n int
-	X frontend.Variable
-	Y frontend.Variable `gnark:",public"`
-}
-
-func (c *plainCircuit) Define(api frontend.API) error {
-	x := c.X
-	for i := 0; i < c.n; i++ {
-		x = api.Add(api.Mul(x, x), i)
-	}
-	api.AssertIsEqual(x, c.Y)
-	return nil
-}
 
 type plainSystem struct {
 	cs  constraint.ConstraintSystem
@@ -52,7 +33,7 @@ func plainOfSize(tb testing.TB, b verifier.Backend, n int) *plainSystem {
 	if p, ok := plainCache.Load(key); ok {
 		return p.(*plainSystem)
 	}
-	cs, err := Compile(b, &plainCircuit{n: n})
+	cs, err := Compile(b, &bench.PlainCircuit{N: n})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -64,18 +45,7 @@ func plainOfSize(tb testing.TB, b verifier.Backend, n int) *plainSystem {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := ecc.BN254.ScalarField()
-	p := &plainSystem{cs: cs, k: k, wit: func() frontend.Circuit {
-		// Compute Y natively.
-		var x, sq = bigOf(3), bigOf(0)
-		for i := 0; i < n; i++ {
-			sq.Mul(x, x)
-			sq.Add(sq, bigOf(int64(i)))
-			sq.Mod(sq, f)
-			x, sq = sq, x
-		}
-		return &plainCircuit{n: n, X: 3, Y: x}
-	}}
+	p := &plainSystem{cs: cs, k: k, wit: func() frontend.Circuit { return bench.PlainAssignment(n) }}
 	plainCache.Store(key, p)
 	return p
 }
@@ -216,8 +186,6 @@ func peakRSS() int64 {
 	}
 	return ru.Maxrss * 1024 // kilobytes on Linux
 }
-
-func bigOf(v int64) *big.Int { return big.NewInt(v) }
 
 // BenchmarkSegmentVsPlain alternates, proof by proof, one real segment of
 // the sum loop (~1,000 steps) with one plain-circuit proof of the same
