@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/consensys/gnark/logger"
 )
 
 // runChild runs one measurement in this (child) process; see harness.RunChild.
@@ -10,6 +12,7 @@ func runChild(args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("no child measurement named")
 	}
+	logger.Disable() // gnark logs to stdout, where the child writes its JSON
 	switch args[0] {
 	case "prove":
 		return childProve(args[1:])

@@ -9,10 +9,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,6 +27,7 @@ type options struct {
 	repeat   int
 	sections map[string]bool
 	keysDir  string
+	merge    bool
 	log      func(format string, args ...any)
 }
 
@@ -38,6 +41,7 @@ var sections = []section{
 	{"tracer", tracerSection},
 	{"prover", proverSection},
 	{"plain", plainSection},
+	{"plonk", plonkSection},
 	{"kernel", kernelSection},
 	{"fuel", fuelSection},
 	{"audit", auditSection},
@@ -58,6 +62,7 @@ func main() {
 	flag.BoolVar(&o.short, "short", false, "smoke run: tiny sizes, 2 repeats (numbers not comparable)")
 	flag.IntVar(&o.repeat, "repeat", 5, "repeats per timing (the median is reported)")
 	flag.StringVar(&only, "sections", "", "comma-separated sections to run (default: all)")
+	flag.BoolVar(&o.merge, "merge", false, "replace only the sections run in the existing report (latest.json) instead of writing a new one")
 	flag.StringVar(&o.keysDir, "keys-dir", "", "proving-key cache (default: a fresh temporary directory, so setup is measured)")
 	flag.Parse()
 	if o.short {
@@ -104,9 +109,42 @@ func run(ctx context.Context, o *options) error {
 		r.Sections = append(r.Sections, sec)
 	}
 	r.Meta.Seconds = time.Since(start).Seconds()
+	if o.merge {
+		merged, err := mergeInto(o.out, r)
+		if err != nil {
+			return err
+		}
+		r = merged
+	}
 	if err := r.Write(o.out); err != nil {
 		return err
 	}
 	o.log("wrote %s/latest.json and %s/latest.md in %.0f s", o.out, o.out, r.Meta.Seconds)
 	return nil
+}
+
+// mergeInto puts the sections of r into the report already in dir,
+// replacing those of the same name, and notes when and where they ran.
+func mergeInto(dir string, r *harness.Report) (*harness.Report, error) {
+	js, err := os.ReadFile(filepath.Join(dir, "latest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("-merge: %w", err)
+	}
+	var old harness.Report
+	if err := json.Unmarshal(js, &old); err != nil {
+		return nil, fmt.Errorf("-merge: %s: %w", dir, err)
+	}
+	for _, sec := range r.Sections {
+		sec.Note("This section comes from a later run (%s, commit %s, %.0f s) merged into this report.", r.Meta.Date, r.Meta.Commit, r.Meta.Seconds)
+		replaced := false
+		for i, o := range old.Sections {
+			if o.Name == sec.Name {
+				old.Sections[i], replaced = sec, true
+			}
+		}
+		if !replaced {
+			old.Sections = append(old.Sections, sec)
+		}
+	}
+	return &old, nil
 }

@@ -91,10 +91,18 @@ func proverSection(ctx context.Context, o *options) (*harness.Section, error) {
 	return s, nil
 }
 
-// childProve: prove NAME PARAM KEYSDIR REPEAT; prints a proveMeasurement.
+// childProve: prove NAME PARAM KEYSDIR REPEAT [BACKEND]; prints a proveMeasurement.
 func childProve(args []string) error {
-	if len(args) != 4 {
-		return fmt.Errorf("prove wants NAME PARAM KEYSDIR REPEAT")
+	if len(args) != 4 && len(args) != 5 {
+		return fmt.Errorf("prove wants NAME PARAM KEYSDIR REPEAT [BACKEND]")
+	}
+	backend := verifier.Groth16
+	if len(args) == 5 {
+		b, err := verifier.ParseBackend(args[4])
+		if err != nil {
+			return err
+		}
+		backend = b
 	}
 	param, err1 := strconv.Atoi(args[1])
 	repeat, err2 := strconv.Atoi(args[3])
@@ -118,7 +126,7 @@ func childProve(args []string) error {
 	}
 	in := prover.Input{Args: p.Args(), Bytes: p.Input()}
 	prove := func() (*prover.Result, error) {
-		return prover.Prove(ctx, wasm, p.Export, in, prover.WithKeyStore(ks))
+		return prover.Prove(ctx, wasm, p.Export, in, prover.WithKeyStore(ks), prover.WithBackend(backend))
 	}
 	start := time.Now()
 	res, err := prove()
