@@ -5,49 +5,18 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/mcpzero/mcpzero/verifier/verifycli"
 )
 
 // positional returns the command's positional arguments, applying any of the
-// command's flags that follow them: urfave/cli v2 stops parsing flags at the
-// first positional argument, and the documented usage puts flags after it
-// (`mcpzero run FILE.wasm --func add --args 27,3`).
+// command's (or the app's) flags that follow them: urfave/cli v2 stops
+// parsing flags at the first positional argument, and the documented usage
+// puts flags after it (`mcpzero run FILE.wasm --func add --args 27,3`).
 func positional(c *cli.Context) ([]string, error) {
-	known := map[string]cli.Flag{}
-	for _, f := range c.Command.Flags {
-		for _, n := range f.Names() {
-			known[n] = f
-		}
-	}
-	var pos []string
-	args := c.Args().Slice()
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			pos = append(pos, args[i+1:]...)
-			break
-		}
-		if len(a) < 2 || a[0] != '-' || (a[1] >= '0' && a[1] <= '9') {
-			pos = append(pos, a)
-			continue
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		f, ok := known[name]
-		if !ok {
-			return nil, fmt.Errorf("%s: unknown flag %s", c.Command.FullName(), a)
-		}
-		if _, isBool := f.(*cli.BoolFlag); isBool && !hasValue {
-			value, hasValue = "true", true
-		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				return nil, fmt.Errorf("%s: flag %s needs a value", c.Command.FullName(), a)
-			}
-			i++
-			value = args[i]
-		}
-		if err := c.Set(f.Names()[0], value); err != nil {
-			return nil, fmt.Errorf("%s: flag %s: %w", c.Command.FullName(), a, err)
-		}
+	pos, err := verifycli.Interspersed(c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Command.FullName(), err)
 	}
 	return pos, nil
 }

@@ -11,7 +11,8 @@ import (
 // `verify run.proof --vk keys.vks`: urfave/cli v2 stops parsing flags at the
 // first positional argument. It applies the flags it finds among c.Args()
 // (the command's own or the app's global ones) and returns the positional
-// arguments. "--" ends flag parsing; "-" is positional (stdin).
+// arguments. "--" ends flag parsing; "-" (stdin) and negative numbers such
+// as "-5" are positional.
 func Interspersed(c *cli.Context) ([]string, error) {
 	var pos []string
 	args := c.Args().Slice()
@@ -21,8 +22,8 @@ func Interspersed(c *cli.Context) ([]string, error) {
 			pos = append(pos, args[i+1:]...)
 			break
 		}
-		if len(a) < 2 || a[0] != '-' {
-			pos = append(pos, a)
+		if len(a) < 2 || a[0] != '-' || (a[1] >= '0' && a[1] <= '9') {
+			pos = append(pos, a) // "-" (stdin) and negative numbers are positional
 			continue
 		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
