@@ -43,11 +43,11 @@ var ErrNoShape = errors.New("run fits no circuit shape")
 // proofs of every segment, plus a dev setup when the shape has no keys yet
 // (setup costs ten times a proof per constraint, so an already set-up shape
 // usually wins). Constraint counts come from the key store's records; a
-// shape never compiled is guessed at 800 constraints per row. With
+// shape never compiled uses circuits' estimate of its size. With
 // WithoutSetup, shapes without keys are never chosen.
 func shapeCost(cfg *config, s circuits.Shape, n uint64) float64 {
 	segs := math.Ceil(float64(max(n, 1)) / float64(s.Rows))
-	constraints, hasKeys := 800*s.Rows, false
+	constraints, hasKeys := s.EstimatedConstraints(), false
 	if ks, err := cfg.keyStore(); err == nil {
 		if c, h, known := ks.shapeHint(cfg.backend, s.ID()); known {
 			constraints, hasKeys = c, h
