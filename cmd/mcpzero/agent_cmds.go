@@ -62,15 +62,7 @@ func init() {
 	register(cmd)
 }
 
-func agentSpawn(c *cli.Context) error {
-	if _, err := exactArgs(c); err != nil {
-		return err
-	}
-	k, done, err := openKernel(c)
-	if err != nil {
-		return err
-	}
-	defer done()
+var agentSpawn = kernelAction(nil, func(c *cli.Context, k *kernel.Kernel, _ []string) error {
 	id, err := k.Spawn(kernel.Constraints{
 		MemoryPages: uint32(c.Uint("memory-pages")),
 		StateBytes:  c.Int64("state-bytes"),
@@ -89,18 +81,9 @@ func agentSpawn(c *cli.Context) error {
 		_, err := fmt.Fprintf(w, "spawned %s (memory %d pages, state %d bytes, deadline %s, fuel %d per call)\n", id, cs.MemoryPages, cs.StateBytes, cs.Deadline, cs.FuelPerCall)
 		return err
 	})
-}
+})
 
-func agentAttach(c *cli.Context) error {
-	args, err := exactArgs(c, "AGENT", "PLUGIN")
-	if err != nil {
-		return err
-	}
-	k, done, err := openKernel(c)
-	if err != nil {
-		return err
-	}
-	defer done()
+var agentAttach = kernelAction([]string{"AGENT", "PLUGIN"}, func(c *cli.Context, k *kernel.Kernel, args []string) error {
 	id := kernel.AgentID(args[0])
 	if err := k.AttachPlugin(c.Context, id, args[1]); err != nil {
 		return err
@@ -113,7 +96,7 @@ func agentAttach(c *cli.Context) error {
 		_, err := fmt.Fprintf(w, "attached %s to %s\n", args[1], id)
 		return err
 	})
-}
+})
 
 func execInput(c *cli.Context) ([]byte, error) {
 	switch {
@@ -178,16 +161,7 @@ func agentExec(c *cli.Context) error {
 	})
 }
 
-func agentSnapshot(c *cli.Context) error {
-	args, err := exactArgs(c, "AGENT")
-	if err != nil {
-		return err
-	}
-	k, done, err := openKernel(c)
-	if err != nil {
-		return err
-	}
-	defer done()
+var agentSnapshot = kernelAction([]string{"AGENT"}, func(c *cli.Context, k *kernel.Kernel, args []string) error {
 	id := kernel.AgentID(args[0])
 	sid, err := k.Snapshot(id)
 	if err != nil {
@@ -202,18 +176,9 @@ func agentSnapshot(c *cli.Context) error {
 		_, err := fmt.Fprintf(w, "snapshot %s of %s (state root %s)\n", sid, id, a.StateRoot)
 		return err
 	})
-}
+})
 
-func agentRecover(c *cli.Context) error {
-	args, err := exactArgs(c, "AGENT", "SNAPSHOT")
-	if err != nil {
-		return err
-	}
-	k, done, err := openKernel(c)
-	if err != nil {
-		return err
-	}
-	defer done()
+var agentRecover = kernelAction([]string{"AGENT", "SNAPSHOT"}, func(c *cli.Context, k *kernel.Kernel, args []string) error {
 	id := kernel.AgentID(args[0])
 	if err := k.Recover(id, kernel.SnapshotID(args[1])); err != nil {
 		return err
@@ -226,18 +191,9 @@ func agentRecover(c *cli.Context) error {
 		_, err := fmt.Fprintf(w, "recovered %s from snapshot %s (state root %s)\n", id, args[1], a.StateRoot)
 		return err
 	})
-}
+})
 
-func agentTerminate(c *cli.Context) error {
-	args, err := exactArgs(c, "AGENT")
-	if err != nil {
-		return err
-	}
-	k, done, err := openKernel(c)
-	if err != nil {
-		return err
-	}
-	defer done()
+var agentTerminate = kernelAction([]string{"AGENT"}, func(c *cli.Context, k *kernel.Kernel, args []string) error {
 	id := kernel.AgentID(args[0])
 	if err := k.Terminate(id); err != nil {
 		return err
@@ -250,17 +206,9 @@ func agentTerminate(c *cli.Context) error {
 		_, err := fmt.Fprintf(w, "terminated %s\n", id)
 		return err
 	})
-}
+})
 
-func agentList(c *cli.Context) error {
-	if _, err := exactArgs(c); err != nil {
-		return err
-	}
-	k, done, err := openKernel(c)
-	if err != nil {
-		return err
-	}
-	defer done()
+var agentList = kernelAction(nil, func(c *cli.Context, k *kernel.Kernel, _ []string) error {
 	list, err := k.ListAgents()
 	if err != nil {
 		return err
@@ -278,7 +226,7 @@ func agentList(c *cli.Context) error {
 		}
 		return nil
 	})
-}
+})
 
 type inspectOut struct {
 	kernel.AgentInfo
@@ -287,16 +235,7 @@ type inspectOut struct {
 	Usage     *resource.Usage       `json:"usage,omitempty"` // security_cmds.go
 }
 
-func agentInspect(c *cli.Context) error {
-	args, err := exactArgs(c, "AGENT")
-	if err != nil {
-		return err
-	}
-	k, done, err := openKernel(c)
-	if err != nil {
-		return err
-	}
-	defer done()
+var agentInspect = kernelAction([]string{"AGENT"}, func(c *cli.Context, k *kernel.Kernel, args []string) error {
 	id := kernel.AgentID(args[0])
 	a, err := k.Inspect(id)
 	if err != nil {
@@ -352,7 +291,7 @@ func agentInspect(c *cli.Context) error {
 		}
 		return nil
 	})
-}
+})
 
 func mustPlugins(k *kernel.Kernel) []kernel.PluginInfo {
 	l, _ := k.ListPlugins()

@@ -151,16 +151,7 @@ func latestExecute(k *kernel.Kernel, id kernel.AgentID) (uint64, error) {
 	return 0, fmt.Errorf("%w: agent %s has no execute to prove", kernel.ErrNotFound, id)
 }
 
-func agentProofs(c *cli.Context) error {
-	args, err := exactArgs(c, "AGENT")
-	if err != nil {
-		return err
-	}
-	k, done, err := openKernel(c)
-	if err != nil {
-		return err
-	}
-	defer done()
+var agentProofs = kernelAction([]string{"AGENT"}, func(c *cli.Context, k *kernel.Kernel, args []string) error {
 	recs, err := k.Proofs(kernel.AgentID(args[0]))
 	if err != nil {
 		return err
@@ -192,4 +183,4 @@ func agentProofs(c *cli.Context) error {
 		}
 		return nil
 	})
-}
+})

@@ -98,3 +98,21 @@ func openKernel(c *cli.Context) (*kernel.Kernel, func(), error) {
 	sec.k = k
 	return k, func() { k.Close(); st.Close() }, nil
 }
+
+// kernelAction is the action of a command that works on the kernel: it
+// checks the positional arguments (named by names, for the usage error),
+// opens the kernel and closes it when fn returns.
+func kernelAction(names []string, fn func(c *cli.Context, k *kernel.Kernel, args []string) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		args, err := exactArgs(c, names...)
+		if err != nil {
+			return err
+		}
+		k, done, err := openKernel(c)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return fn(c, k, args)
+	}
+}

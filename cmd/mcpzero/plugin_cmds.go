@@ -194,15 +194,7 @@ func pluginByteSize(n int) string {
 	return fmt.Sprintf("%.1f KiB", float64(n)/1024)
 }
 
-func pluginList(c *cli.Context) error {
-	if _, err := exactArgs(c); err != nil {
-		return err
-	}
-	k, done, err := openKernel(c)
-	if err != nil {
-		return err
-	}
-	defer done()
+var pluginList = kernelAction(nil, func(c *cli.Context, k *kernel.Kernel, _ []string) error {
 	list, err := k.ListPlugins()
 	if err != nil {
 		return err
@@ -219,7 +211,7 @@ func pluginList(c *cli.Context) error {
 		}
 		return nil
 	})
-}
+})
 
 func pluginRemove(c *cli.Context) error {
 	ref, err := pluginOneArg(c, "PLUGIN")
