@@ -8,7 +8,7 @@ PKGS     := ./...
 # Slow proving runs are skipped under -short; `make test-long` runs them all.
 TESTFLAGS ?= -short -count=1 -timeout 14m
 
-.PHONY: all build test test-long vet fmt-check cover demo wasm bench bench-smoke fuzz fuzz-short clean
+.PHONY: all build test test-long vet fmt-check cover demo wasm bench bench-long bench-smoke fuzz fuzz-short clean
 
 all: build
 
@@ -58,6 +58,11 @@ endif
 
 bench:
 	$(GO) run ./bench/cmd/mcpzero-bench -out bench/results
+
+# A run of at least 100,000 steps proven end to end (about half an hour with
+# a fresh key cache); merged into bench/results/latest.{json,md}.
+bench-long:
+	$(GO) run ./bench/cmd/mcpzero-bench -sections long -merge -out bench/results
 
 bench-smoke:
 	$(GO) test -short -count=1 -run 'Smoke' ./bench/...

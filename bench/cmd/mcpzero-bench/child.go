@@ -18,6 +18,8 @@ func runChild(args []string) error {
 		return childProve(args[1:])
 	case "idle":
 		return childIdle(args[1:])
+	case "setup":
+		return childSetup(args[1:])
 	}
 	return fmt.Errorf("unknown child measurement %q", args[0])
 }

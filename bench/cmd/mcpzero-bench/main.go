@@ -35,17 +35,21 @@ type options struct {
 type section struct {
 	name string
 	run  func(ctx context.Context, o *options) (*harness.Section, error)
+	// optIn sections run only when -sections names them (make bench-long):
+	// they do not fit make bench's 30-minute budget.
+	optIn bool
 }
 
 var sections = []section{
-	{"tracer", tracerSection},
-	{"prover", proverSection},
-	{"plain", plainSection},
-	{"plonk", plonkSection},
-	{"kernel", kernelSection},
-	{"fuel", fuelSection},
-	{"audit", auditSection},
-	{"extism", extismSection},
+	{name: "tracer", run: tracerSection},
+	{name: "prover", run: proverSection},
+	{name: "plain", run: plainSection},
+	{name: "plonk", run: plonkSection},
+	{name: "kernel", run: kernelSection},
+	{name: "fuel", run: fuelSection},
+	{name: "audit", run: auditSection},
+	{name: "extism", run: extismSection},
+	{name: "long", run: longSection, optIn: true},
 }
 
 func main() {
@@ -61,7 +65,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "bench/results", "directory for latest.json and latest.md")
 	flag.BoolVar(&o.short, "short", false, "smoke run: tiny sizes, 2 repeats (numbers not comparable)")
 	flag.IntVar(&o.repeat, "repeat", 5, "repeats per timing (the median is reported)")
-	flag.StringVar(&only, "sections", "", "comma-separated sections to run (default: all)")
+	flag.StringVar(&only, "sections", "", "comma-separated sections to run (default: all but the opt-in long run)")
 	flag.BoolVar(&o.merge, "merge", false, "replace only the sections run in the existing report (latest.json) instead of writing a new one")
 	flag.StringVar(&o.keysDir, "keys-dir", "", "proving-key cache (default: a fresh temporary directory, so setup is measured)")
 	flag.Parse()
@@ -98,7 +102,7 @@ func run(ctx context.Context, o *options) error {
 		r.Meta.Commit = strings.TrimSpace(string(out))
 	}
 	for _, s := range sections {
-		if len(o.sections) > 0 && !o.sections[s.name] {
+		if len(o.sections) > 0 && !o.sections[s.name] || len(o.sections) == 0 && s.optIn {
 			continue
 		}
 		o.log("section %s", s.name)

@@ -34,7 +34,12 @@ func TestSmoke(t *testing.T) {
 		t.Skip("the extism section needs the go command")
 	}
 	out := t.TempDir()
-	o := &options{out: out, short: true, repeat: 2, sections: map[string]bool{},
+	// Every section, the opt-in long run included (at smoke size).
+	all := map[string]bool{}
+	for _, s := range sections {
+		all[s.name] = true
+	}
+	o := &options{out: out, short: true, repeat: 2, sections: all,
 		log: func(format string, args ...any) { t.Logf(format, args...) }}
 	if err := run(context.Background(), o); err != nil {
 		t.Fatal(err)
