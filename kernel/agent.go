@@ -261,6 +261,9 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 		Fuel:     a.Constraints.FuelPerCall,
 	}
 	if call.FS, err = k.fileSystems(id, m, env); err != nil { // capabilities.go
+		if errors.Is(err, ErrReplayHost) {
+			return nil, fmt.Errorf("kernel: execute %s on %s: %w", method, id, err)
+		}
 		return nil, permission(err)
 	}
 	release, err := k.admit(ctx, id, mname, a.Constraints) // admission.go

@@ -77,6 +77,12 @@ func (r *hostReplay) take(fn string) ([]byte, error) {
 	return v, nil
 }
 
+// ErrReplayFileWrites: the execute had a read-write directory, so it is not
+// replayed. Re-running it would either write the host's files a second
+// time or serve reads after its writes that the record cannot rebuild
+// exactly; the record still holds every byte it read and wrote.
+var ErrReplayFileWrites = fmt.Errorf("%w: the execute had a read-write directory (fs_write), whose writes are recorded but never replayed", ErrReplayHost)
+
 // fileSystems rebuilds a replayed execute's directories from its record:
 // each recorded mount, holding the bytes the original execute read.
 func (r *hostReplay) fileSystems() (wazero.FSConfig, error) {
@@ -84,6 +90,8 @@ func (r *hostReplay) fileSystems() (wazero.FSConfig, error) {
 	files := map[string][]byte{}
 	for _, v := range r.values {
 		switch v.Fn {
+		case HostFSMountRW:
+			return nil, fmt.Errorf("%w: %s", ErrReplayFileWrites, v.Value)
 		case HostFSMount:
 			mounts = append(mounts, string(v.Value))
 		case HostFSRead:
@@ -167,11 +175,13 @@ type FileSystems interface {
 	FS(agent AgentID, m *plugins.Manifest, record func(HostValue)) (wazero.FSConfig, error)
 }
 
-// Names of the recorded values of files: each mounted directory, then
-// "path\x00bytes" for each read.
+// Names of the recorded values of files: each mounted directory (read-only
+// or read-write), then "path\x00bytes" for each read and each write.
 const (
-	HostFSMount = "fs_mount"
-	HostFSRead  = "fs_read"
+	HostFSMount   = "fs_mount"
+	HostFSMountRW = "fs_mount_rw"
+	HostFSRead    = "fs_read"
+	HostFSWrite   = "fs_write"
 )
 
 func (k *Kernel) fileSystems(id AgentID, m *plugins.Manifest, e *callEnv) (wazero.FSConfig, error) {

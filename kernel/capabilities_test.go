@@ -416,6 +416,20 @@ func TestFileSystems(t *testing.T) {
 		}
 	})
 
+	t.Run("replay of a read-write mount is refused", func(t *testing.T) {
+		rk := hostcapsKernel(t, WithAuthorizer(allowAll{}))
+		rid := hostcapsAgent(t, rk)
+		values := []HostValue{{Fn: HostFSMountRW, Value: []byte("/rw")}, {Fn: HostFSWrite, Value: []byte("/rw/x\x00data")},
+			{Fn: plugins.FnClockNow, Value: []byte("7")}}
+		_, err := rk.Execute(WithReplayHost(ctx, values), rid, "read", []byte("x"))
+		if !errors.Is(err, ErrReplayFileWrites) || !errors.Is(err, ErrReplayHost) || errors.Is(err, ErrPermissionDenied) {
+			t.Fatalf("err %v, want ErrReplayFileWrites (not a permission error)", err)
+		}
+		if info, _ := rk.Inspect(rid); info.Executes != 0 {
+			t.Fatalf("refused replay counted: %d executes", info.Executes)
+		}
+	})
+
 	t.Run("FS refuses", func(t *testing.T) {
 		errNoDir := errors.New("directory not granted")
 		var seen []string

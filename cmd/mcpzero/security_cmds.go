@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -49,7 +50,7 @@ func init() {
 
 	grantFlags := []cli.Flag{
 		&cli.StringFlag{Name: "agent", Usage: "the agent the statement is about (required)"},
-		&cli.StringFlag{Name: "resource", Aliases: []string{"r"}, Usage: "`KIND:NAME`: cap:clock, cap:random, agent:ID, plugin:NAME, net:HOST, fs:DIR, state:PREFIX (a trailing * matches a prefix)"},
+		&cli.StringFlag{Name: "resource", Aliases: []string{"r"}, Usage: "`KIND:NAME`: cap:clock, cap:random, agent:ID, plugin:NAME, net:HOST, fs:DIR (ops read, or write for read-write; made absolute), state:PREFIX (a trailing * matches a prefix)"},
 		&cli.StringFlag{Name: "ops", Usage: "comma-separated operations, e.g. read,write (* for all)"},
 		&cli.StringFlag{Name: "key", Aliases: []string{"k"}, Usage: "operator's private key `FILE` (required)"},
 	}
@@ -280,8 +281,16 @@ func grantOrRevoke(c *cli.Context, action string) error {
 	if err != nil {
 		return err
 	}
+	resource := c.String("resource")
+	if dir, ok := strings.CutPrefix(resource, security.KindFS+":"); ok && dir != "" && !strings.HasSuffix(dir, "*") {
+		// A directory is granted by its absolute path (the kernel mounts
+		// it there).
+		if abs, err := filepath.Abs(dir); err == nil {
+			resource = security.KindFS + ":" + abs
+		}
+	}
 	st := security.GrantStatement{
-		Version: 1, Action: action, Agent: c.String("agent"), Resource: c.String("resource"),
+		Version: 1, Action: action, Agent: c.String("agent"), Resource: resource,
 		Ops: splitList(c.String("ops")), Nonce: security.NewNonce(),
 	}
 	m, _, done, err := openSecurity(c)

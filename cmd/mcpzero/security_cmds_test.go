@@ -58,6 +58,18 @@ func TestCLISecurity(t *testing.T) {
 	if len(grants) != 0 {
 		t.Fatalf("after revoke: %+v", grants)
 	}
+	// A directory grant names the absolute path, read or write.
+	c.ok("grant", "--agent", "agent-1", "--resource", "fs:testdata", "--ops", "read,write", "--key", op.Private)
+	c.json(&grants, "grant", "list")
+	if abs, _ := filepath.Abs("testdata"); len(grants) != 1 || grants[0].Resource != "fs:"+abs || strings.Join(grants[0].Ops, ",") != "read,write" {
+		t.Fatalf("fs grant %+v, want fs:%s read,write", grants, abs)
+	}
+	c.ok("revoke", "--agent", "agent-1", "--resource", "fs:testdata", "--ops", "write", "--key", op.Private)
+	c.json(&grants, "grant", "list")
+	if len(grants) != 1 || strings.Join(grants[0].Ops, ",") != "read" {
+		t.Fatalf("after revoking write: %+v", grants)
+	}
+	c.ok("revoke", "--agent", "agent-1", "--resource", "fs:testdata", "--key", op.Private)
 	os.Chmod(op.Private, 0o644)
 	c.fails("permissions too open", "grant", "--agent", "a", "--resource", "cap:clock", "--ops", "use", "--key", op.Private)
 	os.Chmod(op.Private, 0o600)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -52,6 +53,11 @@ func ValidateResource(r string) error {
 	}
 	if name == "" || len(r) > 512 || strings.ContainsAny(name, "\x00\n") || strings.Contains(strings.TrimSuffix(name, "*"), "*") {
 		return fmt.Errorf("%w: resource %q: bad name", ErrInvalidArgument, r)
+	}
+	// A directory is mounted at the path the grant names, so the path must
+	// mean the same thing whatever the kernel's working directory.
+	if kind == KindFS && !strings.HasSuffix(name, "*") && (!filepath.IsAbs(name) || filepath.Clean(name) != name) {
+		return fmt.Errorf("%w: resource %q: a directory must be an absolute, clean path", ErrInvalidArgument, r)
 	}
 	return nil
 }

@@ -213,6 +213,8 @@ func TestGrantRefused(t *testing.T) {
 		{"unknown signer", SignStatement(good, "ffffffffffffffff", f.op.priv), ErrInvalidSignature},
 		{"bad resource", SignStatement(f.stmt(ActionGrant, "agent-1", "disk:/", OpRead), f.op.id, f.op.priv), ErrInvalidArgument},
 		{"two wildcards", SignStatement(f.stmt(ActionGrant, "agent-1", "fs:*/x*", OpRead), f.op.id, f.op.priv), ErrInvalidArgument},
+		{"relative dir", SignStatement(f.stmt(ActionGrant, "agent-1", "fs:data", OpWrite), f.op.id, f.op.priv), ErrInvalidArgument},
+		{"unclean dir", SignStatement(f.stmt(ActionGrant, "agent-1", "fs:/data/../etc", OpWrite), f.op.id, f.op.priv), ErrInvalidArgument},
 		{"no ops", SignStatement(f.stmt(ActionGrant, "agent-1", ResourceClock), f.op.id, f.op.priv), ErrInvalidArgument},
 		{"bad op", SignStatement(f.stmt(ActionGrant, "agent-1", ResourceClock, "Read!"), f.op.id, f.op.priv), ErrInvalidArgument},
 		{"bad agent", SignStatement(f.stmt(ActionGrant, "agent 1", ResourceClock, OpRead), f.op.id, f.op.priv), ErrInvalidArgument},

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/tetratelabs/wazero"
+
+	"github.com/mcpzero/mcpzero/internal/auditlog"
 	"github.com/mcpzero/mcpzero/internal/auditlog/storelog"
 	"github.com/mcpzero/mcpzero/internal/store"
 	"github.com/mcpzero/mcpzero/kernel"
@@ -93,5 +96,55 @@ func TestPlaybackHTTP(t *testing.T) {
 	p.load([]kernel.HostValue{{Fn: plugins.FnHTTPGet, Value: []byte("no separator")}})
 	if _, _, err := p.HTTPGet(ctx, "a", "x"); !errors.Is(err, ErrCannotReplay) {
 		t.Fatal(err)
+	}
+}
+
+// rwAuth records a read-write mount, as security.Authorizer does for a
+// plugin granted fs_write (no directory is actually mounted).
+type rwAuth struct{ allowAll }
+
+func (rwAuth) FS(_ kernel.AgentID, _ *plugins.Manifest, record func(kernel.HostValue)) (wazero.FSConfig, error) {
+	record(kernel.HostValue{Fn: kernel.HostFSMountRW, Value: []byte("/rw")})
+	return nil, nil
+}
+
+// TestReplayRefusesFileWrites: an execute that had a read-write directory
+// is not replayed (its writes must not happen twice): ErrCannotReplay, not a
+// divergence.
+func TestReplayRefusesFileWrites(t *testing.T) {
+	dir := t.TempDir()
+	signer, _, err := LoadOrCreateKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.OpenMemory()
+	defer st.Close()
+	ws := storelog.Wrap(st, storelog.New(st, storelog.WithSigner(signer)))
+	clock := int64(5_000_000)
+	k, err := kernel.Open(ws, kernel.WithInsecureSkipVerify(), kernel.WithCommitHook(Hook()),
+		kernel.WithAuthorizer(rwAuth{}), kernel.WithHostCapabilities(liveCaps{&clock}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	wasm, err := os.ReadFile(filepath.Join("..", "..", "..", "plugins", "testdata", "caps.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := plugins.Manifest{Name: "caps", Version: "0.1.0", Methods: []string{"both"}, Limits: plugins.Limits{MemoryPages: 1}}
+	if _, err := k.InstallPlugin(ctx, &plugins.Signed{Manifest: m}, wasm); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := k.Spawn(kernel.Constraints{})
+	if err := k.AttachPlugin(ctx, id, "caps"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Execute(ctx, id, "both", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Replay(ctx, ws.Log(), k, st)
+	var d *auditlog.DivergenceError
+	if !errors.Is(err, ErrCannotReplay) || !errors.Is(err, kernel.ErrReplayFileWrites) || errors.As(err, &d) {
+		t.Fatalf("replay of a file-writing execute: %v", err)
 	}
 }

@@ -151,6 +151,11 @@ func replayOne(ctx context.Context, k, src *kernel.Kernel, srcStore store.Reader
 		// Host values the original received (clock, random, HTTP, files)
 		// are served from its record (kernel.WithReplayHost).
 		_, err = k.ExecuteDetailed(kernel.WithReplayHost(ctx, x.Host), agent, method, x.Params)
+		if errors.Is(err, kernel.ErrReplayFileWrites) {
+			// Not a divergence: the execute wrote files, which a replay
+			// never does again (docs/SECURITY.md).
+			return false, fmt.Errorf("%w: entry %d: %w", ErrCannotReplay, e.Index, err)
+		}
 	case kernel.OpSnapshot:
 		_, err = k.Snapshot(agent)
 	case kernel.OpRecover:
