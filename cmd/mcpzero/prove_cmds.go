@@ -210,11 +210,15 @@ type progressUI struct {
 	w      io.Writer
 	tty    bool
 	bar    *progressbar.ProgressBar
-	last   string // last plain line's phase/segment key
+	last   string        // last plain line's phase/segment key
+	lastAt time.Duration // elapsed time of the last plain line
 	closed bool
 }
 
-const showAfter = 2 * time.Second
+const (
+	showAfter = 2 * time.Second
+	heartbeat = 30 * time.Second
+)
 
 func newProgressUI(w io.Writer) *progressUI {
 	ui := &progressUI{w: w}
@@ -241,8 +245,10 @@ func (ui *progressUI) update(p prover.Progress) {
 		desc += " [" + p.Shape + "]"
 	}
 	if !ui.tty {
-		if desc != ui.last {
-			ui.last = desc
+		// A line at each phase change, and a heartbeat during long phases
+		// (a dev setup of a large shape is minutes of silence otherwise).
+		if desc != ui.last || p.Elapsed-ui.lastAt >= heartbeat {
+			ui.last, ui.lastAt = desc, p.Elapsed
 			fmt.Fprintf(ui.w, "mcpzero: %-24s %3.0f%%  elapsed %s  ETA %s\n", desc, 100*p.Fraction,
 				p.Elapsed.Round(time.Second), p.ETA.Round(time.Second))
 		}
