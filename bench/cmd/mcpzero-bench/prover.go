@@ -44,6 +44,7 @@ func proverSection(ctx context.Context, o *options) (*harness.Section, error) {
 			"prove", "steps/s", "first call", "verify", "verify/segment", "bundle", "peak RSS"},
 	}
 	setupOf := map[string]time.Duration{}
+	var perStep []float64 // constraints per step of each program, for the average the issue asks for
 	for _, p := range bench.Programs() {
 		if o.short {
 			// Smoke sizes: a single segment of the smallest shape each.
@@ -82,6 +83,14 @@ func proverSection(ctx context.Context, o *options) (*harness.Section, error) {
 			"peak RSS":       fmt.Sprintf("%.0f MiB", float64(child.PeakRSS)/(1<<20)),
 		})
 		o.log("prover %s: %d steps, prove %s", p.Name, m.Steps, m.Prove)
+		perStep = append(perStep, m.ConstraintsPerStep)
+	}
+	if len(perStep) > 0 {
+		sum := 0.0
+		for _, c := range perStep {
+			sum += c
+		}
+		s.Note("constraints per step averaged over the %d programs: %.0f (each program's proven constraints, padding included, over its steps)", len(perStep), sum/float64(len(perStep)))
 	}
 	for sh, d := range setupOf {
 		s.Note("setup of shape %s: %.1f s (once per shape; cached on disk afterwards)", sh, d.Seconds())
