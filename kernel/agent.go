@@ -295,7 +295,7 @@ func (k *Kernel) ExecuteDetailed(ctx context.Context, id AgentID, method string,
 	a.Executes++
 	out := call.IO.Output
 	rec := &OpRecord{Kind: OpExecute, Plugin: d, Method: mname, Input: Sum(params), Output: Sum(out), Agreement: AgreementFrom(ctx),
-		StateRootBefore: before, StateRootAfter: after, FuelUsed: call.FuelUsed}
+		StateRootBefore: before, StateRootAfter: after, FuelUsed: call.FuelUsed, StateWritten: env.st.written()}
 	err = k.commitAgent(b, a, rec, func(seq uint64) {
 		b.Put(store.Key(pfxExec, seqBytes(seq)), mustJSON(&ExecRecord{Seq: seq, Params: params,
 			Reads: env.st.reads, Output: out, Log: env.log, Host: env.host}))

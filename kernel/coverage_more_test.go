@@ -148,3 +148,22 @@ func TestProofUndecodableModule(t *testing.T) {
 		t.Fatalf("refused proof committed: seq %d -> %d", seq, k.Seq())
 	}
 }
+
+// TestStateWritten: an execute's record says how many state bytes it wrote
+// (len(key)+len(value) per key set; "count" and 8 bytes is 13), a read-only
+// or deleting execute wrote none.
+func TestStateWritten(t *testing.T) {
+	k, id := counterAgent(t, store.OpenMemory())
+	for _, c := range []struct {
+		method string
+		want   uint64
+	}{{"increment", 13}, {"increment", 13}, {"get", 0}, {"reset", 0}} {
+		r, err := k.ExecuteDetailed(ctx, id, c.method, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Record.StateWritten != c.want {
+			t.Fatalf("%s: state written %d, want %d", c.method, r.Record.StateWritten, c.want)
+		}
+	}
+}

@@ -145,6 +145,18 @@ type stateEntry struct {
 	value []byte
 }
 
+// written is the bytes the writes put in the store: len(key)+len(value)
+// of each key set (OpRecord.StateWritten).
+func (o *overlay) written() uint64 {
+	var n uint64
+	for k, v := range o.writes {
+		if v != nil {
+			n += uint64(len(k) + len(v))
+		}
+	}
+	return n
+}
+
 // apply adds the writes to b and returns the new state root and the new
 // sorted state: a merge of base (the stored entries in key order) with the
 // sorted writes.

@@ -177,6 +177,11 @@ type OpRecord struct {
 	StateRootBefore Digest `json:"state_root_before,omitzero"`
 	StateRootAfter  Digest `json:"state_root_after,omitzero"`
 	FuelUsed        uint64 `json:"fuel_used,omitempty"`
+	// StateWritten is the state bytes an execute wrote: len(key)+len(value)
+	// of each key it set, with its final value (a key set twice counts
+	// once); deletes write nothing. It is what an agreement's state_bytes
+	// quota charges.
+	StateWritten uint64 `json:"state_written,omitempty"`
 	// Agreement is the usage agreement the execute named (WithAgreement);
 	// the security manager's commit hook checks and charges it.
 	Agreement string     `json:"agreement,omitempty"`

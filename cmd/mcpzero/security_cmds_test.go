@@ -74,7 +74,8 @@ func TestCLISecurity(t *testing.T) {
 	c.fails("permissions too open", "grant", "--agent", "a", "--resource", "cap:clock", "--ops", "use", "--key", op.Private)
 	os.Chmod(op.Private, 0o600)
 
-	// A counter agent and an agreement that pays for two increments.
+	// A counter agent and an agreement that pays for two increments: the
+	// third would pass the state_bytes quota (13 bytes each: "count" and 8).
 	ex := filepath.Join("..", "..", "plugins", "examples")
 	wasm, signed := filepath.Join(ex, "counter", "counter.wasm"), filepath.Join(work, "counter.signed.json")
 	c.ok("plugin", "sign", wasm, "--key", op.Private, "--manifest", filepath.Join(ex, "counter", "manifest.json"), "--out", signed)
@@ -86,7 +87,7 @@ func TestCLISecurity(t *testing.T) {
 	c.ok("agent", "attach", agent.ID, "counter")
 	agr := filepath.Join(work, "agr.json")
 	c.ok("agreement", "create", "--consumer", alice.ID, "--provider", bob.ID, "--resource", "agent:"+agent.ID,
-		"--ops", "increment", "--not-before", "0", "--not-after", "1000", "--quota", "calls=2", "--out", agr)
+		"--ops", "increment", "--not-before", "0", "--not-after", "1000", "--quota", "calls=3", "--quota", "state_bytes=26", "--out", agr)
 	c.ok("agreement", "sign", agr, "--key", alice.Private)
 	c.fails("not found", "agreement", "verify", agr) // not registered until both sign
 	c.ok("agreement", "sign", agr, "--key", bob.Private)
@@ -96,6 +97,10 @@ func TestCLISecurity(t *testing.T) {
 			ID string `json:"id"`
 		} `json:"agreement"`
 		Registered bool `json:"registered"`
+		Usage      struct {
+			Calls      uint64 `json:"calls"`
+			StateBytes uint64 `json:"state_bytes"`
+		} `json:"usage"`
 	}
 	c.json(&show, "agreement", "show", agr)
 	if !show.Registered || len(show.Agreement.ID) != 64 {
@@ -103,7 +108,14 @@ func TestCLISecurity(t *testing.T) {
 	}
 	c.ok("agent", "exec", agent.ID, "increment", "--agreement", show.Agreement.ID)
 	c.ok("agent", "exec", agent.ID, "increment", "--agreement", show.Agreement.ID)
-	c.fails("quota", "agent", "exec", agent.ID, "increment", "--agreement", show.Agreement.ID)
+	c.fails("state_bytes used 26 + 13 > quota 26", "agent", "exec", agent.ID, "increment", "--agreement", show.Agreement.ID)
+	c.json(&show, "agreement", "show", agr)
+	if show.Usage.Calls != 2 || show.Usage.StateBytes != 26 {
+		t.Fatalf("agreement usage %+v, want 2 calls and 26 state bytes", show.Usage)
+	}
+	if out := c.ok("agreement", "show", agr); !strings.Contains(out, "usage: 2 calls") || !strings.Contains(out, "26 state bytes") {
+		t.Fatalf("agreement show: %q", out)
+	}
 	c.fails("not covered", "agent", "exec", agent.ID, "reset", "--agreement", show.Agreement.ID)
 	c.ok("agent", "exec", agent.ID, "increment") // without an agreement
 	var inspect struct {

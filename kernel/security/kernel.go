@@ -111,17 +111,17 @@ func (m *Manager) PublisherKeys() plugins.KeySet {
 
 // CommitHook returns the kernel commit hook that checks and charges the
 // agreement an execute names (kernel.WithAgreement) in the execute's own
-// batch: resource agent:<agent>, operation the method, usage one call and
-// its fuel, at the execute's sequence number. Any failed check aborts the
-// execute with nothing written. (The state_bytes metric is not charged by
-// the kernel yet.)
+// batch: resource agent:<agent>, operation the method, usage one call, its
+// fuel and the state bytes it wrote (OpRecord.StateWritten), at the
+// execute's sequence number. Any failed check (a QuotaError when the usage
+// would pass a quota) aborts the execute with nothing written.
 func (m *Manager) CommitHook() kernel.CommitHook {
 	return kernel.CommitHookFunc(func(b *store.Batch, rec *kernel.OpRecord) error {
 		if rec.Kind != kernel.OpExecute || rec.Agreement == "" {
 			return nil
 		}
 		err := m.RecordUsageAt(b, rec.Agreement, KindAgent+":"+string(rec.Agent), rec.Method,
-			Usage{Calls: 1, Fuel: rec.FuelUsed}, rec.Seq)
+			Usage{Calls: 1, Fuel: rec.FuelUsed, StateBytes: rec.StateWritten}, rec.Seq)
 		if err != nil {
 			return fmt.Errorf("%w: %w", kernel.ErrPermissionDenied, err)
 		}

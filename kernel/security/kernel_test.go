@@ -251,3 +251,77 @@ func TestKernelAgreementAdmission(t *testing.T) {
 		t.Fatalf("without an agreement: %v", err)
 	}
 }
+
+// TestKernelAgreementStateBytes: the state_bytes quota charges the bytes
+// each execute writes (OpRecord.StateWritten), in the execute's batch; an
+// execute whose writes would pass the quota is refused with a QuotaError and
+// leaves state, sequence and usage unchanged, while one that writes nothing
+// still runs.
+func TestKernelAgreementStateBytes(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	wasm, err := os.ReadFile(filepath.Join("..", "..", "plugins", "examples", "counter", "counter.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k *kernel.Kernel
+	f.m.clock = func() uint64 { return k.Seq() }
+	k, err = kernel.Open(f.st, kernel.WithTrustedKeys(plugins.KeySet{keys.ID(pub): pub}),
+		kernel.WithAuthorizer(&Authorizer{M: f.m}), kernel.WithCommitHook(f.m.CommitHook()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	s, _ := plugins.Sign(plugins.Manifest{Name: "counter", Version: "1.0.0", Methods: []string{"increment", "get", "reset"}, Limits: plugins.Limits{MemoryPages: 1}}, wasm, priv)
+	if _, err := k.InstallPlugin(ctx, s, wasm); err != nil {
+		t.Fatal(err)
+	}
+	agent, _ := k.Spawn(kernel.Constraints{})
+	if err := k.AttachPlugin(ctx, agent, "counter"); err != nil {
+		t.Fatal(err)
+	}
+	a := f.agreement(t, func(tm *Terms) {
+		tm.Resource = "agent:" + string(agent)
+		tm.Operations = []string{"increment", "get"}
+		tm.NotBefore, tm.NotAfter = 0, 100
+		tm.Quotas = map[string]uint64{MetricStateBytes: 30} // two increments of 13 bytes ("count" + 8)
+	})
+	if err := f.m.RegisterAgreement(a); err != nil {
+		t.Fatal(err)
+	}
+	withA := kernel.WithAgreement(ctx, a.ID)
+	for i := 0; i < 2; i++ {
+		if _, err := k.Execute(withA, agent, "increment", nil); err != nil {
+			t.Fatalf("increment %d: %v", i, err)
+		}
+	}
+	if _, _, u, _ := f.m.Agreement(a.ID); u.Calls != 2 || u.StateBytes != 26 {
+		t.Fatalf("usage %+v, want 2 calls and 26 state bytes", u)
+	}
+	state := func() string { st, _ := k.State(agent); return fmt.Sprint(st) }
+	before, seq := state(), k.Seq()
+	_, err = k.Execute(withA, agent, "increment", nil)
+	var qe *QuotaError
+	if !errors.Is(err, ErrQuotaExceeded) || !errors.Is(err, kernel.ErrPermissionDenied) || !errors.As(err, &qe) ||
+		qe.Metric != MetricStateBytes || qe.Used != 26 || qe.Estimate != 13 || qe.Quota != 30 {
+		t.Fatalf("third increment: %v (%+v)", err, qe)
+	}
+	if state() != before || k.Seq() != seq {
+		t.Fatal("the refused execute changed the state or committed an operation")
+	}
+	if _, _, u, _ := f.m.Agreement(a.ID); u.Calls != 2 || u.StateBytes != 26 {
+		t.Fatalf("refused execute charged: %+v", u)
+	}
+	// Reading writes nothing, so it is still within the quota.
+	if out, err := k.Execute(withA, agent, "get", nil); err != nil || string(out) != "2" {
+		t.Fatalf("get: %q %v", out, err)
+	}
+	// VerifyAgreement refuses an estimate that would pass the quota.
+	if err := f.m.VerifyAgreement(a.ID, "agent:"+string(agent), "increment", Usage{StateBytes: 5}); !errors.Is(err, ErrQuotaExceeded) {
+		t.Fatalf("estimate over the quota: %v", err)
+	}
+	if err := f.m.VerifyAgreement(a.ID, "agent:"+string(agent), "increment", Usage{StateBytes: 4}); err != nil {
+		t.Fatalf("estimate within the quota: %v", err)
+	}
+}
