@@ -358,7 +358,16 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.Mul(brCase, api.Sub(api.Sub(row.Acc, row.Imm), row.X1)))
 		// div_s.push tests its quotient against 2^(W-1) (overflow).
 		z = api.Add(z, api.Mul(divSPush, api.Sub(api.Sub(row.D1, half), row.X1)))
-		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying, divU, brCase, S[ClassClz], divS, divSPush)
+		// call_indirect tests the slot's type T against the expected one
+		// (E = 1: the call proceeds). T = L1 + Sg1*NullType with L1 <
+		// 2^31 (the entry has W64 = 0): Sg1 = 1 can only match a null
+		// slot (types are range-checked to 32 bits, so L1 = 0), Sg1 = 0
+		// only a module function's canonical type (< 2^31; a host
+		// function's slot holds hostType + type and matches neither).
+		callInd := S[ClassCallInd]
+		slotType := api.Add(row.L1, api.Mul(row.Sg1, NullType))
+		z = api.Add(z, api.Mul(callInd, api.Sub(api.Sub(slotType, row.Imm), row.X1)))
+		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying, divU, brCase, S[ClassClz], divS, divSPush, callInd)
 		api.AssertIsEqual(api.Mul(zt, api.Sub(api.Add(api.Mul(z, row.Inv), row.E), 1)), 0)
 		api.AssertIsEqual(api.Mul(zt, api.Mul(z, row.E)), 0)
 		negE := api.Mul(row.Neg, row.E)
@@ -410,9 +419,14 @@ func (c *Circuit) Define(api frontend.API) error {
 		// then one pseudo-row per byte.
 		ea := api.Add(row.Imm, api.Add(api.Mul(load, row.X1), api.Mul(store, row.X2)))
 		// Cy = 1: out of bounds, D1 = EA + width - memory bytes - 1 >= 0, trap.
-		inBounds := api.Sub(memBytes, api.Add(ea, row.Height))
-		api.AssertIsEqual(api.Mul(api.Add(load, store), api.Sub(row.D1, api.Add(inBounds, api.Mul(row.Cy, api.Sub(api.Mul(inBounds, -2), 1))))), 0)
-		oob := api.Mul(api.Add(load, store), row.Cy)
+		// Host I/O shares the bound: input_read writes R bytes at X3,
+		// output_write reads R (= X1) bytes at X2.
+		io := api.Add(inRead, outWrite)
+		ioR, inX3, outX2 := api.Mul(io, row.R), api.Mul(inRead, row.X3), api.Mul(outWrite, row.X2)
+		memOp := api.Add(load, store, io)
+		inBounds := api.Sub(memBytes, api.Add(ea, row.Height, ioR, inX3, outX2))
+		api.AssertIsEqual(api.Mul(memOp, api.Sub(row.D1, api.Add(inBounds, api.Mul(row.Cy, api.Sub(api.Mul(inBounds, -2), 1))))), 0)
+		oob := api.Mul(memOp, row.Cy)
 		accAfter = api.Add(api.Mul(store, row.X1), api.Mul(memByte, api.Add(row.Acc, api.Mul(row.V, row.Imm))),
 			api.Mul(storeByte, api.Mul(api.Sub(row.Acc, row.L2), new(big.Int).ModInverse(big.NewInt(256), api.Compiler().Field()))))
 		eaAfter = api.Add(api.Mul(api.Add(load, store), ea), api.Mul(isMem, row.EA))
@@ -495,21 +509,35 @@ func (c *Circuit) Define(api frontend.API) error {
 		api.AssertIsEqual(api.Mul(divOK, api.Sub(row.X2, api.Add(api.Mul(q, row.X1), rem))), 0)
 		api.AssertIsEqual(api.Mul(divOK, api.Sub(api.Sub(row.X1, api.Add(rem, 1)), api.Add(sg1Half, row.L1))), 0)
 
-		// Host I/O: input_read reads inside the input (D1 = size - off -
-		// len >= 0) into memory (L1 = memory bytes - dst - len >= 0);
-		// output_write reads memory (D1) and stays under the output limit
-		// (L1). Then one copy row per byte, and one that ends the copy.
+		// Host I/O (hostabi's semantics). input_read(dst X3, off X2, len
+		// X1) copies R = min(len, max(0, size - off)) bytes: with t =
+		// size - off - 1, Sg1 = 0 and L1 = t >= 0 (off < size), or Sg1 =
+		// 1 and L1 = -t-1 >= 0 (nothing left); with u = (1-Sg1)(size -
+		// off) - len, Sg2 = 0 and L2 = u >= 0 (R = len), or Sg2 = 1 and
+		// L2 = -u-1 >= 0 (R = len + u, the rest of the input).
+		// output_write(src X2, len X1) copies R = X1 bytes; Sg1 = 0 and
+		// L1 = l = limit - OutLen - len >= 0, or Sg1 = 1 and L1 = -l-1 >=
+		// 0: past the output limit, which traps unless the memory
+		// range already did (Cy: the bound above, checked first). Then
+		// one copy row per byte, and one that ends the copy.
 		api.AssertIsEqual(api.Mul(S[ClassInputSize], api.Sub(row.R, c.InLen)), 0)
-		api.AssertIsEqual(api.Mul(inRead, api.Sub(row.R, row.X1)), 0)
-		api.AssertIsEqual(api.Mul(inRead, api.Sub(row.D1, api.Sub(c.InLen, api.Add(row.X2, row.X1)))), 0)
-		api.AssertIsEqual(api.Mul(inRead, api.Sub(row.L1, api.Sub(memBytes, api.Add(row.X3, row.X1)))), 0)
-		api.AssertIsEqual(api.Mul(outWrite, api.Sub(row.D1, api.Sub(memBytes, api.Add(row.X2, row.X1)))), 0)
-		api.AssertIsEqual(api.Mul(outWrite, api.Sub(row.L1, api.Sub(maxOutput, api.Add(row.OutLen, row.X1)))), 0)
+		lim := api.Sub(maxOutput, api.Add(row.OutLen, row.X1))
+		sgArg := api.Add(lim, api.Mul(inRead, api.Sub(api.Sub(c.InLen, api.Add(row.X2, 1)), lim)))
+		sg1Arg := api.Mul(row.Sg1, sgArg)
+		api.AssertIsEqual(api.Mul(io, api.Sub(row.L1, api.Sub(sgArg, api.Add(api.Mul(sg1Arg, 2), row.Sg1)))), 0)
+		avail := api.Mul(api.Sub(1, row.Sg1), api.Sub(c.InLen, row.X2))
+		sg2U := api.Mul(row.Sg2, api.Sub(avail, row.X1))
+		api.AssertIsEqual(api.Mul(inRead, api.Sub(row.L2, api.Sub(api.Sub(avail, row.X1), api.Add(api.Mul(sg2U, 2), row.Sg2)))), 0)
+		api.AssertIsEqual(api.Mul(inRead, api.Sub(row.R, api.Add(row.X1, sg2U))), 0)
+		api.AssertIsEqual(api.Mul(outWrite, api.Sub(row.R, row.X1)), 0)
+		outIn := api.Mul(outWrite, api.Sub(1, row.Cy)) // inside memory
+		limTrap := api.Mul(outIn, row.Sg1)
+		outOK := api.Sub(outIn, limTrap)
 		busy := api.Mul(copying, api.Sub(1, row.E)) // a copy row that moves a byte
-		accAfter = api.Add(accAfter, api.Mul(api.Add(inRead, outWrite), row.X1), api.Mul(copying, api.Sub(api.Add(row.Acc, row.E), 1)))
-		eaAfter = api.Add(eaAfter, api.Mul(inRead, row.X3), api.Mul(outWrite, row.OutLen), api.Mul(busy, api.Add(row.EA, 1)))
-		srcAfter = api.Add(srcAfter, api.Mul(api.Add(inRead, outWrite), row.X2), api.Mul(busy, api.Add(row.Src, 1)))
-		outLenAfter = api.Add(row.OutLen, api.Mul(outWrite, row.X1))
+		accAfter = api.Add(accAfter, ioR, api.Mul(copying, api.Sub(api.Add(row.Acc, row.E), 1)))
+		eaAfter = api.Add(eaAfter, inX3, api.Mul(outWrite, row.OutLen), api.Mul(busy, api.Add(row.EA, 1)))
+		srcAfter = api.Add(srcAfter, api.Mul(io, row.X2), api.Mul(busy, api.Add(row.Src, 1)))
+		outLenAfter = api.Add(row.OutLen, api.Mul(outOK, row.X1)) // a trapping write outputs nothing
 
 		// br_table: the index waits in Acc while the case rows compare it
 		// with their label number (E = 1: taken).
@@ -542,14 +570,27 @@ func (c *Circuit) Define(api frontend.API) error {
 		api.AssertIsEqual(api.Mul(bitPush, row.EA), 0)
 		api.AssertIsEqual(api.Mul(bitPush, api.Sub(row.R, row.Src)), 0)
 
+		// call_indirect: Cy = 1, the index is outside the table (D1 =
+		// X1 - table size >= 0; no lookup): trap. Cy = 0: (X1, prologue
+		// K, params P, locals D1, type T) is a slot of the committed
+		// table; it is called when T is the expected type (E = 1), else
+		// the row traps: invalid access for a null slot (Sg1 = 1), type
+		// mismatch for another function.
+		indIn := api.Mul(callInd, api.Sub(1, row.Cy))
+		api.AssertIsEqual(api.Mul(api.Sub(callInd, indIn), api.Sub(row.D1, api.Sub(row.X1, c.NElems))), 0)
+		lu.add(indIn, tagTab, row.X1, row.K, row.P, row.D1, slotType)
+		callOK := api.Mul(indIn, row.E)
+		indTrap := api.Sub(callInd, callOK)
+		indMismatch := api.Mul(api.Sub(indIn, callOK), api.Sub(1, row.Sg1))
+
 		// Control flow.
 		tk := api.Mul(S[ClassBrIf], api.Sub(1, row.E)) // br_if taken
 		jump := api.Sub(row.Target, api.Add(row.PC, 1))
 		nextPC = api.Add(row.PC, 1,
 			api.Mul(api.Add(S[ClassBr], S[ClassElse], S[ClassCall], tk, api.Mul(S[ClassIf], row.E), caseTaken), jump),
-			api.Mul(S[ClassCallInd], api.Sub(row.K, api.Add(row.PC, 1))),
+			api.Mul(callOK, api.Sub(row.K, api.Add(row.PC, 1))),
 			api.Mul(ret, api.Sub(row.D1, api.Add(row.PC, 1))),
-			api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf, oob), api.Sub(HaltPC-1, row.PC)),
+			api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf, oob, limTrap, indTrap), api.Sub(HaltPC-1, row.PC)),
 			api.Neg(S[ClassPad]), api.Neg(busy))
 		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize], S[ClassBitPush]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
@@ -566,13 +607,11 @@ func (c *Circuit) Define(api frontend.API) error {
 		// call_indirect takes the callee (prologue K, params P, locals D1)
 		// from the function table, looked up by the popped index with the
 		// instruction's expected type.
-		callInd := S[ClassCallInd]
-		lu.add(callInd, tagTab, row.X1, row.K, row.P, row.D1, row.Imm)
-		call := api.Add(S[ClassCall], callInd)
+		call := api.Add(S[ClassCall], callOK) // a trapping call_indirect changes no frame state
 		fpAfter = api.Add(row.FP, api.Mul(call, api.Sub(row.LTop, row.FP)), api.Mul(ret, api.Sub(row.L1, row.FP)))
 		baseAfter = api.Add(row.Base, api.Mul(S[ClassCall], api.Sub(api.Sub(row.SP, row.Height), row.Base)),
-			api.Mul(callInd, api.Sub(api.Sub(row.SP, api.Add(row.P, 1)), row.Base)), api.Mul(ret, api.Sub(row.L2, row.Base)))
-		ltopAfter = api.Add(row.LTop, api.Mul(S[ClassCall], row.Imm), api.Mul(callInd, row.D1), api.Mul(ret, api.Sub(row.FP, row.LTop)))
+			api.Mul(callOK, api.Sub(api.Sub(row.SP, api.Add(row.P, 1)), row.Base)), api.Mul(ret, api.Sub(row.L2, row.Base)))
+		ltopAfter = api.Add(row.LTop, api.Mul(S[ClassCall], row.Imm), api.Mul(callOK, row.D1), api.Mul(ret, api.Sub(row.FP, row.LTop)))
 		depthAfter = api.Sub(api.Add(row.Depth, call), ret)
 
 		brA := api.Mul(api.Add(S[ClassBr], caseTaken), row.Arity)
@@ -583,10 +622,12 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		// Halting: a return to HaltPC, or a trap.
 		retHalt := api.Mul(ret, row.E)
-		halted = api.Add(halted, retHalt, S[ClassUnreachable], divTrap, divSTrap, ovf, oob)
-		status = api.Add(status, api.Mul(retHalt, int(claim.StatusReturned)), api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf, oob), int(claim.StatusTrapped)))
+		traps := api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf, oob, limTrap, indTrap)
+		halted = api.Add(halted, retHalt, traps)
+		status = api.Add(status, api.Mul(retHalt, int(claim.StatusReturned)), api.Mul(traps, int(claim.StatusTrapped)))
 		trapKind = api.Add(trapKind, api.Mul(S[ClassUnreachable], int(claim.TrapUnreachable)), api.Mul(api.Add(divTrap, divSTrap), int(claim.TrapIntegerDivideByZero)),
-			api.Mul(ovf, int(claim.TrapIntegerOverflow)), api.Mul(oob, int(claim.TrapOutOfBounds)))
+			api.Mul(ovf, int(claim.TrapIntegerOverflow)), api.Mul(oob, int(claim.TrapOutOfBounds)), api.Mul(limTrap, int(claim.TrapOutputLimit)),
+			api.Mul(indTrap, int(claim.TrapInvalidTableAccess)), api.Mul(indMismatch, int(claim.TrapIndirectCallType)-int(claim.TrapInvalidTableAccess)))
 
 		// Memory ports.
 		isLocal := api.Add(S[ClassLocalGet], S[ClassLocalSet], S[ClassLocalTee], S[ClassLocalZero])

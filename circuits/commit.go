@@ -40,11 +40,13 @@ type ModuleTable struct {
 	PC       []uint32 // tracer pc -> circuit pc
 	// Elems is the funcref table: per slot, the prologue pc, params,
 	// locals and canonical type of the function it holds; a null slot has
-	// type NullType, which no call_indirect expects.
+	// type NullType and an imported function's slot hostType + its type,
+	// which no call_indirect expects.
 	Elems []TableEntry
 	// Unsupported lists the instructions encoded as ClassUnsupported.
 	Unsupported []*UnsupportedError
 	prologue    []uint32 // function -> circuit pc of its prologue
+	funcOf      []uint32 // tracer pc -> function, for errors
 }
 
 // TableEntry is one slot of the funcref table as call_indirect sees it.
@@ -54,6 +56,13 @@ type TableEntry struct {
 
 // NullType is the type of a null table slot.
 const NullType = 1<<32 - 1
+
+// hostType + t is the type of a slot holding an imported (host) function
+// of canonical type t: call_indirect can neither call it (the circuits
+// execute module code only) nor prove its traps, since only types below
+// hostType and NullType are provable (circuit.go), so such a run is
+// refused with an *UnsupportedError.
+const hostType = 1 << 31
 
 func (e TableEntry) packed() fr.Element {
 	var r, t fr.Element
@@ -88,7 +97,10 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		return nil, fmt.Errorf("circuits: module has no program table")
 	}
 	p := mod.Program
-	t := &ModuleTable{PC: make([]uint32, len(p.Code)), prologue: make([]uint32, len(p.Funcs))}
+	t := &ModuleTable{PC: make([]uint32, len(p.Code)), prologue: make([]uint32, len(p.Funcs)), funcOf: make([]uint32, len(p.Code))}
+	for pc, in := range p.Code {
+		t.funcOf[pc] = in.Func
+	}
 	entryOf := map[uint32]int{}
 	for f, fi := range p.Funcs {
 		if fi.Entry != trace.HaltPC {
@@ -239,7 +251,8 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 				}
 				fi := p.Funcs[f]
 				if fi.Entry == trace.HaltPC {
-					continue // an imported (host) function in the table: call_indirect to it is not provable; leave the slot null
+					t.Elems[i] = TableEntry{Type: hostType + canon[mod.Funcs[f].Type]} // not callable, not null
+					continue
 				}
 				t.Elems[i] = TableEntry{Prologue: t.prologue[f], Params: fi.Params, Locals: fi.Locals, Type: canon[mod.Funcs[f].Type]}
 			}

@@ -49,9 +49,9 @@ const (
 	ClassStoreEnd                 // pseudo: the rest of Acc fits in 64-8w bits (Imm = 2^(8w-8))
 	ClassMemSize                  // memory.size
 	ClassInputSize                // host input_size
-	ClassInputRead                // host input_read(dst, off, len) with off+len <= size: pushes len, then ClassInCopy
+	ClassInputRead                // host input_read(dst, off, len): pushes R = min(len, max(0, size-off)), then ClassInCopy; dst+R past memory traps
 	ClassInCopy                   // pseudo, repeats while Acc > 0: mem[EA] = input[Src]
-	ClassOutputWrite              // host output_write(src, len): then ClassOutCopy
+	ClassOutputWrite              // host output_write(src, len): then ClassOutCopy; src+len past memory, or the output past 1 MiB, traps
 	ClassOutCopy                  // pseudo, repeats while Acc > 0: output[EA] = mem[Src]
 	ClassShl                      // shl: X2 * 2^k = D1 * 2^W + R
 	ClassShrU                     // shr_u: X2 = R * 2^k + D1, D1 < 2^k
@@ -69,7 +69,7 @@ const (
 	ClassShrSPush                 // pseudo: Src = K + W*T, Acc = R*P + D1 + EA*2^W*(1-P), D1 < P; push R
 	ClassDivS                     // div_s, rem_s (Neg): pops b, a; traps on b = 0; Acc = |a|, EA = |b|, Src = sign(b) + 2 sign(a)
 	ClassDivSPush                 // pseudo: Acc = D1*EA + L2, L2 < EA; push the signed quotient or remainder; div_s of MIN by -1 traps
-	ClassCallInd                  // call_indirect: pops the index X1; (X1, prologue K, params P, locals D1, type Imm) in the function table; then as call
+	ClassCallInd                  // call_indirect: pops the index X1; outside the table (Cy) traps; else (X1, prologue K, params P, locals D1, type) in the function table, then as call if the type is Imm, else traps
 	ClassMemGrow                  // memory.grow: succeeds iff pages + delta <= the module's maximum (Cy = 0), pushes the old size or 2^32-1
 	numClasses
 )
@@ -191,6 +191,7 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		e.Imm = 1 << (64 - w + n - 8) // 256*Imm = 2^(64-(W-n)): scales the high part's range check
 	case op == 0x11:
 		e.Class = ClassCallInd // Imm: the expected canonical type, set by Table
+		e.W64 = false          // 32-bit range checks: the slot's type in L1 is below 2^31
 	case op == 0x0F:
 		e.Class, e.Arity, e.Imm, e.Height = ClassReturn, in.Arity, 0, 0
 	case op == 0x10:

@@ -49,10 +49,10 @@ func chunksOf(n int) int { return (n + 30) / 31 }
 // compiling it (compiling the largest standard shape takes tens of seconds
 // and gigabytes), so that the prover can compare shapes it has never built.
 // The coefficients are fitted to compiled shapes (TestEstimatedConstraints
-// keeps them within 15%): about 425 per row, 230 per program entry, 200 per
+// keeps them within 15%): about 436 per row, 230 per program entry, 200 per
 // stack/local/global/frame/function slot, 26 per memory/input/output byte,
 // 250 per table slot, plus the fixed tables.
 func (s Shape) EstimatedConstraints() int {
-	return 425*s.Rows + 230*s.Prog + 200*(s.Stack+s.Locals+s.Globals+s.Depth+s.Funcs) +
+	return 436*s.Rows + 230*s.Prog + 200*(s.Stack+s.Locals+s.Globals+s.Depth+s.Funcs) +
 		26*(s.Mem+s.In+s.Out) + 250*s.Table + 30000
 }

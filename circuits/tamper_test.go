@@ -163,15 +163,26 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 	case ClassDivSPush:
 		add("div_s.push", r, &row.Acc, &row.EA, &row.Src, &row.D1, &row.L2, &row.Sg2, &row.Cy, &row.Neg)
 	case ClassCallInd:
-		add("call_indirect", x1, &row.K, &row.P, &row.D1, &row.Imm, &row.V)
+		add("call_indirect", x1, &row.D1, &row.Imm, &row.Cy, &row.E, &row.L1, &row.Sg1)
+		if toBig(row.Cy).Sign() == 0 { // in the table: the slot is looked up
+			add("call_indirect.slot", &row.K, &row.P)
+		}
+		if toBig(row.E).Sign() == 0 { // the slot's type differs
+			add("call_indirect.inv", &row.Inv)
+		} else if toBig(row.Cy).Sign() == 0 { // called: writes the frame
+			add("call_indirect.frame", &row.V)
+			pt(portVar)
+		}
 	case ClassMemGrow:
 		add("memory.grow", x1, r, &row.D1, &row.Cy)
 	case ClassInputSize:
 		add("input_size", r)
 	case ClassInputRead:
-		add("input_read", x1, x2, x3, r, &row.D1, &row.L1)
+		add("input_read", x1, x2, x3, r, &row.D1, &row.Cy, &row.L1, &row.Sg1, &row.L2, &row.Sg2)
+		pt(portPop1, portPop3)
 	case ClassOutputWrite:
-		add("output_write", x1, x2, &row.D1, &row.L1, &row.OutLen)
+		add("output_write", x1, x2, r, &row.D1, &row.Cy, &row.L1, &row.Sg1, &row.OutLen)
+		pt(portPop2)
 	case ClassInCopy, ClassOutCopy:
 		add("copy", &row.Acc, &row.EA, &row.Src, &row.E)
 		if toBig(row.E).Sign() == 0 {

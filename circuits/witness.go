@@ -163,8 +163,12 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	if len(tr.Input) > shape.In || len(tr.Output) > shape.Out {
 		return nil, fmt.Errorf("%w %s: %d input and %d output bytes > %d and %d", ErrShape, shape.ID(), len(tr.Input), len(tr.Output), shape.In, shape.Out)
 	}
-	if tr.Status == trace.Trapped && tr.Trap != trace.TrapUnreachable && tr.Trap != trace.TrapIntegerDivideByZero && tr.Trap != trace.TrapIntegerOverflow && tr.Trap != trace.TrapOutOfBoundsMemory {
-		return nil, fmt.Errorf("%w: proving a %s trap is not supported by the circuits yet", ErrShape, tr.Trap)
+	if tr.Status == trace.Trapped && tr.Trap == trace.TrapStackOverflow {
+		// The tracer's limits (trace.DefaultMaxCallDepth frames,
+		// trace.DefaultMaxStackSlots slots) are far above every shape's
+		// Depth and Stack: the boundary state commits frames and stack
+		// densely, so no shape holds the state that overflows.
+		return nil, fmt.Errorf("%w: proving a %s trap needs the call depth or stack height at the tracer's limit, beyond every shape", ErrShape, tr.Trap)
 	}
 	switch {
 	case len(t.Entries) > shape.Prog:
@@ -235,6 +239,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	}
 	var seg *segment
 	halted := false
+	trapped := trace.TrapNone // the circuit's trap kind once halted by a trap
 	startSegment := func() {
 		for _, c := range m {
 			c.ts = 0
@@ -359,12 +364,36 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			w.v = write(portVar, key(keyLocal, w.fp+e.Imm), fr.Element{})
 		case ClassCallInd:
 			i := w.x[0]
-			if i >= uint64(len(t.Elems)) || t.Elems[i].Type != uint32(e.Imm) {
-				return fmt.Errorf("%w: call_indirect traps (index %d): proving this trap is not supported yet", ErrShape, i)
+			if i >= uint64(len(t.Elems)) { // no such slot
+				w.cy, w.d1 = 1, i-uint64(len(t.Elems))
+				w.l1 = uint64(e.Imm) // any value passes the zero test; E = 1 keeps it simple
+				w.eFlag = 1
+				next.pc, halted, trapped = HaltPC, true, trace.TrapInvalidTableAccess
+				break
 			}
 			el := t.Elems[i]
+			if el.Type != NullType && el.Type >= hostType {
+				var pc uint32
+				if tr != nil {
+					pc = tr.PC
+				}
+				return &UnsupportedError{PC: pc, Op: 0x11, Func: t.funcAt(pc), Why: "call_indirect to an imported host function's table slot"}
+			}
 			x.elemMult[i]++
 			w.k, w.p, w.d1 = uint64(el.Prologue), uint64(el.Params), uint64(el.Locals)
+			w.l1 = uint64(el.Type)
+			if el.Type == NullType {
+				w.sg1, w.l1 = 1, 0
+			}
+			w.eFlag, w.inv = b2u(uint64(el.Type) == e.Imm), inverseDiff(uint64(el.Type), e.Imm)
+			if w.eFlag == 0 {
+				trapped = trace.TrapIndirectCallTypeMismatch
+				if el.Type == NullType {
+					trapped = trace.TrapInvalidTableAccess
+				}
+				next.pc, halted = HaltPC, true
+				break
+			}
 			w.v = write(portVar, key(keyFrame, w.depth+1), frameWord(w.pc+1, w.fp, w.base))
 			next.pc = w.k
 			next.fp, next.base, next.ltop, next.depth = w.ltop, w.sp-1-w.p, w.ltop+w.d1, w.depth+1
@@ -382,24 +411,53 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			if end := next.ea + uint64(e.Height); end > memBytes { // traps
 				w.cy, w.d1 = 1, end-memBytes-1
 				next.pc = HaltPC
-				halted = true
+				halted, trapped = true, trace.TrapOutOfBoundsMemory
 				break
 			}
 			w.d1 = memBytes - next.ea - uint64(e.Height)
 		case ClassInputRead:
+			// hostabi.IO.InputRead: copy min(n, max(0, size-off)) bytes;
+			// a destination range outside memory traps.
 			dst, off, n := w.x[2], w.x[1], w.x[0]
-			if off+n > uint64(len(input)) || dst+n > memBytes {
-				return fmt.Errorf("%w: input_read past the input or the memory is not supported by the circuits yet", ErrShape)
+			size := uint64(len(input))
+			avail := uint64(0)
+			if off < size {
+				avail, w.l1 = size-off, size-off-1
+			} else {
+				w.sg1, w.l1 = 1, off-size
 			}
-			w.d1, w.l1 = uint64(len(input))-off-n, memBytes-dst-n
-			next.acc, next.ea, next.src = n, dst, off
+			cnt := n
+			if n <= avail {
+				w.l2 = avail - n
+			} else {
+				cnt, w.sg2, w.l2 = avail, 1, n-avail-1
+			}
+			w.r = cnt
+			w.d1, w.cy = splitBound(memBytes, dst+cnt)
+			next.acc, next.ea, next.src = cnt, dst, off
+			if w.cy == 1 {
+				next.pc, halted, trapped = HaltPC, true, trace.TrapOutOfBoundsMemory
+			}
 		case ClassOutputWrite:
+			// hostabi.IO.OutputWrite: the memory range is checked first,
+			// then the output limit.
 			src, n := w.x[1], w.x[0]
-			if src+n > memBytes || w.outLen+n > maxOutput {
-				return fmt.Errorf("%w: output_write past the memory or the output limit is not supported by the circuits yet", ErrShape)
+			w.r = n
+			w.d1, w.cy = splitBound(memBytes, src+n)
+			if w.outLen+n <= maxOutput {
+				w.l1 = maxOutput - w.outLen - n
+			} else {
+				w.sg1, w.l1 = 1, w.outLen+n-maxOutput-1
 			}
-			w.d1, w.l1 = memBytes-src-n, maxOutput-w.outLen-n
-			next.acc, next.ea, next.src, next.outLen = n, w.outLen, src, w.outLen+n
+			next.acc, next.ea, next.src = n, w.outLen, src
+			switch {
+			case w.cy == 1:
+				next.pc, halted, trapped = HaltPC, true, trace.TrapOutOfBoundsMemory
+			case w.sg1 == 1:
+				next.pc, halted, trapped = HaltPC, true, trace.TrapOutputLimit
+			default:
+				next.outLen = w.outLen + n
+			}
 		case ClassInCopy, ClassOutCopy:
 			w.eFlag, w.inv = b2u(w.acc == 0), inverse(w.acc)
 			if w.acc != 0 {
@@ -461,7 +519,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		case ClassInputSize:
 			w.r, next.sp = uint64(len(input)), sp+1
 		case ClassInputRead:
-			w.r, next.sp = w.x[0], sp-2
+			next.sp = sp - 2 // pushes the count (R, set above); after a trap into a dead slot
 		case ClassOutputWrite:
 			push, next.sp = false, sp-2
 		case ClassLoad:
@@ -572,7 +630,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			next.sp, push = sp-2, false
 			if b == 0 {
 				next.pc = HaltPC
-				halted = true
+				halted, trapped = true, trace.TrapIntegerDivideByZero
 				break
 			}
 			abs := func(v, s uint64) uint64 {
@@ -602,7 +660,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			next.sp = sp + 1
 			if !e.Neg && xs == 0 && q == half { // MIN / -1
 				push, next.pc = false, HaltPC // the circuit still counts the push in SP; the run is over
-				halted = true
+				halted, trapped = true, trace.TrapIntegerOverflow
 			}
 		case ClassShrS:
 			half := uint64(1) << (width - 1)
@@ -674,7 +732,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			next.sp = sp - 1
 			if b == 0 {
 				push, next.pc = false, HaltPC
-				halted = true
+				halted, trapped = true, trace.TrapIntegerDivideByZero
 				break
 			}
 			q, rem := a/b, a%b
@@ -718,7 +776,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			halted = w.eFlag == 1
 		case ClassUnreachable:
 			next.pc, push = HaltPC, false
-			halted = true
+			halted, trapped = true, trace.TrapUnreachable
 		default:
 			return fmt.Errorf("%w: class %s", ErrTrace, e.Class)
 		}
@@ -728,7 +786,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		if err != nil {
 			return err
 		}
-		if tr != nil && push && e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn && e.Class != ClassMemPush && w.r != tr.R {
+		if tr != nil && push && trapped == trace.TrapNone && e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn && e.Class != ClassMemPush && w.r != tr.R {
 			return fmt.Errorf("%w: pc %d (%s): circuit computes %d, tracer recorded %d", ErrTrace, tr.PC, e.Class, w.r, tr.R)
 		}
 		seg.rows = append(seg.rows, w)
@@ -765,8 +823,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 					return nil, fmt.Errorf("%w: pc %d load: circuit reads %d, tracer %d", ErrTrace, row.PC, u64(v), row.R)
 				}
 			}
-			trapped := halted && tr.Status == trace.Trapped
-			if cur.pc != mapPC(row.NextPC) || (cur.sp != uint64(row.SPAfter) && !trapped) {
+			if cur.pc != mapPC(row.NextPC) || (cur.sp != uint64(row.SPAfter) && !(halted && tr.Status == trace.Trapped)) {
 				return nil, fmt.Errorf("%w: pc %d (%s): circuit reaches pc %d sp %d, tracer pc %d sp %d",
 					ErrTrace, row.PC, e.Class, cur.pc, cur.sp, mapPC(row.NextPC), row.SPAfter)
 			}
@@ -775,6 +832,11 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	endSegment()
 	if !halted {
 		return nil, fmt.Errorf("%w: the run did not halt", ErrTrace)
+	}
+	// The circuit proves its own outcome: it must be the tracer's (a run
+	// with another output limit than the circuits' 1 MiB, say, differs).
+	if (trapped == trace.TrapNone) != (tr.Status == trace.Returned) || (trapped != trace.TrapNone && trapped != tr.Trap) {
+		return nil, fmt.Errorf("%w: the circuit halts with trap %q, the tracer with status %s, trap %q", ErrTrace, trapped, tr.Status, tr.Trap)
 	}
 	// Digests and claims.
 	for k, sg := range x.segments {
@@ -804,6 +866,14 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	return x, nil
 }
 
+// funcAt is the function of tracer pc pc.
+func (t *ModuleTable) funcAt(pc uint32) uint32 {
+	if int(pc) < len(t.funcOf) {
+		return t.funcOf[pc]
+	}
+	return 0
+}
+
 func (t *ModuleTable) unsupportedAt(pc uint32) error {
 	for _, u := range t.Unsupported {
 		if u.PC == pc {
@@ -811,6 +881,15 @@ func (t *ModuleTable) unsupportedAt(pc uint32) error {
 		}
 	}
 	return fmt.Errorf("%w: pc %d unsupported", ErrTrace, pc)
+}
+
+// splitBound is the circuit's bound check of end <= limit: (limit - end,
+// 0) inside, (end - limit - 1, 1) outside.
+func splitBound(limit, end uint64) (d1, cy uint64) {
+	if end <= limit {
+		return limit - end, 0
+	}
+	return end - limit - 1, 1
 }
 
 func inverse(x uint64) fr.Element {
