@@ -415,6 +415,9 @@ func TestTamperBoundary(t *testing.T) {
 // witnesses by a random amount and requires the solver to reject it.
 func TestMutationFuzz(t *testing.T) {
 	ws := validWitnesses(t)
+	for _, tw := range trapWitnesses(t) {
+		ws = append(ws, tw.solved) // call_indirect and host I/O traps
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	n := 60
 	if testing.Short() {
