@@ -23,6 +23,14 @@ type instr struct {
 	fnPos     []uint32
 	fnDefault bool
 	tableLen  uint32 // br_table: labels before the default
+	// frame is, for block, loop, if, else and end, the control frame they
+	// open, continue or close (frames are numbered in order of opening,
+	// the function's own frame is 0); -1 otherwise. targets are the frames
+	// a branch may go to; cond says whether it may also fall through
+	// (br_if, br_table, br_on_*). sink.go uses them.
+	frame   int32
+	targets []int32
+	cond    bool
 }
 
 // A segment ends at an instruction after which control may continue
@@ -53,6 +61,14 @@ const (
 // after the locals) to its final end, which must be the last byte.
 func decodeBody(r *reader, ins []instr) ([]instr, error) {
 	ctl := []byte{kindFunc}
+	ids := []int32{0} // frame ids parallel to ctl
+	frames := int32(1)
+	target := func(l uint32) int32 {
+		if l >= uint32(len(ids)) {
+			return -1 // invalid depth: wazero's validation refuses the module
+		}
+		return ids[len(ids)-1-int(l)]
+	}
 	for {
 		if r.eof() {
 			return nil, r.fail(ErrMalformed, "function body ends before its final end")
@@ -66,12 +82,18 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 		fnLabel := uint32(len(ctl) - 1) // relative depth of the function's label
 		var fn uint32
 		var err error
+		frame := int32(-1)
+		var targets []int32
+		cond := false
 		switch {
 		case op == 0x00: // unreachable
 			ends, exits = true, true
 		case op == 0x01: // nop
 		case op == 0x02 || op == 0x03 || op == 0x04: // block, loop, if
 			err = skipBlockType(r)
+			frame = frames
+			ids = append(ids, frames)
+			frames++
 			switch op {
 			case 0x02:
 				ctl = append(ctl, kindBlock)
@@ -88,12 +110,15 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 				return nil, r.fail(ErrMalformed, "else outside if")
 			}
 			ends = true
+			frame = ids[len(ids)-1]
 		case op == 0x0b: // end
 			k := ctl[len(ctl)-1]
 			ctl = ctl[:len(ctl)-1]
+			frame = ids[len(ids)-1]
+			ids = ids[:len(ids)-1]
 			ends = k != kindLoop
 			if k == kindFunc {
-				ins = append(ins, instr{start: start, end: r.pos, endsSegment: true})
+				ins = append(ins, instr{start: start, end: r.pos, endsSegment: true, frame: 0})
 				if !r.eof() {
 					return nil, r.fail(ErrMalformed, "bytes after the function's final end")
 				}
@@ -103,6 +128,7 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 			var l uint32
 			l, err = r.u32()
 			ends, exits, toFn = true, l == fnLabel, l == fnLabel
+			targets, cond = []int32{target(l)}, op == 0x0d
 		case op == 0x0e: // br_table
 			var n uint32
 			if n, err = r.u32(); err == nil {
@@ -110,6 +136,7 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 				for i := uint32(0); i <= n && err == nil; i++ {
 					var l uint32
 					l, err = r.u32()
+					targets = append(targets, target(l))
 					if l == fnLabel {
 						exits = true
 						if i == n {
@@ -120,7 +147,7 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 					}
 				}
 			}
-			ends = true
+			ends, cond = true, true
 		case op == 0x0f: // return
 			ends, exits = true, true
 		case op == 0x10: // call
@@ -171,6 +198,7 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 			var l uint32
 			l, err = r.u32()
 			ends, exits = true, l == fnLabel
+			targets, cond = []int32{target(l)}, true
 		case op == 0xfc:
 			err = skipPrefixFC(r)
 		case op == 0xfd:
@@ -185,7 +213,7 @@ func decodeBody(r *reader, ins []instr) ([]instr, error) {
 			return nil, err
 		}
 		ins = append(ins, instr{start: start, end: r.pos, endsSegment: ends, hasFunc: hasFunc, fn: fn, isCall: isCall, exits: exits,
-			toFn: toFn, fnPos: fnPos, fnDefault: fnDefault, tableLen: tableLen})
+			toFn: toFn, fnPos: fnPos, fnDefault: fnDefault, tableLen: tableLen, frame: frame, targets: targets, cond: cond})
 	}
 }
 

@@ -6,8 +6,11 @@
 // 42× on the compiler engine. Instead, Instrument rewrites every function
 // body: at the start of each straight-line segment it subtracts the number
 // of instructions of that segment from one added, exported, mutable i64
-// global (ExportName) and traps with `unreachable` as soon as the counter is
-// negative. The host writes the budget into the global before a call and
+// global (ExportName), kept in a local while the function runs, and traps
+// with `unreachable` as soon as the counter is negative. A segment that is
+// certain to follow others (a loop's first segment, the code after a join)
+// is paid by them instead (sink.go), so a while-loop pays once per
+// iteration. The host writes the budget into the global before a call and
 // reads what is left after it (Meter, Call).
 //
 // Because the charge is part of the program, the fuel a call uses is a

@@ -523,8 +523,8 @@ func skipValType(r *reader) error {
 }
 
 // emitBody writes the instructions of one body, each segment preceded by
-// its charge, renumbering function indices when a checkpoint import was
-// added.
+// its charge (none when sink moved its cost into the segments that lead to
+// it), renumbering function indices when a checkpoint import was added.
 //
 // The counter lives in a local (loc) while the function runs: loaded from
 // the global at entry and after each call, written back before each call
@@ -534,18 +534,16 @@ func skipValType(r *reader) error {
 // the charges in between are register arithmetic.
 func emitBody(out, raw []byte, ins []instr, g, loc uint32, perInstr bool, ck *checkpointer, st *Stats) []byte {
 	out = appendSyncIn(out, g, loc)
-	segStart := 0
-	for i := range ins {
-		if !perInstr && !ins[i].endsSegment && i != len(ins)-1 {
-			continue
+	segs := segments(raw, ins, perInstr)
+	if !perInstr {
+		sink(raw, ins, segs) // sink.go
+	}
+	for _, s := range segs {
+		if s.cost > 0 {
+			out = appendCharge(out, g, loc, s.cost, ck)
+			st.Charges++
 		}
-		cost := int64(i - segStart + 1)
-		if ins[i].toFn && raw[ins[i].start] == 0x0c { // br to the function's label: its end counts
-			cost++
-		}
-		out = appendCharge(out, g, loc, cost, ck)
-		st.Charges++
-		for j := segStart; j <= i; j++ {
+		for j := s.first; j <= s.last; j++ {
 			in := &ins[j]
 			op := raw[in.start]
 			if (in.toFn && op == 0x0d) || len(in.fnPos) > 0 || in.fnDefault {
@@ -564,7 +562,6 @@ func emitBody(out, raw []byte, ins []instr, g, loc uint32, perInstr bool, ck *ch
 				out = appendSyncIn(out, g, loc)
 			}
 		}
-		segStart = i + 1
 	}
 	return out
 }

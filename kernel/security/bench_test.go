@@ -42,3 +42,25 @@ func BenchmarkVerifyAgreement(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRecordUsage: the commit-time half of an agreement check, as the
+// kernel's commit hook runs it for every execute that names an agreement:
+// the same checks with the actual usage (calls, fuel, state bytes), then the
+// new usage staged in the execute's batch (not written here).
+func BenchmarkRecordUsage(b *testing.B) {
+	f := newFixture(b)
+	a := f.agreement(b, func(t *Terms) {
+		t.Quotas = map[string]uint64{MetricCalls: 1 << 40, MetricFuel: 1 << 40, MetricStateBytes: 1 << 40}
+	})
+	if err := f.m.RegisterAgreement(a); err != nil {
+		b.Fatal(err)
+	}
+	f.now = 15
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		batch := f.st.NewBatch()
+		if err := f.m.RecordUsage(batch, a.ID, "agent:agent-2", "count", Usage{Calls: 1, Fuel: 1234, StateBytes: 13}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
