@@ -255,14 +255,11 @@ func relabels(w *Circuit, row *Row, cl Class) []relabel {
 		set("memory bound flipped", edit{&row.Cy, 1 - toBig(row.Cy).Int64()}, edit{&row.D1, fieldNeg(row.D1)})
 		set("Sg1 flipped", edit{&row.Sg1, 1 - toBig(row.Sg1).Int64()}, edit{&row.L1, fieldNeg(row.L1)})
 		if cl == ClassInputRead {
-			// a short read claimed whole or the reverse: R follows L2's branch
-			avail := new(big.Int).Add(toBig(row.X1), toBig(row.L2))
-			if one(row.Sg2) {
-				avail.Sub(toBig(row.X1), new(big.Int).Add(toBig(row.L2), big.NewInt(1)))
-			}
-			r := avail
-			if one(row.Sg2) {
-				r = toBig(row.X1)
+			// a short read claimed whole (R = len) or a whole one claimed
+			// short (R = what is left = len + L2)
+			r := toBig(row.X1)
+			if !one(row.Sg2) {
+				r.Add(r, toBig(row.L2))
 			}
 			set("count flipped", edit{&row.Sg2, 1 - toBig(row.Sg2).Int64()}, edit{&row.L2, fieldNeg(row.L2)}, edit{&row.R, r})
 		}
