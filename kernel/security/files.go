@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
@@ -104,20 +105,53 @@ func (a *Authorizer) FS(agent kernel.AgentID, m *plugins.Manifest, record func(k
 	cfg := wazero.NewFSConfig()
 	for _, dir := range dirs {
 		if writable[dir] {
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				return nil, fmt.Errorf("%w: fs:%s is not a directory (%v)", ErrInvalidArgument, dir, err)
+			}
 			record(kernel.HostValue{Fn: kernel.HostFSMountRW, Value: []byte(dir)})
 			cfg = cfg.(sysfs.FSConfig).WithSysFSMount(&jailFS{FS: sysfs.DirFS(dir), dir: dir, record: record}, dir)
 			continue
 		}
-		root, err := os.OpenRoot(dir)
+		root, err := a.roots.get(dir)
 		if err != nil {
 			return nil, fmt.Errorf("%w: fs:%s: %w", ErrInvalidArgument, dir, err)
 		}
-		// The root is closed by its finalizer once the call's instance
-		// has dropped it.
 		record(kernel.HostValue{Fn: kernel.HostFSMount, Value: []byte(dir)})
 		cfg = cfg.WithFSMount(&recordingFS{fsys: root.FS(), dir: dir, record: record}, dir)
 	}
 	return cfg, nil
+}
+
+// rootCache keeps one os.Root per granted directory, so that executes do
+// not each hold a descriptor until the garbage collector closes it. A root
+// is reopened when the path no longer names the directory it holds (the
+// directory was replaced); the old one is left to its finalizer, since a
+// running call may still read through it.
+type rootCache struct {
+	mu sync.Mutex
+	m  map[string]*os.Root
+}
+
+func (c *rootCache) get(dir string) (*os.Root, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.m[dir]; r != nil {
+		now, err1 := os.Stat(dir)
+		held, err2 := r.Stat(".")
+		if err1 == nil && err2 == nil && os.SameFile(now, held) {
+			return r, nil
+		}
+		delete(c.m, dir)
+	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = map[string]*os.Root{}
+	}
+	c.m[dir] = r
+	return r, nil
 }
 
 // recordingFS is a read-only fs.FS that reports every byte read.

@@ -347,3 +347,50 @@ func TestJailFS(t *testing.T) {
 		t.Fatal(e)
 	}
 }
+
+// TestRootCache: read-only mounts share one os.Root per directory, and a
+// directory replaced on disk is reopened (its new files are served).
+func TestRootCache(t *testing.T) {
+	var c rootCache
+	dir := filepath.Join(t.TempDir(), "d")
+	os.Mkdir(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "f"), []byte("old"), 0o644)
+	r1, err := c.get(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2, err := c.get(dir); err != nil || r2 != r1 {
+		t.Fatalf("second get: %p %p %v", r1, r2, err)
+	}
+	os.RemoveAll(dir)
+	os.Mkdir(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "f"), []byte("new"), 0o644)
+	r3, err := c.get(dir)
+	if err != nil || r3 == r1 {
+		t.Fatalf("replaced directory: %p %p %v", r1, r3, err)
+	}
+	if b, err := r3.ReadFile("f"); err != nil || string(b) != "new" {
+		t.Fatalf("served %q %v", b, err)
+	}
+	os.RemoveAll(dir)
+	if _, err := c.get(dir); err == nil {
+		t.Fatal("a missing directory opened")
+	}
+}
+
+// TestFSMissingDirectory: a granted directory that does not exist refuses
+// the execute with ErrInvalidArgument, read-only or read-write.
+func TestFSMissingDirectory(t *testing.T) {
+	f := newFixture(t)
+	a := &Authorizer{M: f.m}
+	missing := filepath.Join(t.TempDir(), "gone")
+	f.grant(t, "agent-1", CapabilityResource(CapabilityFS), OpUse)
+	f.grant(t, "agent-1", CapabilityResource(CapabilityFSWrite), OpUse)
+	f.grant(t, "agent-1", KindFS+":"+missing, OpRead, OpWrite)
+	for _, c := range []string{CapabilityFS, CapabilityFSWrite} {
+		m := &plugins.Manifest{Name: "p", Version: "1.0.0", Capabilities: []string{c}}
+		if _, err := a.FS("agent-1", m, func(kernel.HostValue) {}); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%s: err %v, want ErrInvalidArgument", c, err)
+		}
+	}
+}

@@ -32,6 +32,8 @@ type Authorizer struct {
 	// HostCapabilities maps a host function name to the capability it
 	// needs (nil: DefaultHostCapabilities).
 	HostCapabilities map[string]string
+
+	roots rootCache // files.go
 }
 
 var _ kernel.Authorizer = (*Authorizer)(nil)
