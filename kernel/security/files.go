@@ -351,6 +351,17 @@ func (f *jailFile) Pread(b []byte, off int64) (int, experimentalsys.Errno) {
 	return n, e
 }
 
+// Readdir records the names listed, as recordingFile.ReadDir does.
+func (f *jailFile) Readdir(n int) ([]experimentalsys.Dirent, experimentalsys.Errno) {
+	ents, e := f.File.Readdir(n)
+	names := make([]string, len(ents))
+	for i, d := range ents {
+		names[i] = d.Name
+	}
+	f.record(kernel.HostValue{Fn: "fs_readdir", Value: []byte(f.name + "\x00" + strings.Join(names, "\x00"))})
+	return ents, e
+}
+
 func (f *jailFile) Write(b []byte) (int, experimentalsys.Errno) {
 	n, e := f.File.Write(b)
 	f.rec(FnFSWrite, b[:n])

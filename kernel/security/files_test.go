@@ -314,6 +314,18 @@ func TestJailFS(t *testing.T) {
 		t.Fatal(n, e)
 	}
 	f.Close()
+	d, e := j.OpenFile("sub", experimentalsys.O_RDONLY|experimentalsys.O_DIRECTORY, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	if ents, e := d.Readdir(-1); e != 0 || len(ents) != 1 || ents[0].Name != "f.txt" {
+		t.Fatal(ents, e)
+	}
+	d.Close()
+	if last := rec[len(rec)-1]; last.Fn != "fs_readdir" || string(last.Value) != filepath.Join(data, "sub")+"\x00f.txt" {
+		t.Fatalf("readdir recorded %q", last)
+	}
+	rec = rec[:len(rec)-1]
 	name := filepath.Join(data, "sub", "f.txt") + "\x00"
 	want := []kernel.HostValue{{Fn: FnFSWrite, Value: []byte(name + "ab")}, {Fn: FnFSWrite, Value: []byte(name + "cd")},
 		{Fn: FnFSRead, Value: []byte(name + "abcd")}, {Fn: FnFSRead, Value: []byte(name + "a")}}
