@@ -220,6 +220,10 @@ func TestFilesReadWrite(t *testing.T) {
 		if _, err := os.Lstat(filepath.Join(data, "evil")); !os.IsNotExist(err) {
 			t.Fatalf("%s: link on the host: %v", engine, err)
 		}
+		// Nor is it provable (it imports WASI and received host values).
+		if _, err := k.GenerateProof(ctx, r.Record.Seq); !errors.Is(err, kernel.ErrNotProvable) {
+			t.Fatalf("%s: proof of a write: %v", engine, err)
+		}
 		// A replay of the write is refused and leaves the file alone.
 		os.WriteFile(target, []byte("changed since"), 0o644)
 		_, err = k.Execute(kernel.WithReplayHost(ctx, rec.Host), agent, "write", writeInput(name, "rw works"))
