@@ -60,9 +60,9 @@ bench:
 	$(GO) run ./bench/cmd/mcpzero-bench -out bench/results
 
 # A run of at least 100,000 steps proven end to end (about half an hour with
-# a fresh key cache); merged into bench/results/latest.{json,md}.
+# a fresh key cache); writes bench/results/long/latest.{json,md}.
 bench-long:
-	$(GO) run ./bench/cmd/mcpzero-bench -sections long -merge -out bench/results
+	$(GO) run ./bench/cmd/mcpzero-bench -sections long -out bench/results/long
 
 bench-smoke:
 	$(GO) test -short -count=1 -run 'Smoke' ./bench/...
