@@ -528,8 +528,9 @@ loop:
 			base = m.frames[d-2].StackBase
 		case 0x10, 0x11: // call, call_indirect
 			f := uint32(in.Imm)
+			var c, e uint64 // call_indirect: table index and element
 			if op == 0x11 {
-				c := stack[sp-1]
+				c = stack[sp-1]
 				acc = rd(acc, tb, SpaceStack, sp-1, c)
 				sp--
 				r.A = c
@@ -538,7 +539,7 @@ loop:
 					trap = TrapInvalidTableAccess
 					break loop
 				}
-				e := m.table[i]
+				e = m.table[i]
 				acc = rd(acc, tb, SpaceTable, i, e)
 				r.R = e
 				if e == NullFunc {
@@ -558,6 +559,11 @@ loop:
 				var t TrapKind
 				acc, sp, t = m.host(acc, tb, r, hostKinds[f], sp, uint64(len(rows)-1))
 				mem = m.mem
+				if op == 0x11 {
+					// The row of a call_indirect names its table index and
+					// element (A, R), not the host call's operands.
+					r.A, r.R = c, e
+				}
 				if t != TrapNone {
 					trap = t
 					break loop
