@@ -1,0 +1,548 @@
+package circuits
+
+import (
+	"errors"
+	"math/big"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/mcpzero/mcpzero/circuits/claim"
+	"github.com/mcpzero/mcpzero/trace"
+)
+
+// Red-team tests: coordinated multi-field rewrites of honest witnesses that
+// a dishonest prover would try, each keeping as many constraints satisfied
+// as it can while changing what the run means. Single-field tampering is
+// TestTamperEachFamily's job; these document the attacks examined.
+
+// rtRun is the witness of every segment of one run of core.wasm on tiny.
+type rtRun struct {
+	tab  *ModuleTable
+	tr   *trace.Trace
+	fn   uint32
+	args []uint64
+	segs []*Circuit
+}
+
+func redteamRun(t *testing.T, export string, args []uint64) rtRun {
+	t.Helper()
+	return redteamRunIn(t, "core.wasm", export, args, "")
+}
+
+func redteamRunIn(t *testing.T, module, export string, args []uint64, input string) rtRun {
+	t.Helper()
+	mod := loadModule(t, module)
+	tab, err := Table(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := runInput(t, mod, export, args, []byte(input), 64)
+	claims, err := tab.Claims(tiny, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := rtRun{tab: tab, tr: tr, fn: tr.Func, args: args}
+	for k := range claims {
+		a, _, err := tiny.Assign(tab, tr, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.segs = append(out.segs, a.(*Circuit))
+	}
+	return out
+}
+
+func feOf(v frontend.Variable) fr.Element {
+	var e fr.Element
+	e.SetBigInt(toBig(v))
+	return e
+}
+
+// addTo sets *v to *v + d mod p.
+func addTo(v *frontend.Variable, d *big.Int) {
+	n := toBig(*v)
+	n.Add(n, d)
+	n.Mod(n, ecc.BN254.ScalarField())
+	*v = n
+}
+
+func addInt(v *frontend.Variable, d int64) { addTo(v, big.NewInt(d)) }
+
+func u64Of(v frontend.Variable) uint64 { return toBig(v).Uint64() }
+
+// stateDigest is the boundary-state digest the circuit computes, from the
+// machine registers of row (the first row of the segment for Before, the
+// first row of the next segment for After) and the Before or After cells.
+func stateDigest(w *Circuit, row *Row, after bool) fr.Element {
+	pick := func(r Region) []fr.Element {
+		vs := r.Before
+		if after {
+			vs = r.After
+		}
+		out := make([]fr.Element, len(vs))
+		for i, v := range vs {
+			out[i] = feOf(v)
+		}
+		return out
+	}
+	st := state{pc: u64Of(row.PC), sp: u64Of(row.SP), fp: u64Of(row.FP), base: u64Of(row.Base), ltop: u64Of(row.LTop),
+		depth: u64Of(row.Depth), acc: u64Of(row.Acc), ea: u64Of(row.EA), src: u64Of(row.Src), outLen: u64Of(row.OutLen),
+		memPages: u64Of(row.Pages), inLen: u64Of(w.InLen),
+		stack: pick(w.Stack), locals: pick(w.Locals), globals: pick(w.Globals), frames: pick(w.Frames),
+		mem: pick(w.Mem), in: pick(w.In), out: pick(w.Out)}
+	return st.digest(int(u64Of(w.NG)))
+}
+
+// firstRow returns the index of the first row of class cl at or after from.
+func firstRow(t *testing.T, w *Circuit, cl Class, from int) int {
+	t.Helper()
+	for r := from; r < len(w.Rows); r++ {
+		if classOf(&w.Rows[r]) == cl {
+			return r
+		}
+	}
+	t.Fatalf("no %s row", cl)
+	return -1
+}
+
+// setClass moves the row's one-hot selector to cl.
+func setClass(row *Row, cl Class) {
+	for k := range row.S {
+		row.S[k] = 0
+	}
+	row.S[cl] = 1
+}
+
+// insertPad inserts a padding row before row at, holding the machine state
+// of that row, drops the last row (which must be padding) and shifts every
+// timestamp at or after the insertion point by one row, so that the memory
+// argument stays balanced: a complete witness with a padding row mid-run.
+func insertPad(t *testing.T, w *Circuit, at int) {
+	t.Helper()
+	n := len(w.Rows)
+	if classOf(&w.Rows[n-1]) != ClassPad {
+		t.Fatal("insertPad: the last row is not padding")
+	}
+	pad := w.Rows[n-1]
+	src := &w.Rows[at]
+	pad.PC, pad.SP, pad.FP, pad.Base, pad.LTop, pad.Depth = src.PC, src.SP, src.FP, src.Base, src.LTop, src.Depth
+	pad.Acc, pad.EA, pad.Src, pad.OutLen, pad.Pages = src.Acc, src.EA, src.Src, src.OutLen, src.Pages
+	for k := range pad.PrevTS {
+		pad.PrevTS[k] = 0
+	}
+	copy(w.Rows[at+1:], w.Rows[at:n-1])
+	w.Rows[at] = pad
+	cut := int64(tsStride * (at + 1))
+	shift := func(v *frontend.Variable) {
+		if toBig(*v).Cmp(big.NewInt(cut)) >= 0 {
+			addInt(v, tsStride)
+		}
+	}
+	for r := at + 1; r < n; r++ {
+		for k := range w.Rows[r].PrevTS {
+			shift(&w.Rows[r].PrevTS[k])
+		}
+	}
+	for _, reg := range []*Region{&w.Stack, &w.Locals, &w.Globals, &w.Frames, &w.Mem, &w.In, &w.Out} {
+		for i := range reg.LastTS {
+			shift(&reg.LastTS[i])
+		}
+	}
+}
+
+func TestRedTeam(t *testing.T) {
+	p := ecc.BN254.ScalarField()
+	two32 := new(big.Int).Lsh(big.NewInt(1), 32)
+	two64 := new(big.Int).Lsh(big.NewInt(1), 64)
+	cases := []struct {
+		name   string
+		module string // "" is core.wasm
+		input  string
+		export string
+		args   []uint64
+		seg    int
+		accept bool // a control: the rewrite keeps the run's meaning
+		attack func(t *testing.T, r rtRun, w *Circuit)
+	}{
+		{
+			// Hide a real step from the count: flag an add as a pseudo row,
+			// lower Steps, and move one lookup off the program entry's
+			// multiplicity so the table side still balances. Pseudo is part
+			// of the looked-up flags, so (pc, flags|pseudo, …) is no entry.
+			name: "real row claims pseudo", export: "sum", args: []uint64{5},
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				row := &w.Rows[firstRow(t, w, ClassAdd, 0)]
+				row.Pseudo = 1
+				addInt(&w.Steps, -1)
+				addInt(&w.Prog[u64Of(row.PC)].Mult, -1)
+			},
+		},
+		{
+			// Count a prologue pseudo-instruction as a step (Steps + 1).
+			name: "prologue row counted as a step", export: "calls", args: []uint64{5},
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				i := firstRow(t, w, ClassLocalZero, 0)
+				w.Rows[i].Pseudo = 0
+				addInt(&w.Steps, 1)
+				addInt(&w.Prog[u64Of(w.Rows[i].PC)].Mult, -1)
+			},
+		},
+		{
+			// A padding row claims Pseudo to make the count negative
+			// (steps = active - pseudo): S[Pad]·Pseudo = 0.
+			name: "padding claims pseudo", export: "sum", args: []uint64{5}, seg: 1,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				w.Rows[10].Pseudo = 1
+				addInt(&w.Steps, -1)
+			},
+		},
+		{
+			// Control: a padding row inserted mid-run (timestamps shifted,
+			// the run's last padding row dropped) is a no-op: same steps,
+			// same boundary states, accepted. Padding cannot change state.
+			name: "padding inserted mid-run (no-op)", export: "sum", args: []uint64{5}, seg: 1, accept: true,
+			attack: func(t *testing.T, r rtRun, w *Circuit) { insertPad(t, w, 1) },
+		},
+		{
+			// The inserted padding row changes state: drops a stack value.
+			name: "padding inserted mid-run pops the stack", export: "sum", args: []uint64{5}, seg: 1,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				insertPad(t, w, 1)
+				addInt(&w.Rows[1].SP, -1)
+			},
+		},
+		{
+			// The inserted padding row advances the pc past the next
+			// instruction (skip a step): padding keeps PC.
+			name: "padding inserted mid-run skips an instruction", export: "sum", args: []uint64{5}, seg: 1,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				insertPad(t, w, 1)
+				addInt(&w.Rows[1].PC, -1)
+			},
+		},
+		{
+			// Replace a real step (local.get) by padding holding the state
+			// after it, one step fewer.
+			name: "real step replaced by padding", export: "sum", args: []uint64{5}, seg: 1,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				i := firstRow(t, w, ClassLocalGet, 0)
+				addInt(&w.Prog[u64Of(w.Rows[i].PC)].Mult, -1)
+				setClass(&w.Rows[i], ClassPad)
+				w.Rows[i].PC, w.Rows[i].SP = w.Rows[i+1].PC, w.Rows[i+1].SP
+				addInt(&w.Steps, -1)
+			},
+		},
+		{
+			// Run an instruction after the run halted: the row after the
+			// return to HaltPC becomes a nop (PC stays HaltPC, which is no
+			// program entry), one more step.
+			name: "instruction after halting", export: "sum", args: []uint64{5}, seg: 1,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				i := firstRow(t, w, ClassReturn, 0) + 1
+				setClass(&w.Rows[i], ClassNop)
+				addInt(&w.Steps, 1)
+			},
+		},
+		{
+			// Claim another result: final stack cell and the public final
+			// state rewritten together.
+			name: "returned with another result", export: "sum", args: []uint64{5}, seg: 1,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				v := u64Of(w.Stack.After[0]) + 1
+				w.Stack.After[0] = v
+				w.After = claim.FinalState(claim.StatusReturned, claim.TrapNone, claim.OutputDigest([]uint64{v}, nil))
+			},
+		},
+		{
+			// Claim the returning run trapped (unreachable), no results.
+			name: "returned run claimed trapped", export: "sum", args: []uint64{5}, seg: 1,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				w.After = claim.FinalState(claim.StatusTrapped, claim.TrapUnreachable, claim.OutputDigest(nil, nil))
+			},
+		},
+		{
+			// A middle segment starts from the initial-state marker: its
+			// registers and cells are not the canonical initial ones.
+			name: "middle segment claims the initial state", export: "sum", args: []uint64{5}, seg: 1,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				in := claim.InputDigest(r.args, nil)
+				w.IsFirst, w.Function, w.InDigest = 1, r.fn, in
+				w.Before = claim.InitialState(r.tab.Commitment(), r.fn, in)
+			},
+		},
+		{
+			// The first segment claims the initial state of another
+			// function with the same input: the selector moves to it, but
+			// the first row's pc is the called function's entry.
+			name: "first segment claims another function", export: "calls", args: []uint64{5}, seg: 0,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				nf := int(u64Of(w.NFuncs))
+				for j := range w.FuncSel {
+					w.FuncSel[j] = 0
+				}
+				f := (int(r.fn) + 1) % nf
+				w.FuncSel[f], w.Function = 1, f
+				w.Before = claim.InitialState(r.tab.Commitment(), uint32(f), feOf(w.InDigest))
+			},
+		},
+		{
+			// A read consumes a timestamp "before 0" (p − 1): the range
+			// check ts−1−prev passes, but nothing was produced there.
+			name: "negative previous timestamp", export: "sum", args: []uint64{5},
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				row := &w.Rows[firstRow(t, w, ClassAdd, 0)]
+				row.PrevTS[portPop1] = new(big.Int).Sub(p, big.NewInt(1))
+			},
+		},
+		{
+			// A read consumes a value produced later: the local.get of the
+			// counter reads the value a later local.set writes (V and
+			// previous timestamp of that write, R with it).
+			name: "read from the future", export: "sum", args: []uint64{5},
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				g := firstRow(t, w, ClassLocalGet, 0)
+				s := firstRow(t, w, ClassLocalSet, g)
+				row := &w.Rows[g]
+				row.V, row.R = w.Rows[s].X1, w.Rows[s].X1
+				row.PrevTS[portVar] = tsStride*(s+1) + portVar
+			},
+		},
+		{
+			// Return to another pc: frame word split with the return pc
+			// 2^32 higher and the caller FP one lower (same word V).
+			name: "frame word re-split (pc + 2^32, fp − 1)", export: "calls", args: []uint64{5},
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				row := &w.Rows[firstRow(t, w, ClassReturn, 0)]
+				addTo(&row.D1, two32)
+				addInt(&row.L1, -1)
+			},
+		},
+		{
+			// Restore another caller stack base: caller FP 2^32 higher,
+			// base one lower (same word V).
+			name: "frame word re-split (fp + 2^32, base − 1)", export: "calls", args: []uint64{5},
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				row := &w.Rows[firstRow(t, w, ClassReturn, 0)]
+				addTo(&row.L1, two32)
+				addInt(&row.L2, -1)
+			},
+		},
+		{
+			// An i64 add whose result wraps by 2^64 the other way: R − 2^64
+			// (mod p) with the carry set.
+			name: "add result wrapped through the field", export: "mix", args: []uint64{3, 4},
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				row := &w.Rows[firstRow(t, w, ClassAdd, 0)]
+				addTo(&row.R, new(big.Int).Neg(two64))
+				addInt(&row.Cy, 1)
+			},
+		},
+		{
+			// Forge one output byte: the final output cell and the public
+			// final state rewritten together (results unchanged).
+			name: "output byte forged", module: "io.wasm", export: "run", input: "hello, circuits", seg: -1,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				if len(r.tr.Output) == 0 {
+					t.Fatal("the run writes no output")
+				}
+				out := append([]byte(nil), r.tr.Output...)
+				out[0] ^= 1
+				w.Out.After[0] = uint64(out[0])
+				w.After = claim.FinalState(claim.StatusReturned, claim.TrapNone, claim.OutputDigest(r.tr.Results, out))
+			},
+		},
+		{
+			// Control for the case above: the same rewrite with the honest
+			// byte reproduces the honest witness.
+			name: "output byte rewritten honestly (control)", module: "io.wasm", export: "run", input: "hello, circuits", seg: -1, accept: true,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				w.Out.After[0] = uint64(r.tr.Output[0])
+				w.After = claim.FinalState(claim.StatusReturned, claim.TrapNone, claim.OutputDigest(r.tr.Results, r.tr.Output))
+			},
+		},
+		{
+			// A load byte row reads another memory cell: its effective
+			// address moved by one, the byte it reads taken from that cell
+			// (boundary value, timestamp 0) and the accumulated value
+			// following it. EA is carried from the load row's bounds check.
+			name: "load byte from another address", module: "mem.wasm", export: "loads", args: []uint64{0x8877665544332211},
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				i := firstRow(t, w, ClassMemByte, 0)
+				row := &w.Rows[i]
+				addr := u64Of(row.EA) + u64Of(row.Height) + 1
+				addInt(&row.EA, 1)
+				row.V, row.PrevTS[portVar] = w.Mem.Before[addr], 0
+			},
+		},
+		{
+			// br_table: the index waiting in Acc is changed between the
+			// br_table row and its case rows (as by an inserted padding
+			// row), so that another label is taken.
+			name: "br_table index swapped before the cases", module: "ext.wasm", export: "switch", args: []uint64{1},
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				i := firstRow(t, w, ClassBrTable, 0)
+				insertPad(t, w, i+1)
+				addInt(&w.Rows[i+1].Acc, 1)
+				for q := i + 2; q < len(w.Rows) && classOf(&w.Rows[q]) == ClassBrCase; q++ {
+					addInt(&w.Rows[q].Acc, 1)
+				}
+			},
+		},
+		{
+			// Control: padding inserted between the br_table row and its
+			// cases keeps the index: accepted.
+			name: "padding inside a br_table (control)", module: "ext.wasm", export: "switch", args: []uint64{1}, accept: true,
+			attack: func(t *testing.T, r rtRun, w *Circuit) {
+				insertPad(t, w, firstRow(t, w, ClassBrTable, 0)+1)
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			module := tc.module
+			if module == "" {
+				module = "core.wasm"
+			}
+			r := redteamRunIn(t, module, tc.export, tc.args, tc.input)
+			seg := tc.seg
+			if seg < 0 {
+				seg += len(r.segs)
+			}
+			w := r.segs[seg]
+			s := solved{tiny, w, tc.name}
+			if err := isSolved(s); err != nil {
+				t.Fatalf("honest witness rejected: %v", err)
+			}
+			tc.attack(t, r, w)
+			err := isSolved(s)
+			switch {
+			case tc.accept && err != nil:
+				t.Errorf("control rejected: %v", err)
+			case !tc.accept && err == nil:
+				t.Errorf("dishonest witness accepted")
+			}
+		})
+	}
+}
+
+// TestRedTeamSegmentInduction: boundary cells of a middle segment are bound
+// only by the previous segment's After digest, and nothing range-checks the
+// stack, local, global and frame cells there. The guarantee that they hold
+// 64-bit values is inductive: the first segment starts canonical, and a
+// segment cannot end with a cell the run did not produce. Here segment 0
+// ends with each live cell raised by 2^64 (or 2^32) and its After digest
+// recomputed: every such witness is rejected by the memory argument.
+// Controls: the honest After digest recomputed this way is accepted, and
+// the first segment relabelled as a middle one is accepted by the circuit
+// but refused by claim.CheckStatement (ErrInitial).
+func TestRedTeamSegmentInduction(t *testing.T) {
+	r := redteamRun(t, "calls", []uint64{5})
+	if len(r.segs) < 1 {
+		t.Fatal("no segments")
+	}
+	m := redteamRun(t, "mix", []uint64{3, 4})
+	w, next := m.segs[0], m.segs[1]
+	s := solved{tiny, w, "mix/seg0"}
+	if got, want := stateDigest(w, &next.Rows[0], true), feOf(w.After); !got.Equal(&want) {
+		t.Fatal("stateDigest does not reproduce the honest After digest")
+	}
+	if got, want := stateDigest(next, &next.Rows[0], false), feOf(next.Before); !got.Equal(&want) {
+		t.Fatal("stateDigest does not reproduce the honest Before digest")
+	}
+	type cellRef struct {
+		name string
+		v    *frontend.Variable
+	}
+	var cells []cellRef
+	for i := 0; i < int(u64Of(next.Rows[0].SP)); i++ {
+		cells = append(cells, cellRef{"Stack.After", &w.Stack.After[i]})
+	}
+	for i := 0; i < int(u64Of(next.Rows[0].LTop)); i++ {
+		cells = append(cells, cellRef{"Locals.After", &w.Locals.After[i]})
+	}
+	for i := 0; i < int(u64Of(w.NG)); i++ {
+		cells = append(cells, cellRef{"Globals.After", &w.Globals.After[i]})
+	}
+	for i := 0; i <= int(u64Of(next.Rows[0].Depth)); i++ {
+		cells = append(cells, cellRef{"Frames.After", &w.Frames.After[i]})
+	}
+	tried := 0
+	for _, c := range cells {
+		for _, sh := range []uint{32, 64} {
+			old := *c.v
+			addTo(c.v, new(big.Int).Lsh(big.NewInt(1), sh))
+			oldAfter := w.After
+			w.After = stateDigest(w, &next.Rows[0], true)
+			if err := isSolved(s); err == nil {
+				t.Errorf("%s + 2^%d at the end of segment 0 accepted", c.name, sh)
+			}
+			*c.v, w.After = old, oldAfter
+			tried++
+		}
+	}
+	if tried == 0 {
+		t.Fatal("no live cells")
+	}
+	t.Logf("%d non-canonical boundary cells tried", tried)
+
+	// Control: the first segment relabelled as a middle segment solves
+	// (it is a valid middle segment), but its claim cannot start a bundle.
+	first := r.segs[0]
+	first.IsFirst = 0
+	first.Before = stateDigest(first, &first.Rows[0], false)
+	if err := isSolved(solved{tiny, first, "calls/seg0 as middle"}); err != nil {
+		t.Fatalf("relabelled first segment rejected by the circuit: %v", err)
+	}
+	mod := loadModule(t, "core.wasm")
+	tr := run(t, mod, "calls", []uint64{5}, 64)
+	stmt, claims, err := r.tab.Statement(tiny, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims[0].Before = feOf(first.Before)
+	if err := claim.CheckStatement(stmt, claims); !errors.Is(err, claim.ErrInitial) {
+		t.Errorf("CheckStatement of a bundle starting from a middle state: %v, want ErrInitial", err)
+	}
+}
+
+// TestRedTeamByteChunkSlack: bytesDigest range-checks 31·nch − n to 5 bits,
+// which admits 31 as well as 0..30: for a length that is a multiple of 31
+// (here the empty input) the prover may hash one extra chunk, necessarily
+// zero (the bytes past the length are constrained to zero). The circuit
+// accepts that witness, but its input digest Hash(TagBytes, 0, 0) is the
+// BytesDigest of no byte string (the chain would need a Poseidon2
+// collision with Hash(TagBytes, len(b), PackBytes(b)…), whose length
+// fixes the number of chunks), so no statement's Input matches: the
+// slack only lets a prover produce a proof nobody accepts. This test pins
+// that analysis: the circuit accepts, CheckStatement refuses.
+func TestRedTeamByteChunkSlack(t *testing.T) {
+	r := redteamRun(t, "sum", []uint64{5})
+	w := r.segs[0]
+	if u64Of(w.InLen) != 0 || u64Of(w.NChIn) != 0 {
+		t.Fatalf("expected an empty input, got InLen %v NChIn %v", w.InLen, w.NChIn)
+	}
+	w.NChIn = 1
+	var zero fr.Element
+	odd := claim.Hash(claim.U64(claim.TagInput), claim.ValuesDigest(r.args), claim.Hash(claim.U64(claim.TagBytes), claim.U64(0), zero))
+	w.InDigest = odd
+	w.Before = claim.InitialState(r.tab.Commitment(), r.fn, odd)
+	if err := isSolved(solved{tiny, w, "sum/seg0 with an extra input chunk"}); err != nil {
+		t.Fatalf("extra zero chunk rejected (the slack is gone: update this test): %v", err)
+	}
+	if honest := claim.InputDigest(r.args, nil); odd.Equal(&honest) {
+		t.Fatal("the extra chunk gives the honest input digest")
+	}
+	mod := loadModule(t, "core.wasm")
+	tr := run(t, mod, "sum", []uint64{5}, 64)
+	stmt, claims, err := r.tab.Statement(tiny, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims[0].Before = feOf(w.Before)
+	if err := claim.CheckStatement(stmt, claims); !errors.Is(err, claim.ErrInitial) {
+		t.Errorf("CheckStatement with the extra-chunk input digest: %v, want ErrInitial", err)
+	}
+}
