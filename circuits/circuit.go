@@ -787,7 +787,11 @@ func (c *Circuit) Define(api frontend.API) error {
 	api.AssertIsEqual(api.Mul(first, api.Sub(c.Frames.Before[1], HaltPC)), 0)
 	gParams := prefixFlags(api, params, len(c.Locals.Before))
 	gLocals := prefixFlags(api, nLocals, len(c.Locals.Before))
-	// Arguments are typed: an i32 parameter holds a value below 2^32.
+	// Arguments are typed: an i32 parameter holds a value below 2^32. The
+	// mask covers 64 parameters, so the called function may have no more
+	// (else an i32 argument from 64 on would go unchecked: the verifier
+	// cannot type the statement's arguments without the module).
+	rc.Check(api.Mul(first, api.Sub(64, params)), 7)
 	maskBits := api.ToBinary(i32Mask, 64)
 	for i := 0; i < len(c.Locals.Before) && i < 64; i++ {
 		isI32 := api.Mul(first, maskBits[i])

@@ -546,3 +546,82 @@ func TestRedTeamByteChunkSlack(t *testing.T) {
 		t.Errorf("CheckStatement with the extra-chunk input digest: %v, want ErrInitial", err)
 	}
 }
+
+// TestRedTeamWideFunctionArgs: the first segment type-checks the called
+// function's i32 arguments with a 64-bit mask, so only parameters 0..63
+// are checked. The witness builder refuses a called function with more
+// parameters (ErrShape), but the circuit must refuse it too: otherwise a
+// dishonest prover passes an i32 argument ≥ 2^32 in parameter 64 — which
+// the verifier, without the module, cannot type-check — and proves a run
+// that no execution has: here many(0, …, 0, 2^32) = i32.eqz(2^32) = 0,
+// where the kernel (i32 arguments masked to 32 bits) computes eqz(0) = 1.
+// Before the circuit bounded the parameter count both witnesses below were
+// accepted (the honest-argument one is the control that the construction
+// is otherwise complete); now both are refused, since each calls a
+// 65-parameter function from the initial state.
+func TestRedTeamWideFunctionArgs(t *testing.T) {
+	shape := Shape{Rows: 8, Prog: 72, Funcs: 2, Stack: 4, Locals: 72, Globals: 1, Depth: 2, Table: 1}
+	mod := loadModule(t, "many.wasm")
+	tab, err := Table(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := make([]uint64, 65)
+	tr := run(t, mod, "many", args, 64)
+	f := tr.Func
+	if _, _, err := shape.Assign(tab, tr, 0); !errors.Is(err, ErrShape) {
+		t.Fatalf("witness builder on a 65-parameter function: %v, want ErrShape", err)
+	}
+	// Build the witness as if the function had 64 parameters (the builder
+	// takes the initial locals from the trace), then restore the module.
+	tab.Funcs[f].Params = 64
+	a, _, err := shape.Assign(tab, tr, 0)
+	tab.Funcs[f].Params = 65
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(arg uint64, result uint64) *Circuit {
+		w := a.(*Circuit)
+		cp := *w
+		cp.Rows = append([]Row(nil), w.Rows...)
+		cp.Funcs = append([]FuncEntry(nil), w.Funcs...)
+		cp.Locals.Before = append([]frontend.Variable(nil), w.Locals.Before...)
+		cp.Locals.After = append([]frontend.Variable(nil), w.Locals.After...)
+		cp.Stack.After = append([]frontend.Variable(nil), w.Stack.After...)
+		c := &cp
+		c.Funcs[f].Params = 65
+		c.Module = tab.Commitment()
+		as := append([]uint64(nil), args...)
+		as[64] = arg
+		c.Locals.Before[64], c.Locals.After[64] = arg, arg
+		c.InDigest = claim.InputDigest(as, nil)
+		c.Before = claim.InitialState(feOf(c.Module), f, feOf(c.InDigest))
+		get, eqz, ret := &c.Rows[0], &c.Rows[1], &c.Rows[2]
+		if classOf(get) != ClassLocalGet || classOf(eqz) != ClassEqz || classOf(ret) != ClassReturn {
+			t.Fatalf("unexpected rows %s %s %s", classOf(get), classOf(eqz), classOf(ret))
+		}
+		get.V, get.R = arg, arg
+		eqz.X1, eqz.O, eqz.R = arg, arg, result
+		if arg != 0 {
+			var inv fr.Element
+			inv.SetUint64(arg)
+			inv.Inverse(&inv)
+			eqz.E, eqz.Inv = 0, inv
+		}
+		ret.X1, ret.R, ret.O = result, result, result
+		c.Stack.After[0] = result
+		c.After = claim.FinalState(claim.StatusReturned, claim.TrapNone, claim.OutputDigest([]uint64{result}, nil))
+		return c
+	}
+	for _, tc := range []struct {
+		name        string
+		arg, result uint64
+	}{
+		{"honest argument 0, result 1", 0, 1},
+		{"i32 argument 2^32 in parameter 64, result 0", 1 << 32, 0},
+	} {
+		if err := isSolved(solved{shape, build(tc.arg, tc.result), tc.name}); err == nil {
+			t.Errorf("%s: first segment of a 65-parameter function accepted", tc.name)
+		}
+	}
+}
