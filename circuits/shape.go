@@ -27,8 +27,9 @@ func (s Shape) ID() string {
 
 func (s Shape) String() string { return s.ID() }
 
-// Shapes lists the standard capacity classes, smallest first. The prover
-// picks the first one a run fits (Fit).
+// Shapes lists the standard capacity classes. New shapes are only ever
+// appended: users cache keys per shape. The prover picks the cheapest one
+// a run fits within its memory budget; Fit picks the first in this order.
 func Shapes() []Shape {
 	return []Shape{
 		{Rows: 64, Prog: 64, Funcs: 4, Stack: 16, Locals: 16, Globals: 4, Depth: 4, Mem: 0, In: 0, Out: 0, Table: 0},
@@ -37,6 +38,12 @@ func Shapes() []Shape {
 		{Rows: 8192, Prog: 512, Funcs: 32, Stack: 128, Locals: 128, Globals: 16, Depth: 32, Mem: 4096, In: 1024, Out: 1024, Table: 32},
 		// larger programs and memories
 		{Rows: 4096, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 16384, In: 4096, Out: 4096, Table: 256},
+		// long runs of small programs within a 4 GiB proving budget: the
+		// 8192-row shape's program and stack capacities with half its
+		// memory and 3840 rows, which keeps it under 2^21 constraints
+		// (with 4096 rows it compiles to 2.13 M) so that its FFT domain
+		// is half the 8192-row shape's (docs/PERFORMANCE.md, "Memory")
+		{Rows: 3840, Prog: 512, Funcs: 32, Stack: 128, Locals: 128, Globals: 16, Depth: 32, Mem: 2048, In: 512, Out: 512, Table: 32},
 	}
 }
 

@@ -42,3 +42,41 @@ func TestEstimatedConstraints(t *testing.T) {
 		}
 	}
 }
+
+// TestShapeIDsStable pins the standard shapes: users cache keys per shape
+// id, so a shape is never changed or removed, only appended.
+func TestShapeIDsStable(t *testing.T) {
+	want := []string{
+		"seg-r64-p64-f4-s16-l16-g4-d4-m0-i0-o0-t0",
+		"seg-r1024-p512-f16-s64-l64-g16-d16-m1024-i256-o256-t16",
+		"seg-r8192-p512-f32-s128-l128-g16-d32-m4096-i1024-o1024-t32",
+		"seg-r4096-p2048-f64-s256-l256-g32-d64-m16384-i4096-o4096-t256",
+		"seg-r3840-p512-f32-s128-l128-g16-d32-m2048-i512-o512-t32",
+	}
+	got := Shapes()
+	if len(got) < len(want) {
+		t.Fatalf("%d standard shapes, want at least %d", len(got), len(want))
+	}
+	for i, id := range want {
+		if got[i].ID() != id {
+			t.Errorf("shape %d is %s, want %s", i, got[i].ID(), id)
+		}
+	}
+}
+
+// TestLongRunShapeDomain keeps the 3840-row long-run shape under 2^21
+// constraints: above, gnark's FFT domain (the next power of two) doubles
+// to the 8192-row shape's and its proving memory with it.
+func TestLongRunShapeDomain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a 2 M-constraint shape")
+	}
+	s := Shapes()[4]
+	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, s.NewCircuit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := cs.GetNbConstraints(); n > 1<<21 {
+		t.Fatalf("%s: %d constraints, over 2^21 = %d", s.ID(), n, 1<<21)
+	}
+}
