@@ -44,6 +44,10 @@ func Shapes() []Shape {
 		// (with 4096 rows it compiles to 2.13 M) so that its FFT domain
 		// is half the 8192-row shape's (docs/PERFORMANCE.md, "Memory")
 		{Rows: 3840, Prog: 512, Funcs: 32, Stack: 128, Locals: 128, Globals: 16, Depth: 32, Mem: 2048, In: 512, Out: 512, Table: 32},
+		// larger programs and memories within a 4 GiB proving budget: the
+		// 4096-row large shape's capacities with 1024 rows (its fixed
+		// tables are most of it; short runs also waste fewer padding rows)
+		{Rows: 1024, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 16384, In: 4096, Out: 4096, Table: 256},
 	}
 }
 
