@@ -157,6 +157,15 @@ func proveJobs(ctx context.Context, cfg *config, tr *tracker, jobs []job, b *ver
 		tr.addWork(float64(nc(&kjobs[i])) * proveSecondsPerConstraint(cfg.backend))
 	}
 	t0 = time.Now()
+	if cfg.memoryBudget != 0 {
+		keep := map[[32]byte]bool{}
+		for _, kj := range byShape {
+			keep[kj.c.digest] = true
+		}
+		if ks.keepOnly(keep) > 0 {
+			releaseMemory()
+		}
+	}
 	for _, shape := range st.Shapes {
 		kj := byShape[shape]
 		k, err := ks.load(shape, cfg.backend, kj.c.digest)

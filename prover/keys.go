@@ -134,24 +134,36 @@ func (s *KeyStore) load(shape string, b verifier.Backend, d [32]byte) (*Keys, er
 	if err != nil {
 		return nil, err
 	}
-	pkf, err := readKeyFile(s.path(b, d, "pk"), b, d, kindPK)
-	if err != nil {
-		return nil, err
-	}
-	if pkf.setup != vkf.setup {
-		return nil, fmt.Errorf("prover: key cache: proving and verifying key of %s disagree on the setup kind", shape)
-	}
 	k = &Keys{Shape: shape, Backend: b, Setup: vkf.setup, CSDigest: d,
 		VK: &verifier.ShapeKey{Shape: shape, CSDigest: d, Raw: vkf.body}}
 	set := &verifier.KeySet{GnarkVersion: verifier.GnarkVersion, Backend: b, Curve: verifier.Curve, Setup: k.Setup}
 	if err := set.Add(k.VK); err != nil {
 		return nil, fmt.Errorf("prover: key cache %s: %w", s.path(b, d, "vk"), err)
 	}
+	// The proving key (1.2 GB for the 8192-row shape) is decoded straight
+	// from the file: reading the file into memory first held it twice.
+	path := s.path(b, d, "pk")
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoKeys
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prover: key cache: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	pkf, err := readKeyHeader(r, path, b, d, kindPK)
+	if err != nil {
+		return nil, err
+	}
+	if pkf.setup != vkf.setup {
+		return nil, fmt.Errorf("prover: key cache: proving and verifying key of %s disagree on the setup kind", shape)
+	}
 	switch b {
 	case verifier.Groth16:
 		pk := new(groth16bn254.ProvingKey)
-		if err := pk.ReadDump(bytes.NewReader(pkf.body)); err != nil {
-			return nil, fmt.Errorf("prover: key cache %s: %w", s.path(b, d, "pk"), err)
+		if err := pk.ReadDump(r); err != nil {
+			return nil, fmt.Errorf("prover: key cache %s: %w", path, err)
 		}
 		k.pk = pk
 	case verifier.PLONK:
@@ -159,15 +171,34 @@ func (s *KeyStore) load(shape string, b verifier.Backend, d [32]byte) (*Keys, er
 		// make proofs that fail to verify, so the subgroup checks of
 		// ReadFrom are skipped for speed.
 		pk := new(plonkbn254.ProvingKey)
-		if err := readAll(pk.UnsafeReadFrom, pkf.body); err != nil {
-			return nil, fmt.Errorf("prover: key cache %s: %w", s.path(b, d, "pk"), err)
+		if _, err := pk.UnsafeReadFrom(r); err != nil {
+			return nil, fmt.Errorf("prover: key cache %s: %w", path, err)
 		}
 		k.pk = pk
+	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		return nil, fmt.Errorf("prover: key cache %s: %w: trailing bytes after the proving key", path, verifier.ErrEncoding)
 	}
 	s.mu.Lock()
 	s.mem[d] = k
 	s.mu.Unlock()
 	return k, nil
+}
+
+// keepOnly drops from memory the keys of every constraint system but
+// those in keep: a process that proved with a large shape once should not
+// hold its proving key while it proves with another. They are read from
+// disk again when needed.
+func (s *KeyStore) keepOnly(keep map[[32]byte]bool) (dropped int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for d := range s.mem {
+		if !keep[d] {
+			delete(s.mem, d)
+			dropped++
+		}
+	}
+	return dropped
 }
 
 func readAll(f func(io.Reader) (int64, error), b []byte) error {
@@ -202,6 +233,7 @@ func (s *KeyStore) LoadOrSetup(ctx context.Context, shape string, b verifier.Bac
 	s.mu.Lock()
 	s.mem[d] = k
 	s.mu.Unlock()
+	releaseMemory() // the setup's tables are garbage now; proving should not start on top of them
 	return k, true, nil
 }
 
@@ -262,23 +294,24 @@ func devSetup(ctx context.Context, shape string, b verifier.Backend, cs constrai
 }
 
 func (s *KeyStore) store(k *Keys) error {
-	var pkBuf bytes.Buffer
-	var err error
+	// The proving key is written straight to the file: serializing it to
+	// a buffer first held a second copy (1.2 GB for the 8192-row shape).
+	var body func(io.Writer) error
 	switch pk := k.pk.(type) {
 	case *groth16bn254.ProvingKey:
-		err = pk.WriteDump(&pkBuf)
+		body = pk.WriteDump
 	case *plonkbn254.ProvingKey:
-		_, err = pk.WriteRawTo(&pkBuf)
+		body = func(w io.Writer) error { _, err := pk.WriteRawTo(w); return err }
 	default:
-		err = fmt.Errorf("unexpected proving key type %T", k.pk)
+		return fmt.Errorf("prover: serializing proving key: unexpected proving key type %T", k.pk)
 	}
-	if err != nil {
-		return fmt.Errorf("prover: serializing proving key: %w", err)
-	}
-	if err := writeKeyFile(s.path(k.Backend, k.CSDigest, "pk"), k, kindPK, pkBuf.Bytes()); err != nil {
+	if err := writeKeyFile(s.path(k.Backend, k.CSDigest, "pk"), k, kindPK, body); err != nil {
 		return err
 	}
-	return writeKeyFile(s.path(k.Backend, k.CSDigest, "vk"), k, kindVK, k.VK.Raw)
+	return writeKeyFile(s.path(k.Backend, k.CSDigest, "vk"), k, kindVK, func(w io.Writer) error {
+		_, err := w.Write(k.VK.Raw)
+		return err
+	})
 }
 
 // Key files: magic, format version, gnark version, backend, curve, setup
@@ -291,7 +324,7 @@ const (
 	kindVK = 2
 )
 
-func writeKeyFile(path string, k *Keys, kind uint8, body []byte) error {
+func writeKeyFile(path string, k *Keys, kind uint8, body func(io.Writer) error) error {
 	var hdr bytes.Buffer
 	hdr.WriteString(keyFileMagic)
 	binary.Write(&hdr, binary.BigEndian, uint16(keyFileVersion))
@@ -309,7 +342,10 @@ func writeKeyFile(path string, k *Keys, kind uint8, body []byte) error {
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 1<<20)
 	w.Write(hdr.Bytes())
-	w.Write(body)
+	if err := body(w); err != nil {
+		tmp.Close()
+		return fmt.Errorf("prover: key cache: writing %s: %w", path, err)
+	}
 	if err := w.Flush(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("prover: key cache: %w", err)
@@ -342,13 +378,25 @@ func readKeyFile(path string, b verifier.Backend, d [32]byte, kind uint8) (*keyF
 	if err != nil {
 		return nil, fmt.Errorf("prover: key cache: %w", err)
 	}
+	r := bytes.NewReader(raw)
+	kf, err := readKeyHeader(r, path, b, d, kind)
+	if err != nil {
+		return nil, err
+	}
+	kf.body = raw[len(raw)-r.Len():]
+	return kf, nil
+}
+
+// readKeyHeader reads and checks a key file's header from r, leaving r at
+// the start of gnark's bytes.
+func readKeyHeader(r io.Reader, path string, b verifier.Backend, d [32]byte, kind uint8) (*keyFile, error) {
 	bad := func(what string) error {
 		return fmt.Errorf("prover: key cache %s: %w: %s", path, verifier.ErrEncoding, what)
 	}
-	if !bytes.HasPrefix(raw, []byte(keyFileMagic)) {
+	magic := make([]byte, len(keyFileMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != keyFileMagic {
 		return nil, bad("not an mcpzero key file")
 	}
-	r := bytes.NewReader(raw[len(keyFileMagic):])
 	var ver uint16
 	if binary.Read(r, binary.BigEndian, &ver) != nil {
 		return nil, bad("truncated header")
@@ -364,14 +412,16 @@ func readKeyFile(path string, b verifier.Backend, d [32]byte, kind uint8) (*keyF
 		return nil, fmt.Errorf("prover: key cache %s: %w: written with gnark %s, this build uses %s; run `mcpzero setup` again", path, verifier.ErrVersion, gv, verifier.GnarkVersion)
 	}
 	kf := &keyFile{}
-	fb, _ := r.ReadByte()
+	var one [1]byte
+	readByte := func() (byte, error) { _, err := io.ReadFull(r, one[:]); return one[0], err }
+	fb, err0 := readByte()
 	curve, err1 := readStr(r)
-	sk, _ := r.ReadByte()
+	sk, err5 := readByte()
 	shape, err2 := readStr(r)
 	var dd [32]byte
 	_, err3 := io.ReadFull(r, dd[:])
-	k, err4 := r.ReadByte()
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	k, err4 := readByte()
+	if err := errors.Join(err0, err1, err2, err3, err4, err5); err != nil {
 		return nil, bad("truncated header")
 	}
 	if verifier.Backend(fb) != b || curve != verifier.Curve || dd != d || k != kind {
@@ -381,16 +431,19 @@ func readKeyFile(path string, b verifier.Backend, d [32]byte, kind uint8) (*keyF
 	if kf.setup != verifier.DevSetup && kf.setup != verifier.CeremonySetup {
 		return nil, bad("unknown setup kind")
 	}
-	kf.body = raw[len(raw)-r.Len():]
 	return kf, nil
 }
 
-func readStr(r *bytes.Reader) (string, error) {
+// maxKeyString bounds the header's strings (gnark version, curve, shape
+// id), so that a corrupt length cannot allocate gigabytes.
+const maxKeyString = 1 << 12
+
+func readStr(r io.Reader) (string, error) {
 	var n uint32
 	if err := binary.Read(r, binary.BigEndian, &n); err != nil {
 		return "", err
 	}
-	if int64(n) > int64(r.Len()) {
+	if n > maxKeyString {
 		return "", io.ErrUnexpectedEOF
 	}
 	b := make([]byte, n)

@@ -47,10 +47,11 @@ type config struct {
 	expect          *Outcome
 	segmentCap      int
 	maxSteps        uint64
+	memoryBudget    uint64
 }
 
 func defaults() config {
-	return config{backend: verifier.Groth16, embedKeys: true}
+	return config{backend: verifier.Groth16, embedKeys: true, memoryBudget: DefaultMemoryBudget}
 }
 
 // WithBackend picks the proof system (Groth16 by default, or PLONK).
@@ -84,6 +85,15 @@ func WithExpectedOutcome(o Outcome) Option { return func(c *config) { c.expect =
 
 // WithMaxSteps bounds the replay (default: the tracer's limit).
 func WithMaxSteps(n uint64) Option { return func(c *config) { c.maxSteps = n } }
+
+// WithMemoryBudget bounds the estimated peak memory of proving, in bytes
+// (default DefaultMemoryBudget, 4 GiB; 0 means unlimited). Shapes whose
+// estimated proving peak (and setup peak, when their keys are missing)
+// exceeds it are never chosen; when the run fits only such shapes, Prove
+// fails with a *MemoryBudgetError (ErrMemoryBudget) before any proving.
+// While proving, the Go collector's soft memory limit is set to the budget
+// (unless the process set a lower one).
+func WithMemoryBudget(bytes uint64) Option { return func(c *config) { c.memoryBudget = bytes } }
 
 // Outcome is how a run ended, as the kernel recorded it.
 type Outcome struct {

@@ -85,6 +85,7 @@ func ProveModule(ctx context.Context, mod *trace.Module, function string, in Inp
 	if err := trace.CheckCallProvable(mod, function); err != nil {
 		return nil, err
 	}
+	defer applyMemoryLimit(cfg.memoryBudget)()
 	start := time.Now()
 	tr := newTracker(cfg.progress)
 	defer tr.close()

@@ -39,20 +39,26 @@ func allShapes() []shapeSpec {
 // circuits cannot prove yet. Nothing was proven.
 var ErrNoShape = errors.New("run fits no circuit shape")
 
-// shapeCost estimates the seconds to prove n steps with shape s: the
-// proofs of every segment, plus a dev setup when the shape has no keys yet
-// (setup costs ten times a proof per constraint, so an already set-up shape
-// usually wins). Constraint counts come from the key store's records; a
-// shape never compiled uses circuits' estimate of its size. With
-// WithoutSetup, shapes without keys are never chosen.
-func shapeCost(cfg *config, s circuits.Shape, n uint64) float64 {
-	segs := math.Ceil(float64(max(n, 1)) / float64(s.Rows))
-	constraints, hasKeys := s.EstimatedConstraints(), false
+// shapeSize returns a shape's constraint count and whether it has cached
+// keys. Constraint counts come from the key store's records; a shape never
+// compiled uses circuits' estimate of its size.
+func shapeSize(cfg *config, s circuits.Shape) (constraints int, hasKeys bool) {
+	constraints = s.EstimatedConstraints()
 	if ks, err := cfg.keyStore(); err == nil {
 		if c, h, known := ks.shapeHint(cfg.backend, s.ID()); known {
 			constraints, hasKeys = c, h
 		}
 	}
+	return constraints, hasKeys
+}
+
+// shapeCost estimates the seconds to prove n steps with shape s: the
+// proofs of every segment, plus a dev setup when the shape has no keys yet
+// (setup costs ten times a proof per constraint, so an already set-up shape
+// usually wins). With WithoutSetup, shapes without keys are never chosen.
+func shapeCost(cfg *config, s circuits.Shape, n uint64) float64 {
+	segs := math.Ceil(float64(max(n, 1)) / float64(s.Rows))
+	constraints, hasKeys := shapeSize(cfg, s)
 	cost := segs * float64(constraints) * proveSecondsPerConstraint(cfg.backend)
 	if !hasKeys {
 		if cfg.noSetup {
@@ -63,7 +69,70 @@ func shapeCost(cfg *config, s circuits.Shape, n uint64) float64 {
 	return cost
 }
 
-// planRun replays the call, picks the cheapest shape the run fits, and
+// shapeMemoryNeed is the estimated peak memory of proving with shape s
+// (memory.go), with a setup when it has no keys and setups are allowed.
+func shapeMemoryNeed(cfg *config, s circuits.Shape) ShapeMemory {
+	constraints, hasKeys := shapeSize(cfg, s)
+	setup := !hasKeys && !cfg.noSetup
+	return ShapeMemory{Shape: s.ID(), Constraints: constraints, Setup: setup,
+		Bytes: shapeMemory(cfg.backend, constraints, setup)}
+}
+
+// pickShape returns the cheapest shape (by shapeCost) that the run fits
+// and whose estimated memory is within the budget, with the run's
+// statement and segment claims for it. Shapes over the budget are only
+// checked for fit when nothing else fits, to say in the error what the
+// run would need.
+func pickShape(ctx context.Context, cfg *config, table *circuits.ModuleTable, tr *trace.Trace) (circuits.Shape, claim.Statement, []claim.Claim, error) {
+	shapes := circuits.Shapes()
+	cost := make(map[string]float64, len(shapes))
+	need := make(map[string]ShapeMemory, len(shapes))
+	for _, s := range shapes {
+		cost[s.ID()] = shapeCost(cfg, s, tr.Steps)
+		need[s.ID()] = shapeMemoryNeed(cfg, s)
+	}
+	order := append([]circuits.Shape(nil), shapes...)
+	sort.SliceStable(order, func(i, j int) bool { return cost[order[i].ID()] < cost[order[j].ID()] })
+	within := func(s circuits.Shape) bool {
+		return cfg.memoryBudget == 0 || need[s.ID()].Bytes <= cfg.memoryBudget
+	}
+	var fitErr error
+	for _, s := range order {
+		if err := ctx.Err(); err != nil {
+			return circuits.Shape{}, claim.Statement{}, nil, err
+		}
+		if !within(s) {
+			continue
+		}
+		cst, claims, err := table.Statement(s, tr)
+		if err == nil {
+			return s, cst, claims, nil
+		}
+		fitErr = err
+	}
+	budgetErr := &MemoryBudgetError{Budget: cfg.memoryBudget}
+	for _, s := range order {
+		if within(s) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return circuits.Shape{}, claim.Statement{}, nil, err
+		}
+		if _, _, err := table.Rows(s, tr); err == nil {
+			budgetErr.Shapes = append(budgetErr.Shapes, need[s.ID()])
+		} else if fitErr == nil {
+			fitErr = err
+		}
+	}
+	if len(budgetErr.Shapes) > 0 {
+		sort.SliceStable(budgetErr.Shapes, func(i, j int) bool { return budgetErr.Shapes[i].Bytes < budgetErr.Shapes[j].Bytes })
+		return circuits.Shape{}, claim.Statement{}, nil, fmt.Errorf("prover: %w", budgetErr)
+	}
+	return circuits.Shape{}, claim.Statement{}, nil, fmt.Errorf("prover: %w: %v", ErrNoShape, fitErr)
+}
+
+// planRun replays the call, picks the cheapest shape the run fits within
+// the memory budget (pickShape), and
 // returns the trace, the statement and one job per segment (the circuits
 // cut the run into segments of the shape's rows). The statement is
 // cross-checked against the bundle's cleartext before anything is proven.
@@ -77,31 +146,9 @@ func planRun(ctx context.Context, cfg *config, mod *trace.Module, function strin
 	if err != nil {
 		return nil, none, nil, fmt.Errorf("prover: replay: %w", err)
 	}
-	shapes := circuits.Shapes()
-	cost := make(map[string]float64, len(shapes))
-	for _, s := range shapes {
-		cost[s.ID()] = shapeCost(cfg, s, tr.Steps)
-	}
-	order := append([]circuits.Shape(nil), shapes...)
-	sort.SliceStable(order, func(i, j int) bool { return cost[order[i].ID()] < cost[order[j].ID()] })
-	var (
-		shape  circuits.Shape
-		cst    claim.Statement
-		claims []claim.Claim
-		fitErr error
-	)
-	found := false
-	for _, s := range order {
-		if err := ctx.Err(); err != nil {
-			return nil, none, nil, err
-		}
-		if cst, claims, fitErr = table.Statement(s, tr); fitErr == nil {
-			shape, found = s, true
-			break
-		}
-	}
-	if !found {
-		return nil, none, nil, fmt.Errorf("prover: %w: %v", ErrNoShape, fitErr)
+	shape, cst, claims, err := pickShape(ctx, cfg, table, tr)
+	if err != nil {
+		return nil, none, nil, err
 	}
 	stmt := verifier.Statement{
 		Module: cst.Module, Function: cst.Function, Export: function,

@@ -29,7 +29,7 @@ func agentProveCommand(agentFlags []cli.Flag) *cli.Command {
 		ArgsUsage: "SEQ|AGENT",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "also write the bundle to `FILE`"},
-			flagKeysDir, flagBackend,
+			flagKeysDir, flagBackend, flagMaxMemory,
 			&cli.BoolFlag{Name: "no-setup", Usage: "fail instead of running a dev setup when keys are missing"},
 			&cli.BoolFlag{Name: "require-ceremony", Usage: "refuse keys from a single-party dev setup"},
 		}, agentFlags...),
@@ -87,10 +87,14 @@ func agentProve(c *cli.Context) error {
 			return err
 		}
 	}
+	budget, err := memoryBudgetOption(c)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
 	defer stop()
 	ui := newProgressUI(c.App.ErrWriter)
-	opts := []prover.Option{prover.WithBackend(backend), prover.WithKeysDir(c.String("keys-dir")), prover.WithProgress(ui.update)}
+	opts := []prover.Option{prover.WithBackend(backend), prover.WithKeysDir(c.String("keys-dir")), prover.WithProgress(ui.update), budget}
 	if c.Bool("no-setup") {
 		opts = append(opts, prover.WithoutSetup())
 	}

@@ -31,7 +31,20 @@ func init() {
 var (
 	flagKeysDir = &cli.StringFlag{Name: "keys-dir", Usage: "key cache `DIR`", EnvVars: []string{"MCPZERO_KEYS_DIR"}, Value: prover.DefaultKeysDir()}
 	flagBackend = &cli.StringFlag{Name: "backend", Usage: "proof system: groth16 or plonk", Value: "groth16"}
+	// flagMaxMemory bounds the estimated peak memory of proving: shapes
+	// that would need more are not used (prover.WithMemoryBudget).
+	flagMaxMemory = &cli.StringFlag{Name: "max-memory", Usage: "estimated peak memory `SIZE` proving may use, e.g. 4GiB, 512MiB; 0 for unlimited",
+		EnvVars: []string{"MCPZERO_MAX_MEMORY"}, Value: "4GiB"}
 )
+
+// memoryBudgetOption reads --max-memory.
+func memoryBudgetOption(c *cli.Context) (prover.Option, error) {
+	n, err := prover.ParseBytes(c.String("max-memory"))
+	if err != nil {
+		return nil, fmt.Errorf("--max-memory: %w", err)
+	}
+	return prover.WithMemoryBudget(n), nil
+}
 
 func proveCommand() *cli.Command {
 	return &cli.Command{
@@ -46,7 +59,7 @@ func proveCommand() *cli.Command {
 			&cli.StringFlag{Name: "args", Usage: "comma-separated integer arguments, e.g. 27,3 (decimal or 0x hex; negative allowed)"},
 			&cli.StringFlag{Name: "input", Usage: "input bytes from `FILE` (for plugins using the I/O ABI; - for stdin)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "bundle `FILE` to write", Value: "run.proof"},
-			flagBackend, flagKeysDir,
+			flagBackend, flagKeysDir, flagMaxMemory,
 			&cli.BoolFlag{Name: "no-setup", Usage: "fail instead of running a dev setup when keys are missing"},
 			&cli.BoolFlag{Name: "require-ceremony", Usage: "refuse keys from a single-party dev setup"},
 			&cli.BoolFlag{Name: "no-embed-vk", Usage: "do not embed the verifying keys in the bundle"},
@@ -118,10 +131,14 @@ func runProve(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
 	defer stop()
 
+	budget, err := memoryBudgetOption(c)
+	if err != nil {
+		return err
+	}
 	ui := newProgressUI(c.App.ErrWriter)
 	opts := []prover.Option{
 		prover.WithBackend(backend), prover.WithKeysDir(c.String("keys-dir")),
-		prover.WithProgress(ui.update), prover.WithEmbeddedKeys(!c.Bool("no-embed-vk")),
+		prover.WithProgress(ui.update), prover.WithEmbeddedKeys(!c.Bool("no-embed-vk")), budget,
 	}
 	if c.Bool("no-setup") {
 		opts = append(opts, prover.WithoutSetup())
