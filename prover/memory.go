@@ -30,8 +30,10 @@ const DefaultMemoryBudget uint64 = 4 << 30
 //	prove, keys from disk   77 k constraints   190-200 MiB, with or without a limit
 //	                       700 k               1.4-1.5 GiB (2.1-2.3 KB; GOGC's 2x heap growth)
 //	                       700 k, GOMEMLIMIT=700MiB  0.81 GiB (1.2 KB: the working set)
+//	                       2.02 M              2.25-2.53 GiB (1.2-1.3 KB; 1-2 segments, 4 GiB limit or none)
 //	                       3.98 M              6.3 GiB   (1.7 KB, make bench-long)
-//	setup                  700 k               1.6 GiB   (2.4 KB, compile included)
+//	setup                  700 k               1.1 GiB   (1.7 KB; 1.6 GiB compile included)
+//	                       2.02 M              2.7 GiB   (1.4 KB, compile included, 4 GiB limit)
 //	                       3.98 M              5.3 GiB   (1.4 KB, make bench-long)
 //
 // Left alone, the collector lets the heap reach about twice what is live,
