@@ -72,7 +72,6 @@ func TestCheckStatementRejects(t *testing.T) {
 		{"segment dropped", func(s *Statement, c []Claim) []Claim { return append(c[:1], c[2:]...) }, ErrChain},
 		{"more steps claimed", func(s *Statement, c []Claim) []Claim { s.Steps++; return c }, ErrSteps},
 		{"segment steps changed", func(s *Statement, c []Claim) []Claim { c[2].Steps++; return c }, ErrSteps},
-		{"zero-step segment", func(s *Statement, c []Claim) []Claim { c[2].Steps = 0; return c }, ErrEmptySteps},
 		{"overflowing steps", func(s *Statement, c []Claim) []Claim { c[2].Steps = ^uint64(0); return c }, ErrSteps},
 		{"other trace root", func(s *Statement, c []Claim) []Claim { s.TraceRoot = other; return c }, ErrTraceRoot},
 		{"returned with trap kind", func(s *Statement, c []Claim) []Claim { s.Trap = TrapUnreachable; return c }, ErrBadStatus},
