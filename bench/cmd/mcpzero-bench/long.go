@@ -98,17 +98,7 @@ func childSetup(args []string) error {
 	if len(args) != 3 {
 		return fmt.Errorf("setup wants NAME PARAM KEYSDIR")
 	}
-	param, err := strconv.Atoi(args[1])
-	if err != nil {
-		return fmt.Errorf("bad PARAM: %w", err)
-	}
-	var p bench.Program
-	for _, q := range bench.Programs() {
-		if q.Name == args[0] {
-			p = q.Sized(param)
-		}
-	}
-	wasm, err := p.Wasm()
+	p, wasm, err := childProgram(args[0], args[1])
 	if err != nil {
 		return err
 	}

@@ -114,18 +114,11 @@ func childProve(args []string) error {
 		}
 		backend = b
 	}
-	param, err1 := strconv.Atoi(args[1])
-	repeat, err2 := strconv.Atoi(args[3])
-	if err1 != nil || err2 != nil {
-		return fmt.Errorf("bad PARAM or REPEAT")
+	repeat, err := strconv.Atoi(args[3])
+	if err != nil {
+		return fmt.Errorf("bad REPEAT: %w", err)
 	}
-	var p bench.Program
-	for _, q := range bench.Programs() {
-		if q.Name == args[0] {
-			p = q.Sized(param)
-		}
-	}
-	wasm, err := p.Wasm()
+	p, wasm, err := childProgram(args[0], args[1])
 	if err != nil {
 		return err
 	}
@@ -176,4 +169,20 @@ func childProve(args []string) error {
 		return err
 	}
 	return json.NewEncoder(osStdout()).Encode(m)
+}
+
+// childProgram is the benchmark program NAME at size PARAM, and its module.
+func childProgram(name, param string) (bench.Program, []byte, error) {
+	n, err := strconv.Atoi(param)
+	if err != nil {
+		return bench.Program{}, nil, fmt.Errorf("bad PARAM: %w", err)
+	}
+	for _, q := range bench.Programs() {
+		if q.Name == name {
+			p := q.Sized(n)
+			wasm, err := p.Wasm()
+			return p, wasm, err
+		}
+	}
+	return bench.Program{}, nil, fmt.Errorf("no benchmark program %q", name)
 }
