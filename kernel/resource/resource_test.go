@@ -174,7 +174,10 @@ func call(t *testing.T, rt wazero.Runtime, cm wazero.CompiledModule, m *Meter, f
 // the Meter's checkpoints yield to the scheduler.
 func TestRunawayAgentDoesNotStopOthers(t *testing.T) {
 	ctx := context.Background()
-	const runawayFuel = 400_000_000
+	// Enough fuel that the runaway outlives the good agent's 20 calls on a
+	// fast machine (the compiled spin loop burns a few G fuel/s since
+	// charges are sunk out of loop bodies; 400 M ran out in under 0.24 s).
+	const runawayFuel = 10_000_000_000
 	m := NewMeter(0)
 	inst, err := m.Instrument(programsWasm)
 	if err != nil {
