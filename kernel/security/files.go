@@ -33,8 +33,9 @@ const (
 
 // Names of the recorded values of files.
 const (
-	FnFSRead  = kernel.HostFSRead
-	FnFSWrite = kernel.HostFSWrite
+	FnFSRead    = kernel.HostFSRead
+	FnFSWrite   = kernel.HostFSWrite
+	FnFSReaddir = "fs_readdir" // a directory's name, then the names listed
 )
 
 // FS implements kernel.FileSystems. It is asked once per execute, so a
@@ -195,7 +196,7 @@ func (f *recordingFile) ReadDir(n int) ([]fs.DirEntry, error) {
 	for i, e := range ents {
 		names[i] = e.Name()
 	}
-	f.record(kernel.HostValue{Fn: "fs_readdir", Value: []byte(f.name + "\x00" + strings.Join(names, "\x00"))})
+	f.record(kernel.HostValue{Fn: FnFSReaddir, Value: []byte(f.name + "\x00" + strings.Join(names, "\x00"))})
 	return ents, err
 }
 
@@ -358,7 +359,7 @@ func (f *jailFile) Readdir(n int) ([]experimentalsys.Dirent, experimentalsys.Err
 	for i, d := range ents {
 		names[i] = d.Name
 	}
-	f.record(kernel.HostValue{Fn: "fs_readdir", Value: []byte(f.name + "\x00" + strings.Join(names, "\x00"))})
+	f.record(kernel.HostValue{Fn: FnFSReaddir, Value: []byte(f.name + "\x00" + strings.Join(names, "\x00"))})
 	return ents, e
 }
 

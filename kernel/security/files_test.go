@@ -326,7 +326,7 @@ func TestJailFS(t *testing.T) {
 		t.Fatal(ents, e)
 	}
 	d.Close()
-	if last := rec[len(rec)-1]; last.Fn != "fs_readdir" || string(last.Value) != filepath.Join(data, "sub")+"\x00f.txt" {
+	if last := rec[len(rec)-1]; last.Fn != FnFSReaddir || string(last.Value) != filepath.Join(data, "sub")+"\x00f.txt" {
 		t.Fatalf("readdir recorded %q", last)
 	}
 	rec = rec[:len(rec)-1]
