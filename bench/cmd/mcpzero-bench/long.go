@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mcpzero/mcpzero/bench"
 	"github.com/mcpzero/mcpzero/bench/harness"
 	"github.com/mcpzero/mcpzero/prover"
 )
@@ -26,15 +25,14 @@ const longFib = 19
 // and its verification) and reports its cost. It is opt-in (make
 // bench-long): with a fresh key cache it takes about half an hour.
 func longSection(ctx context.Context, o *options) (*harness.Section, error) {
-	p := bench.Programs()[2] // recursion
-	if p.Name != "recursion" {
-		return nil, fmt.Errorf("long run: program list changed: %s", p.Name)
-	}
 	size := longFib
 	if o.short {
 		size = 3 // the smoke run checks the plumbing only
 	}
-	p = p.Sized(size)
+	p, _, err := childProgram("recursion", strconv.Itoa(size))
+	if err != nil {
+		return nil, fmt.Errorf("long run: %w", err)
+	}
 	s := &harness.Section{
 		Name:  "long",
 		Title: "A long run: at least 100,000 steps proven end to end (Groth16, BN254, dev setup)",
