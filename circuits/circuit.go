@@ -96,8 +96,7 @@ type Circuit struct {
 	Funcs             []FuncEntry
 	GInit             []frontend.Variable
 	NProg, NFuncs, NG frontend.Variable
-	Data              []frontend.Variable // initial memory image, 31 bytes per element
-	NData             frontend.Variable
+	MemInit           frontend.Variable      // memory root of the initial memory image (memtree.go)
 	MemPages          frontend.Variable      // initial memory size in pages
 	MaxPages          frontend.Variable      // memory.grow limit in pages
 	InLen             frontend.Variable      // input size in bytes
@@ -113,8 +112,17 @@ type Circuit struct {
 	FuncSel  []frontend.Variable // one-hot over Funcs: the called function (first segment)
 	InDigest frontend.Variable
 
-	Stack, Locals, Globals, Frames, Mem, In, Out Region
-	Rows                                         []Row
+	Stack, Locals, Globals, Frames, In, Out Region
+	// Memory: the blocks of MemBlockBytes bytes the segment touches (block
+	// indices strictly increasing, so no address is opened twice), their
+	// bytes before and after it, and each block's Merkle siblings in the
+	// tree as it stands when the block is updated (blocks are updated in
+	// order, from the root MemRoot of the state before the segment).
+	Mem       Region
+	MemRoot   frontend.Variable
+	MemBlocks []frontend.Variable
+	MemPath   [][MemTreeDepth]frontend.Variable
+	Rows      []Row
 
 	shape Shape
 }
@@ -131,8 +139,10 @@ func (s Shape) alloc() *Circuit {
 	region := func(n int) Region {
 		return Region{make([]frontend.Variable, n), make([]frontend.Variable, n), make([]frontend.Variable, n)}
 	}
-	c.Stack, c.Locals, c.Globals, c.Frames, c.Mem = region(s.Stack), region(s.Locals), region(s.Globals), region(max(s.Depth, 1)+1), region(s.Mem)
-	c.Data = make([]frontend.Variable, s.memChunks())
+	c.Stack, c.Locals, c.Globals, c.Frames = region(s.Stack), region(s.Locals), region(s.Globals), region(max(s.Depth, 1)+1)
+	c.Mem = region(s.memBlocks() * MemBlockBytes)
+	c.MemBlocks = make([]frontend.Variable, s.memBlocks())
+	c.MemPath = make([][MemTreeDepth]frontend.Variable, s.memBlocks())
 	c.In, c.Out = region(s.In), region(s.Out)
 	c.Elems = make([]ElemEntry, s.Table)
 	c.Rows = make([]Row, s.Rows)
@@ -178,6 +188,17 @@ type hasher struct {
 }
 
 func (h hasher) compress(l, r frontend.Variable) frontend.Variable { return h.p.Compress(l, r) }
+
+// merkleRoot is the root above leaf at the position whose bits (bottom
+// first) are given, with siblings path (bottom first).
+func (h hasher) merkleRoot(leaf frontend.Variable, bits, path []frontend.Variable) frontend.Variable {
+	n := leaf
+	for k, sib := range path {
+		left := h.api.Add(n, h.api.Mul(bits[k], h.api.Sub(sib, n)))
+		n = h.compress(left, h.api.Sub(h.api.Add(n, sib), left))
+	}
+	return n
+}
 
 func (h hasher) hash(xs ...frontend.Variable) frontend.Variable {
 	var acc frontend.Variable = 0
@@ -265,7 +286,6 @@ func (c *Circuit) Define(api frontend.API) error {
 		packedF[i] = api.Add(f.Entry, api.Mul(f.Params, two32), api.Mul(f.Locals, two64), api.Mul(f.I32Params, pow2(96)))
 	}
 	gGlob := prefixFlags(api, c.NG, len(c.GInit))
-	gData := prefixFlags(api, c.NData, len(c.Data))
 	gElems := prefixFlags(api, c.NElems, len(c.Elems))
 	packedE := make([]frontend.Variable, len(c.Elems))
 	for i, e := range c.Elems {
@@ -282,7 +302,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		h.prefixDigest(packedF, c.NFuncs, gFuncs),
 		h.prefixDigest(c.GInit, c.NG, gGlob),
 		c.MemPages, c.MaxPages,
-		h.prefixDigest(c.Data, c.NData, gData),
+		c.MemInit,
 		h.prefixDigest(packedE, c.NElems, gElems))
 	rc.Check(c.MemPages, 17)
 	rc.Check(c.MaxPages, 17)
@@ -688,7 +708,8 @@ func (c *Circuit) Define(api frontend.API) error {
 	r0 := &c.Rows[0]
 	type bstate struct {
 		pc, sp, fp, base, ltop, depth, acc, ea, src, outLen, pages frontend.Variable
-		stack, locals, globals, frames, mem                        []frontend.Variable
+		stack, locals, globals, frames                             []frontend.Variable
+		mem                                                        frontend.Variable // memory root
 	}
 	// Linear memory: bytes, packed 31 per element for hashing.
 	chunks := func(mem []frontend.Variable) []frontend.Variable {
@@ -703,27 +724,40 @@ func (c *Circuit) Define(api frontend.API) error {
 		}
 		return out
 	}
-	chunksBefore := chunks(c.Mem.Before)
-	chunksAfter := chunks(c.Mem.After)
+	// Memory: each touched block's leaf before and after the segment,
+	// checked against and written into the tree in block order. Block
+	// indices are below 2^24 (ToBinary) and strictly increasing, so that
+	// the memory check below sees every opened address once.
+	memAfter := c.MemRoot
+	for j, blk := range c.MemBlocks {
+		bits := api.ToBinary(blk, MemTreeDepth)
+		if j > 0 {
+			rc.Check(api.Sub(api.Sub(blk, c.MemBlocks[j-1]), 1), MemTreeDepth)
+		}
+		lo, hi := j*MemBlockBytes, (j+1)*MemBlockBytes
+		oldLeaf := h.hash(chunks(c.Mem.Before[lo:hi])...)
+		newLeaf := h.hash(chunks(c.Mem.After[lo:hi])...)
+		api.AssertIsEqual(h.merkleRoot(oldLeaf, bits, c.MemPath[j][:]), memAfter)
+		memAfter = h.merkleRoot(newLeaf, bits, c.MemPath[j][:])
+	}
 	// Input bytes are never written (the memory check keeps In.After equal
 	// to In.Before), so one hash of them serves both states.
 	inChunks := chunks(c.In.Before)
 	outBefore, outAfter := chunks(c.Out.Before), chunks(c.Out.After)
 	inD := h.hash(append([]frontend.Variable{len(c.In.Before)}, inChunks...)...)
-	digest := func(s bstate, memChunks, outChunks []frontend.Variable) (frontend.Variable, frontend.Variable) {
+	digest := func(s bstate, outChunks []frontend.Variable) (frontend.Variable, frontend.Variable) {
 		stackD := h.prefixDigest(s.stack, s.sp, prefixFlags(api, s.sp, len(s.stack)))
 		localsD := h.prefixDigest(s.locals, s.ltop, prefixFlags(api, s.ltop, len(s.locals)))
 		depth1 := api.Add(s.depth, 1)
 		framesD := h.prefixDigest(s.frames, depth1, prefixFlags(api, depth1, len(s.frames)))
-		memD := h.hash(append([]frontend.Variable{len(s.mem)}, memChunks...)...)
 		outD := h.hash(append([]frontend.Variable{len(c.Out.Before)}, outChunks...)...)
 		return h.hash(claim.TagState, s.pc, s.sp, s.fp, s.base, s.ltop, s.depth, s.acc, s.ea, s.src, s.outLen,
-			s.pages, c.InLen, stackD, localsD, h.prefixDigest(s.globals, c.NG, gGlob), framesD, memD, inD, outD), stackD
+			s.pages, c.InLen, stackD, localsD, h.prefixDigest(s.globals, c.NG, gGlob), framesD, s.mem, inD, outD), stackD
 	}
 	beforeState, _ := digest(bstate{r0.PC, r0.SP, r0.FP, r0.Base, r0.LTop, r0.Depth, r0.Acc, r0.EA, r0.Src, r0.OutLen, r0.Pages,
-		c.Stack.Before, c.Locals.Before, c.Globals.Before, c.Frames.Before, c.Mem.Before}, chunksBefore, outBefore)
+		c.Stack.Before, c.Locals.Before, c.Globals.Before, c.Frames.Before, c.MemRoot}, outBefore)
 	afterState, stackAfterD := digest(bstate{nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter, srcAfter, outLenAfter, pagesAfter,
-		c.Stack.After, c.Locals.After, c.Globals.After, c.Frames.After, c.Mem.After}, chunksAfter, outAfter)
+		c.Stack.After, c.Locals.After, c.Globals.After, c.Frames.After, memAfter}, outAfter)
 	// bytesDigest is claim.BytesDigest of the first n bytes of a region
 	// whose bytes from n on are zero, given its chunks and nch = ceil(n/31).
 	bytesDigest := func(ch []frontend.Variable, n, nch frontend.Variable) frontend.Variable {
@@ -778,10 +812,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	for i, b := range c.In.Before {
 		api.AssertIsEqual(api.Mul(first, api.Mul(api.Sub(1, gIn[i]), b)), 0) // zeros after the input
 	}
-	for j, ch := range chunksBefore {
-		// initial memory: the module's image, zeros after it
-		api.AssertIsEqual(api.Mul(first, api.Sub(ch, api.Mul(gData[j], c.Data[j]))), 0)
-	}
+	api.AssertIsEqual(api.Mul(first, api.Sub(c.MemRoot, c.MemInit)), 0) // initial memory: the module's image
 	api.AssertIsEqual(api.Mul(first, api.Sub(r0.LTop, nLocals)), 0)
 	api.AssertIsEqual(api.Mul(first, c.Frames.Before[0]), 0)
 	api.AssertIsEqual(api.Mul(first, api.Sub(c.Frames.Before[1], HaltPC)), 0)
@@ -821,7 +852,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	for _, reg := range []struct {
 		r     Region
 		space int64
-	}{{c.Stack, keyStack}, {c.Locals, keyLocal}, {c.Globals, keyGlobal}, {c.Frames, keyFrame}, {c.Mem, keyMem},
+	}{{c.Stack, keyStack}, {c.Locals, keyLocal}, {c.Globals, keyGlobal}, {c.Frames, keyFrame},
 		{c.In, keyIn}, {c.Out, keyOut}} {
 		base := new(big.Int).Lsh(big.NewInt(reg.space), 32)
 		for i := range reg.r.Before {
@@ -830,6 +861,17 @@ func (c *Circuit) Define(api frontend.API) error {
 			lu.add(-1, tagMem, key, reg.r.After[i], reg.r.LastTS[i])
 			commit(reg.r.Before[i], reg.r.After[i], reg.r.LastTS[i])
 		}
+	}
+
+	memBase := new(big.Int).Lsh(big.NewInt(keyMem), 32)
+	for i := range c.Mem.Before {
+		key := api.Add(memBase, api.Mul(c.MemBlocks[i/MemBlockBytes], MemBlockBytes), i%MemBlockBytes)
+		lu.add(1, tagMem, key, c.Mem.Before[i], 0)
+		lu.add(-1, tagMem, key, c.Mem.After[i], c.Mem.LastTS[i])
+		commit(c.Mem.Before[i], c.Mem.After[i], c.Mem.LastTS[i])
+	}
+	for j := range c.MemBlocks {
+		commit(c.MemBlocks[j])
 	}
 
 	// The power table: (W, k, 2^k) for W in {32, 64}, k < W.

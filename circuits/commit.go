@@ -37,7 +37,8 @@ type ModuleTable struct {
 	// MaxPages bounds memory.grow: the module's maximum, or 65536.
 	MaxPages uint32
 	Image    []byte
-	PC       []uint32 // tracer pc -> circuit pc
+	memRoot  fr.Element // MemoryRoot(Image)
+	PC       []uint32   // tracer pc -> circuit pc
 	// Elems is the funcref table: per slot, the prologue pc, params,
 	// locals and canonical type of the function it holds; a null slot has
 	// type NullType and an imported function's slot hostType + its type,
@@ -231,12 +232,9 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			}
 			copy(img[d.Offset:], d.Bytes)
 		}
-		end := len(img)
-		for end > 0 && img[end-1] == 0 {
-			end--
-		}
-		t.Image = img[:end]
+		t.Image = trimZeros(img)
 	}
+	t.memRoot = MemoryRoot(t.Image)
 	if mod.Table != nil {
 		canon := canonicalTypes(mod)
 		t.Elems = make([]TableEntry, mod.Table.Min)
@@ -316,8 +314,8 @@ func elemsDigest(xs []fr.Element) fr.Element {
 
 // Commitment is the module commitment: Hash(TagModule, digest of the
 // packed program entries, digest of the packed function table, digest of
-// the initial globals, initial memory pages, digest of the initial memory
-// image packed 31 bytes per element).
+// the initial globals, initial memory pages, maximum pages, memory root of
+// the initial memory image (memtree.go), digest of the funcref table).
 func (t *ModuleTable) Commitment() fr.Element {
 	prog := make([]fr.Element, len(t.Entries))
 	for i, e := range t.Entries {
@@ -332,7 +330,7 @@ func (t *ModuleTable) Commitment() fr.Element {
 		elems[i] = e.packed()
 	}
 	return claim.Hash(claim.U64(claim.TagModule), elemsDigest(prog), elemsDigest(funcs), claim.ValuesDigest(t.Globals),
-		claim.U64(uint64(t.Pages)), claim.U64(uint64(t.MaxPages)), elemsDigest(claim.PackBytes(t.Image)), elemsDigest(elems))
+		claim.U64(uint64(t.Pages)), claim.U64(uint64(t.MaxPages)), t.memRoot, elemsDigest(elems))
 }
 
 // Commit is the module commitment of a decoded module (the statement's M).

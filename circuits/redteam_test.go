@@ -92,8 +92,29 @@ func stateDigest(w *Circuit, row *Row, after bool) fr.Element {
 		depth: u64Of(row.Depth), acc: u64Of(row.Acc), ea: u64Of(row.EA), src: u64Of(row.Src), outLen: u64Of(row.OutLen),
 		memPages: u64Of(row.Pages), inLen: u64Of(w.InLen),
 		stack: pick(w.Stack), locals: pick(w.Locals), globals: pick(w.Globals), frames: pick(w.Frames),
-		mem: pick(w.Mem), in: pick(w.In), out: pick(w.Out)}
+		in: pick(w.In), out: pick(w.Out), memRoot: feOf(w.MemRoot)}
+	if after {
+		st.memRoot = memAfterRoot(w)
+	}
 	return st.digest(int(u64Of(w.NG)))
+}
+
+// memAfterRoot is the memory root after the segment: the opened blocks'
+// After bytes written into the tree along their paths, in block order.
+func memAfterRoot(w *Circuit) fr.Element {
+	root := feOf(w.MemRoot)
+	for j := range w.MemBlocks {
+		b := make([]byte, MemBlockBytes)
+		for i := range b {
+			b[i] = byte(u64Of(w.Mem.After[j*MemBlockBytes+i]))
+		}
+		var p [MemTreeDepth]fr.Element
+		for k := range p {
+			p[k] = feOf(w.MemPath[j][k])
+		}
+		root = memRootOf(blockLeaf(b), u64Of(w.MemBlocks[j]), p)
+	}
+	return root
 }
 
 // firstRow returns the index of the first row of class cl at or after from.

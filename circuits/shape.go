@@ -15,7 +15,7 @@ type Shape struct {
 	Locals  int // locals-area slots
 	Globals int // globals
 	Depth   int // call depth
-	Mem     int // bytes of linear memory a run may touch (from address 0)
+	Mem     int // bytes of linear memory a segment may open, in blocks of MemBlockBytes (rounded up)
 	In, Out int // input and output bytes
 	Table   int // funcref table slots
 }
@@ -48,11 +48,15 @@ func Shapes() []Shape {
 		// 4096-row large shape's capacities with 1024 rows (its fixed
 		// tables are most of it; short runs also waste fewer padding rows)
 		{Rows: 1024, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 16384, In: 4096, Out: 4096, Table: 256},
+		// the same opening 8 KiB of memory per segment instead of 16 KiB:
+		// since memory is a Merkle tree (memtree.go), 64 opened blocks
+		// took the shape above past 2^21 constraints
+		{Rows: 1024, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 8192, In: 4096, Out: 4096, Table: 256},
 	}
 }
 
-// memChunks is the number of 31-byte field elements that hold Mem bytes.
-func (s Shape) memChunks() int { return chunksOf(s.Mem) }
+// memBlocks is the number of memory blocks a segment opens.
+func (s Shape) memBlocks() int { return (s.Mem + MemBlockBytes - 1) / MemBlockBytes }
 
 func chunksOf(n int) int { return (n + 30) / 31 }
 
@@ -61,9 +65,10 @@ func chunksOf(n int) int { return (n + 30) / 31 }
 // and gigabytes), so that the prover can compare shapes it has never built.
 // The coefficients are fitted to compiled shapes (TestEstimatedConstraints
 // keeps them within 15%): about 436 per row, 230 per program entry, 200 per
-// stack/local/global/frame/function slot, 26 per memory/input/output byte,
+// stack/local/global/frame/function slot, 26 per input/output byte, 14,300
+// per memory block opened (two Merkle paths, two leaf hashes, 256 bytes),
 // 250 per table slot, plus the fixed tables.
 func (s Shape) EstimatedConstraints() int {
 	return 436*s.Rows + 230*s.Prog + 200*(s.Stack+s.Locals+s.Globals+s.Depth+s.Funcs) +
-		26*(s.Mem+s.In+s.Out) + 250*s.Table + 30000
+		26*(s.In+s.Out) + 14300*s.memBlocks() + 250*s.Table + 30000
 }

@@ -53,6 +53,7 @@ func TestShapeIDsStable(t *testing.T) {
 		"seg-r4096-p2048-f64-s256-l256-g32-d64-m16384-i4096-o4096-t256",
 		"seg-r3840-p512-f32-s128-l128-g16-d32-m2048-i512-o512-t32",
 		"seg-r1024-p2048-f64-s256-l256-g32-d64-m16384-i4096-o4096-t256",
+		"seg-r1024-p2048-f64-s256-l256-g32-d64-m8192-i4096-o4096-t256",
 	}
 	got := Shapes()
 	if len(got) < len(want) {
@@ -65,14 +66,15 @@ func TestShapeIDsStable(t *testing.T) {
 	}
 }
 
-// TestBudgetShapesDomain keeps the shapes added for the 4 GiB proving
-// budget under 2^21 constraints: above, gnark's FFT domain (the next power
+// TestBudgetShapesDomain keeps the shapes for the 4 GiB proving budget
+// under 2^21 constraints: above, gnark's FFT domain (the next power
 // of two) doubles, and the proving memory with it.
 func TestBudgetShapesDomain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles two 2 M-constraint shapes")
 	}
-	for _, s := range Shapes()[4:6] {
+	for _, i := range []int{4, 6} { // shape 5 opens 64 memory blocks per segment: 2.43 M since the memory tree
+		s := Shapes()[i]
 		cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, s.NewCircuit())
 		if err != nil {
 			t.Fatal(err)

@@ -1,10 +1,12 @@
 package circuits
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/big"
 	"math/bits"
+	"slices"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
@@ -66,7 +68,8 @@ func frameWord(retPC, callerFP, callerBase uint64) fr.Element {
 type state struct {
 	pc, sp, fp, base, ltop, depth, acc, ea, src, outLen uint64
 	memPages, inLen                                     uint64
-	stack, locals, globals, frames, mem, in, out        []fr.Element // full capacity of each region
+	stack, locals, globals, frames, mem, in, out        []fr.Element // full capacity of each region (mem: empty)
+	memRoot                                             fr.Element   // memory commitment (memtree.go)
 }
 
 func (st *state) digest(nGlobals int) fr.Element {
@@ -74,12 +77,20 @@ func (st *state) digest(nGlobals int) fr.Element {
 	return claim.Hash(u(claim.TagState), u(st.pc), u(st.sp), u(st.fp), u(st.base), u(st.ltop), u(st.depth),
 		u(st.acc), u(st.ea), u(st.src), u(st.outLen), u(st.memPages), u(st.inLen),
 		elemsDigest(st.stack[:st.sp]), elemsDigest(st.locals[:st.ltop]), elemsDigest(st.globals[:nGlobals]),
-		elemsDigest(st.frames[:st.depth+1]), regionDigest(st.mem), regionDigest(st.in), regionDigest(st.out))
+		elemsDigest(st.frames[:st.depth+1]), st.memRoot, regionDigest(st.in), regionDigest(st.out))
 }
 
 // regionDigest hashes a byte region as the circuit does: Hash(size, chunks...).
 func regionDigest(r []fr.Element) fr.Element {
 	return claim.Hash(append([]fr.Element{claim.U64(uint64(len(r)))}, claim.PackBytes(bytesOf(r))...)...)
+}
+
+func trimZeros(b []byte) []byte {
+	end := len(b)
+	for end > 0 && b[end-1] == 0 {
+		end--
+	}
+	return b[:end]
 }
 
 func bytesOf(r []fr.Element) []byte {
@@ -96,13 +107,20 @@ type segment struct {
 	rows          []rowW
 	first         bool
 	before, after state
-	lastTS        [7][]uint64 // stack, locals, globals, frames, memory, input, output
-	elemMult      []uint64
-	powMult       [96]uint64
-	nibMult       [784]uint64
-	beforeD       fr.Element
-	afterD        fr.Element
-	steps         uint64
+	lastTS        [7][]uint64 // stack, locals, globals, frames, memory (empty), input, output
+	// Memory blocks opened by the segment, in increasing order, with their
+	// bytes before and after it, their cells' last timestamps and their
+	// Merkle siblings when updated in that order.
+	memBlocks           []uint64
+	memBefore, memAfter []fr.Element
+	memLastTS           []uint64
+	memPaths            [][MemTreeDepth]fr.Element
+	elemMult            []uint64
+	powMult             [96]uint64
+	nibMult             [784]uint64
+	beforeD             fr.Element
+	afterD              fr.Element
+	steps               uint64
 }
 
 type rowW struct {
@@ -144,7 +162,7 @@ func powIndex(w64 bool, k uint64) int {
 var regionSpaces = [7]uint64{keyStack, keyLocal, keyGlobal, keyFrame, keyMem, keyIn, keyOut}
 
 func (s Shape) regionCaps() [7]int {
-	return [7]int{s.Stack, s.Locals, s.Globals, max(s.Depth, 1) + 1, s.Mem, s.In, s.Out}
+	return [7]int{s.Stack, s.Locals, s.Globals, max(s.Depth, 1) + 1, 0, s.In, s.Out} // memory: blocks
 }
 
 // prepare replays the trace in the circuit's terms: it inserts the
@@ -156,9 +174,6 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	}
 	if f := tr.Func; int(f) < len(t.Funcs) && t.Funcs[f].Params > 64 {
 		return nil, fmt.Errorf("%w: the called function has %d parameters; the circuits type-check at most 64", ErrShape, t.Funcs[f].Params)
-	}
-	if len(t.Image) > shape.Mem {
-		return nil, fmt.Errorf("%w %s: initial memory image of %d bytes > %d", ErrShape, shape.ID(), len(t.Image), shape.Mem)
 	}
 	if len(tr.Input) > shape.In || len(tr.Output) > shape.Out {
 		return nil, fmt.Errorf("%w %s: %d input and %d output bytes > %d and %d", ErrShape, shape.ID(), len(tr.Input), len(tr.Output), shape.In, shape.Out)
@@ -202,10 +217,47 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	if bs.MemPages != t.Pages {
 		return nil, fmt.Errorf("%w: run starts with %d memory pages, the module with %d", ErrTrace, bs.MemPages, t.Pages)
 	}
-	for i := 0; i < shape.Mem && i < len(tr.InitialMemory); i++ {
-		if b := tr.InitialMemory[i]; b != 0 {
+	if im := trimZeros(tr.InitialMemory); !bytes.Equal(im, t.Image) {
+		return nil, fmt.Errorf("%w: the run starts from %d bytes of memory, not the module's initial image of %d", ErrTrace, len(im), len(t.Image))
+	}
+	for i, b := range t.Image {
+		if b != 0 {
 			m.get(key(keyMem, uint64(i))).v = fru(uint64(b))
 		}
+	}
+	tree := memTreeOf(t.Image)
+	nBlocks := shape.memBlocks()
+	var touched map[uint64][]fr.Element // blocks the current segment opened: their bytes before it
+	blockBytes := func(blk uint64) []fr.Element {
+		out := make([]fr.Element, MemBlockBytes)
+		for i := range out {
+			if c, ok := m[key(keyMem, blk*MemBlockBytes+uint64(i))]; ok {
+				out[i] = c.v
+			}
+		}
+		return out
+	}
+	blockTS := func(blk uint64) []uint64 {
+		out := make([]uint64, MemBlockBytes)
+		for i := range out {
+			if c, ok := m[key(keyMem, blk*MemBlockBytes+uint64(i))]; ok {
+				out[i] = c.ts
+			}
+		}
+		return out
+	}
+	// memTouch is the memory address the row of e at state w reads or
+	// writes, if any (at most one per row).
+	memTouch := func(e Entry, w rowW) (uint64, bool) {
+		switch e.Class {
+		case ClassMemByte, ClassStoreByte:
+			return w.ea + uint64(e.Height), true
+		case ClassInCopy:
+			return w.ea, w.acc != 0
+		case ClassOutCopy:
+			return w.src, w.acc != 0
+		}
+		return 0, false
 	}
 	for i, b := range tr.Input {
 		m.get(key(keyIn, uint64(i))).v = fru(uint64(b))
@@ -235,6 +287,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 				}
 			}
 		}
+		st.memRoot = tree.root()
 		return st
 	}
 	var seg *segment
@@ -245,12 +298,37 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			c.ts = 0
 		}
 		seg = &segment{first: len(x.segments) == 0, before: snapshot()}
+		touched = map[uint64][]fr.Element{}
 		x.powMult = [96]uint64{}
 		x.nibMult = [784]uint64{}
 		x.elemMult = make([]uint64, len(t.Elems))
 		x.segments = append(x.segments, seg)
 	}
 	endSegment := func() {
+		// Open the touched blocks and, up to the shape's count, the
+		// lowest untouched ones; update the tree in block order.
+		blocks := make([]uint64, 0, nBlocks)
+		for b := range touched {
+			blocks = append(blocks, b)
+		}
+		for b := uint64(0); len(blocks) < nBlocks; b++ {
+			if _, ok := touched[b]; !ok {
+				blocks = append(blocks, b)
+			}
+		}
+		slices.Sort(blocks)
+		seg.memBlocks = blocks
+		for _, b := range blocks {
+			after, before := blockBytes(b), touched[b]
+			if before == nil {
+				before = after
+			}
+			seg.memBefore = append(seg.memBefore, before...)
+			seg.memAfter = append(seg.memAfter, after...)
+			seg.memLastTS = append(seg.memLastTS, blockTS(b)...)
+			seg.memPaths = append(seg.memPaths, tree.path(b))
+			tree.set(b, blockLeaf(bytesOf(after)))
+		}
 		seg.after = snapshot()
 		seg.powMult = x.powMult
 		seg.nibMult = x.nibMult
@@ -266,6 +344,15 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	}
 	check := func(k uint64) error {
 		space, addr := k>>32, k&(1<<32-1)
+		if space == keyMem {
+			if b := addr / MemBlockBytes; touched[b] == nil {
+				if len(touched) >= nBlocks {
+					return fmt.Errorf("%w %s: a segment opens at most %d memory blocks", ErrShape, shape.ID(), nBlocks)
+				}
+				touched[b] = blockBytes(b) // read and write call check first
+			}
+			return nil
+		}
 		for j, sp := range regionSpaces {
 			if sp == space && addr >= uint64(caps[j]) {
 				return fmt.Errorf("%w %s: %s slot %d beyond capacity %d", ErrShape, shape.ID(), []string{"stack", "locals", "globals", "frame", "memory", "input", "output"}[j], addr, caps[j])
@@ -276,7 +363,16 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	input := tr.Input
 	// step executes one circuit row at the current state.
 	step := func(e Entry, tr *trace.Row) error {
-		if seg == nil || len(seg.rows) == shape.Rows {
+		cut := seg == nil || len(seg.rows) == shape.Rows
+		if a, ok := memTouch(e, cur); ok {
+			if nBlocks == 0 {
+				return fmt.Errorf("%w %s: the run touches linear memory; the shape opens no memory blocks", ErrShape, shape.ID())
+			}
+			// A segment ends early (padded) rather than open more
+			// blocks than the shape holds.
+			cut = cut || touched[a/MemBlockBytes] == nil && len(touched) == nBlocks
+		}
+		if cut {
 			if seg != nil {
 				endSegment()
 			}
@@ -1025,8 +1121,17 @@ func (x *execution) assign(k int) *Circuit {
 	c.Function = tr.Func
 	c.InDigest = claim.InputDigest(tr.Args, tr.Input)
 	regs := [7]*Region{&c.Stack, &c.Locals, &c.Globals, &c.Frames, &c.Mem, &c.In, &c.Out}
-	befores := [7][]fr.Element{seg.before.stack, seg.before.locals, seg.before.globals, seg.before.frames, seg.before.mem, seg.before.in, seg.before.out}
-	afters := [7][]fr.Element{seg.after.stack, seg.after.locals, seg.after.globals, seg.after.frames, seg.after.mem, seg.after.in, seg.after.out}
+	befores := [7][]fr.Element{seg.before.stack, seg.before.locals, seg.before.globals, seg.before.frames, seg.memBefore, seg.before.in, seg.before.out}
+	afters := [7][]fr.Element{seg.after.stack, seg.after.locals, seg.after.globals, seg.after.frames, seg.memAfter, seg.after.in, seg.after.out}
+	lastTS := seg.lastTS
+	lastTS[4] = seg.memLastTS
+	c.MemInit, c.MemRoot = t.memRoot, seg.before.memRoot
+	for j := range c.MemBlocks {
+		c.MemBlocks[j] = seg.memBlocks[j]
+		for k := range c.MemPath[j] {
+			c.MemPath[j][k] = seg.memPaths[j][k]
+		}
+	}
 	c.InLen, c.NChIn, c.NChOut = len(tr.Input), chunksOf(len(tr.Input)), chunksOf(int(seg.after.outLen))
 	for i := range c.PowMult {
 		c.PowMult[i] = seg.powMult[i]
@@ -1043,17 +1148,10 @@ func (x *execution) assign(k int) *Circuit {
 		c.Elems[i] = ElemEntry{Prologue: el.Prologue, Params: el.Params, Locals: el.Locals, Type: el.Type, Mult: m}
 	}
 	c.NElems = len(t.Elems)
-	data := claim.PackBytes(t.Image)
-	for i := range c.Data {
-		c.Data[i] = fr.Element{}
-		if i < len(data) {
-			c.Data[i] = data[i]
-		}
-	}
-	c.NData, c.MemPages, c.MaxPages = len(data), t.Pages, t.MaxPages
+	c.MemPages, c.MaxPages = t.Pages, t.MaxPages
 	for j, r := range regs {
 		for i := range r.Before {
-			r.Before[i], r.After[i], r.LastTS[i] = befores[j][i], afters[j][i], seg.lastTS[j][i]
+			r.Before[i], r.After[i], r.LastTS[i] = befores[j][i], afters[j][i], lastTS[j][i]
 		}
 	}
 	pad := rowW{class: ClassPad, e: Entry{W64: true}, pc: seg.after.pc, sp: seg.after.sp, fp: seg.after.fp,

@@ -1,0 +1,118 @@
+package circuits
+
+import (
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/mcpzero/mcpzero/circuits/claim"
+)
+
+// Linear memory is committed at every segment boundary as the root of a
+// Poseidon2 Merkle tree over the whole 32-bit address space in blocks of
+// MemBlockBytes bytes. A leaf is claim.Hash of its block packed 31 bytes
+// per element; an inner node is claim.Compress(left, right). A segment
+// opens only the blocks it touches, so memory size does not enter the
+// circuit, only the number of blocks a segment may touch (Shape.Mem).
+const (
+	MemBlockBytes = 256
+	memBlockLog   = 8
+	MemTreeDepth  = 32 - memBlockLog // leaves: 2^24 blocks
+)
+
+// zeroNodes[k] is the root of a subtree of height k over zero memory.
+var zeroNodes = func() [MemTreeDepth + 1]fr.Element {
+	var z [MemTreeDepth + 1]fr.Element
+	z[0] = blockLeaf(make([]byte, MemBlockBytes))
+	for k := 1; k <= MemTreeDepth; k++ {
+		z[k] = claim.Compress(z[k-1], z[k-1])
+	}
+	return z
+}()
+
+// blockLeaf is the leaf of one block of MemBlockBytes bytes.
+func blockLeaf(b []byte) fr.Element { return claim.Hash(claim.PackBytes(b)...) }
+
+// memTree is a sparse Merkle tree over memory blocks: only nodes above a
+// non-zero block are stored.
+type memTree struct {
+	nodes [MemTreeDepth + 1]map[uint64]fr.Element // level 0: leaves
+}
+
+func newMemTree() *memTree {
+	t := &memTree{}
+	for k := range t.nodes {
+		t.nodes[k] = map[uint64]fr.Element{}
+	}
+	return t
+}
+
+// memTreeOf is the tree of a memory image (bytes past it are zero).
+func memTreeOf(image []byte) *memTree {
+	t := newMemTree()
+	for off := 0; off < len(image); off += MemBlockBytes {
+		blk := make([]byte, MemBlockBytes)
+		copy(blk, image[off:min(off+MemBlockBytes, len(image))])
+		if !allZero(blk) {
+			t.set(uint64(off/MemBlockBytes), blockLeaf(blk))
+		}
+	}
+	return t
+}
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *memTree) node(level int, i uint64) fr.Element {
+	if n, ok := t.nodes[level][i]; ok {
+		return n
+	}
+	return zeroNodes[level]
+}
+
+// root is the memory commitment.
+func (t *memTree) root() fr.Element { return t.node(MemTreeDepth, 0) }
+
+// path returns the siblings of block i's leaf, bottom first.
+func (t *memTree) path(i uint64) [MemTreeDepth]fr.Element {
+	var p [MemTreeDepth]fr.Element
+	for k := range MemTreeDepth {
+		p[k] = t.node(k, (i>>k)^1)
+	}
+	return p
+}
+
+// set replaces block i's leaf and updates the nodes above it.
+func (t *memTree) set(i uint64, leaf fr.Element) {
+	t.nodes[0][i] = leaf
+	n := leaf
+	for k := range MemTreeDepth {
+		sib := t.node(k, (i>>k)^1)
+		if (i>>k)&1 == 0 {
+			n = claim.Compress(n, sib)
+		} else {
+			n = claim.Compress(sib, n)
+		}
+		t.nodes[k+1][i>>(k+1)] = n
+	}
+}
+
+// memRootOf is the root of a path from leaf at block i.
+func memRootOf(leaf fr.Element, i uint64, path [MemTreeDepth]fr.Element) fr.Element {
+	n := leaf
+	for k := range MemTreeDepth {
+		if (i>>k)&1 == 0 {
+			n = claim.Compress(n, path[k])
+		} else {
+			n = claim.Compress(path[k], n)
+		}
+	}
+	return n
+}
+
+// MemoryRoot is the memory commitment of an initial memory image.
+func MemoryRoot(image []byte) fr.Element { return memTreeOf(image).root() }
