@@ -91,20 +91,25 @@ type Circuit struct {
 	After  frontend.Variable `gnark:",public"`
 	Steps  frontend.Variable `gnark:",public"`
 
-	// Module: program table, functions, initial globals.
-	Prog              []ProgEntry
-	Funcs             []FuncEntry
-	GInit             []frontend.Variable
-	NProg, NFuncs, NG frontend.Variable
-	MemInit           frontend.Variable      // memory root of the initial memory image (memtree.go)
-	MemPages          frontend.Variable      // initial memory size in pages
-	MaxPages          frontend.Variable      // memory.grow limit in pages
-	InLen             frontend.Variable      // input size in bytes
-	NChIn, NChOut     frontend.Variable      // 31-byte chunks of the input, of the final output
-	PowMult           [96]frontend.Variable  // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
-	NibMult           [784]frontend.Variable // lookups of (op, a, b, a op b) for op in and, or, xor and nibbles a, b; then (4, a, 0, popcount a)
-	Elems             []ElemEntry            // the funcref table
-	NElems            frontend.Variable
+	// Module: the program blocks the segment executes (block indices
+	// strictly increasing, each with its Merkle siblings in the program
+	// tree of root ProgRoot), functions, initial globals.
+	Prog          []ProgEntry
+	ProgRoot      frontend.Variable
+	ProgBlocks    []frontend.Variable
+	ProgPath      [][ProgTreeDepth]frontend.Variable
+	Funcs         []FuncEntry
+	GInit         []frontend.Variable
+	NFuncs, NG    frontend.Variable
+	MemInit       frontend.Variable      // memory root of the initial memory image (memtree.go)
+	MemPages      frontend.Variable      // initial memory size in pages
+	MaxPages      frontend.Variable      // memory.grow limit in pages
+	InLen         frontend.Variable      // input size in bytes
+	NChIn, NChOut frontend.Variable      // 31-byte chunks of the input, of the final output
+	PowMult       [96]frontend.Variable  // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
+	NibMult       [784]frontend.Variable // lookups of (op, a, b, a op b) for op in and, or, xor and nibbles a, b; then (4, a, 0, popcount a)
+	Elems         []ElemEntry            // the funcref table
+	NElems        frontend.Variable
 
 	// Run / segment context.
 	IsFirst  frontend.Variable
@@ -132,7 +137,9 @@ func (s Shape) NewCircuit() frontend.Circuit { return s.alloc() }
 
 func (s Shape) alloc() *Circuit {
 	c := &Circuit{shape: s}
-	c.Prog = make([]ProgEntry, s.Prog)
+	c.Prog = make([]ProgEntry, s.progBlocks()*ProgBlockEntries)
+	c.ProgBlocks = make([]frontend.Variable, s.progBlocks())
+	c.ProgPath = make([][ProgTreeDepth]frontend.Variable, s.progBlocks())
 	c.Funcs = make([]FuncEntry, s.Funcs)
 	c.FuncSel = make([]frontend.Variable, s.Funcs)
 	c.GInit = make([]frontend.Variable, s.Globals)
@@ -262,18 +269,30 @@ func (c *Circuit) Define(api frontend.API) error {
 	var committed []frontend.Variable
 	commit := func(vs ...frontend.Variable) { committed = append(committed, vs...) }
 
-	// --- Module commitment: program table, functions, initial globals. ---
-	gProg := prefixFlags(api, c.NProg, len(c.Prog))
-	packed := make([]frontend.Variable, len(c.Prog))
-	for i, e := range c.Prog {
-		rc.Check(e.Flags, 16)
-		rc.Check(e.Target, 32)
-		rc.Check(e.Height, 32)
-		rc.Check(e.Imm, 64)
-		packed[i] = api.Add(e.Flags, api.Mul(e.Target, pow2(16)), api.Mul(e.Height, pow2(48)), api.Mul(e.Imm, pow2(80)))
-		api.AssertIsEqual(api.Mul(e.Mult, api.Sub(1, gProg[i])), 0) // no lookups past the program
-		lu.add(api.Neg(e.Mult), tagProg, i, e.Flags, e.Imm, e.Target, e.Height)
-		commit(e.Flags, e.Imm, e.Target, e.Height, e.Mult)
+	// --- Module commitment: program tree, functions, initial globals. ---
+	// Each opened program block (indices below 2^ProgTreeDepth, strictly
+	// increasing, so every pc is in the table once) is a leaf of the
+	// program tree. Entries past the program are zero and match no row:
+	// an executed row's flags carry its class, which is never 0 (padding).
+	for j, blk := range c.ProgBlocks {
+		bits := api.ToBinary(blk, ProgTreeDepth)
+		if j > 0 {
+			rc.Check(api.Sub(api.Sub(blk, c.ProgBlocks[j-1]), 1), ProgTreeDepth)
+		}
+		packed := make([]frontend.Variable, ProgBlockEntries)
+		for i := range packed {
+			e := c.Prog[j*ProgBlockEntries+i]
+			rc.Check(e.Flags, 16)
+			rc.Check(e.Target, 32)
+			rc.Check(e.Height, 32)
+			rc.Check(e.Imm, 64)
+			packed[i] = api.Add(e.Flags, api.Mul(e.Target, pow2(16)), api.Mul(e.Height, pow2(48)), api.Mul(e.Imm, pow2(80)))
+			pc := api.Add(api.Mul(blk, ProgBlockEntries), i)
+			lu.add(api.Neg(e.Mult), tagProg, pc, e.Flags, e.Imm, e.Target, e.Height)
+			commit(e.Flags, e.Imm, e.Target, e.Height, e.Mult)
+		}
+		api.AssertIsEqual(h.merkleRoot(h.hash(packed...), bits, c.ProgPath[j][:]), c.ProgRoot)
+		commit(blk)
 	}
 	gFuncs := prefixFlags(api, c.NFuncs, len(c.Funcs))
 	packedF := make([]frontend.Variable, len(c.Funcs))
@@ -298,7 +317,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		commit(e.Prologue, e.Params, e.Locals, e.Type, e.Mult)
 	}
 	module := h.hash(claim.TagModule,
-		h.prefixDigest(packed, c.NProg, gProg),
+		c.ProgRoot,
 		h.prefixDigest(packedF, c.NFuncs, gFuncs),
 		h.prefixDigest(c.GInit, c.NG, gGlob),
 		c.MemPages, c.MaxPages,

@@ -38,6 +38,7 @@ type ModuleTable struct {
 	MaxPages uint32
 	Image    []byte
 	memRoot  fr.Element // MemoryRoot(Image)
+	progTree *memTree   // the program tree (memtree.go)
 	PC       []uint32   // tracer pc -> circuit pc
 	// Elems is the funcref table: per slot, the prologue pc, params,
 	// locals and canonical type of the function it holds; a null slot has
@@ -235,6 +236,10 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		t.Image = trimZeros(img)
 	}
 	t.memRoot = MemoryRoot(t.Image)
+	if len(t.Entries) > MaxProgram {
+		return nil, fmt.Errorf("%w: a program of %d circuit entries; the program tree holds %d", ErrShape, len(t.Entries), MaxProgram)
+	}
+	t.progTree = progTreeOf(t.Entries)
 	if mod.Table != nil {
 		canon := canonicalTypes(mod)
 		t.Elems = make([]TableEntry, mod.Table.Min)
@@ -312,15 +317,11 @@ func elemsDigest(xs []fr.Element) fr.Element {
 	return claim.Hash(append([]fr.Element{claim.U64(uint64(len(xs)))}, xs...)...)
 }
 
-// Commitment is the module commitment: Hash(TagModule, digest of the
-// packed program entries, digest of the packed function table, digest of
+// Commitment is the module commitment: Hash(TagModule, root of the
+// program tree (memtree.go), digest of the packed function table, digest of
 // the initial globals, initial memory pages, maximum pages, memory root of
 // the initial memory image (memtree.go), digest of the funcref table).
 func (t *ModuleTable) Commitment() fr.Element {
-	prog := make([]fr.Element, len(t.Entries))
-	for i, e := range t.Entries {
-		prog[i] = e.packed()
-	}
 	funcs := make([]fr.Element, len(t.Funcs))
 	for i, f := range t.Funcs {
 		funcs[i] = packedFunc(f, t.I32Params[i])
@@ -329,7 +330,7 @@ func (t *ModuleTable) Commitment() fr.Element {
 	for i, e := range t.Elems {
 		elems[i] = e.packed()
 	}
-	return claim.Hash(claim.U64(claim.TagModule), elemsDigest(prog), elemsDigest(funcs), claim.ValuesDigest(t.Globals),
+	return claim.Hash(claim.U64(claim.TagModule), t.progTree.root(), elemsDigest(funcs), claim.ValuesDigest(t.Globals),
 		claim.U64(uint64(t.Pages)), claim.U64(uint64(t.MaxPages)), t.memRoot, elemsDigest(elems))
 }
 

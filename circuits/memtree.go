@@ -18,32 +18,52 @@ const (
 	MemTreeDepth  = 32 - memBlockLog // leaves: 2^24 blocks
 )
 
+// The program table is committed the same way (read-only): blocks of
+// ProgBlockEntries packed entries (Entry.packed), leaf = claim.Hash of the
+// block, over at most MaxProgram entries. A segment opens the blocks of
+// the pcs it executes.
+const (
+	ProgBlockEntries = 32
+	ProgTreeDepth    = 15
+	MaxProgram       = ProgBlockEntries << ProgTreeDepth // 2^20 entries
+)
+
 // zeroNodes[k] is the root of a subtree of height k over zero memory.
-var zeroNodes = func() [MemTreeDepth + 1]fr.Element {
-	var z [MemTreeDepth + 1]fr.Element
-	z[0] = blockLeaf(make([]byte, MemBlockBytes))
-	for k := 1; k <= MemTreeDepth; k++ {
+var zeroNodes = zeroTree(blockLeaf(make([]byte, MemBlockBytes)), MemTreeDepth)
+
+// zeroProgNodes[k] is the root of a subtree of height k of empty program blocks.
+var zeroProgNodes = zeroTree(claim.Hash(make([]fr.Element, ProgBlockEntries)...), ProgTreeDepth)
+
+func zeroTree(leaf fr.Element, depth int) []fr.Element {
+	z := make([]fr.Element, depth+1)
+	z[0] = leaf
+	for k := 1; k <= depth; k++ {
 		z[k] = claim.Compress(z[k-1], z[k-1])
 	}
 	return z
-}()
+}
 
 // blockLeaf is the leaf of one block of MemBlockBytes bytes.
 func blockLeaf(b []byte) fr.Element { return claim.Hash(claim.PackBytes(b)...) }
 
-// memTree is a sparse Merkle tree over memory blocks: only nodes above a
+// memTree is a sparse Merkle tree over blocks: only nodes above a
 // non-zero block are stored.
 type memTree struct {
-	nodes [MemTreeDepth + 1]map[uint64]fr.Element // level 0: leaves
+	nodes []map[uint64]fr.Element // level 0: leaves
+	zero  []fr.Element            // zero[k]: the root of an empty subtree of height k
 }
 
-func newMemTree() *memTree {
-	t := &memTree{}
+func newMemTree() *memTree { return newSparseTree(zeroNodes) }
+
+func newSparseTree(zero []fr.Element) *memTree {
+	t := &memTree{nodes: make([]map[uint64]fr.Element, len(zero)), zero: zero}
 	for k := range t.nodes {
 		t.nodes[k] = map[uint64]fr.Element{}
 	}
 	return t
 }
+
+func (t *memTree) depth() int { return len(t.zero) - 1 }
 
 // memTreeOf is the tree of a memory image (bytes past it are zero).
 func memTreeOf(image []byte) *memTree {
@@ -71,16 +91,16 @@ func (t *memTree) node(level int, i uint64) fr.Element {
 	if n, ok := t.nodes[level][i]; ok {
 		return n
 	}
-	return zeroNodes[level]
+	return t.zero[level]
 }
 
-// root is the memory commitment.
-func (t *memTree) root() fr.Element { return t.node(MemTreeDepth, 0) }
+// root is the tree's commitment.
+func (t *memTree) root() fr.Element { return t.node(t.depth(), 0) }
 
 // path returns the siblings of block i's leaf, bottom first.
-func (t *memTree) path(i uint64) [MemTreeDepth]fr.Element {
-	var p [MemTreeDepth]fr.Element
-	for k := range MemTreeDepth {
+func (t *memTree) path(i uint64) []fr.Element {
+	p := make([]fr.Element, t.depth())
+	for k := range p {
 		p[k] = t.node(k, (i>>k)^1)
 	}
 	return p
@@ -90,7 +110,7 @@ func (t *memTree) path(i uint64) [MemTreeDepth]fr.Element {
 func (t *memTree) set(i uint64, leaf fr.Element) {
 	t.nodes[0][i] = leaf
 	n := leaf
-	for k := range MemTreeDepth {
+	for k := range t.depth() {
 		sib := t.node(k, (i>>k)^1)
 		if (i>>k)&1 == 0 {
 			n = claim.Compress(n, sib)
@@ -102,9 +122,9 @@ func (t *memTree) set(i uint64, leaf fr.Element) {
 }
 
 // memRootOf is the root of a path from leaf at block i.
-func memRootOf(leaf fr.Element, i uint64, path [MemTreeDepth]fr.Element) fr.Element {
+func memRootOf(leaf fr.Element, i uint64, path []fr.Element) fr.Element {
 	n := leaf
-	for k := range MemTreeDepth {
+	for k := range path {
 		if (i>>k)&1 == 0 {
 			n = claim.Compress(n, path[k])
 		} else {
@@ -116,3 +136,25 @@ func memRootOf(leaf fr.Element, i uint64, path [MemTreeDepth]fr.Element) fr.Elem
 
 // MemoryRoot is the memory commitment of an initial memory image.
 func MemoryRoot(image []byte) fr.Element { return memTreeOf(image).root() }
+
+// progTreeOf is the tree of a program table.
+func progTreeOf(entries []Entry) *memTree {
+	t := newSparseTree(zeroProgNodes)
+	for b := 0; b*ProgBlockEntries < len(entries); b++ {
+		t.set(uint64(b), progLeaf(entries, uint64(b)))
+	}
+	return t
+}
+
+// progBlock is block b of the program, packed, zero past its end.
+func progBlock(entries []Entry, b uint64) []fr.Element {
+	out := make([]fr.Element, ProgBlockEntries)
+	for i := range out {
+		if pc := int(b)*ProgBlockEntries + i; pc < len(entries) {
+			out[i] = entries[pc].packed()
+		}
+	}
+	return out
+}
+
+func progLeaf(entries []Entry, b uint64) fr.Element { return claim.Hash(progBlock(entries, b)...) }

@@ -269,3 +269,159 @@ func TestPagedMemoryShapeErrors(t *testing.T) {
 	}
 }
 
+// TestCompiledZigSolves: real Zig output (testdata/zig) allocates pages
+// above 1 MiB with memory.grow and formats a string into them; every
+// segment of its runs solves and the statement carries its results.
+func TestCompiledZigSolves(t *testing.T) {
+	mod := loadModule(t, "zig/greet.wasm")
+	tab, err := Table(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 16 program blocks (512 of its 3,729 entries), 4 memory blocks
+	shape := Shape{Rows: 512, Prog: 512, Funcs: 32, Stack: 64, Locals: 64, Globals: 16, Depth: 16, Mem: 1024, Table: 8}
+	for _, tc := range []struct {
+		export string
+		args   []uint64
+	}{
+		{"malloc", []uint64{20}},
+		{"greeting", []uint64{0, 0}},
+	} {
+		tr := run(t, mod, tc.export, tc.args, 1<<16)
+		if tr.Status != trace.Returned || len(tr.Results) != 1 {
+			t.Fatalf("%s: %v %v", tc.export, tr.Status, tr.Results)
+		}
+		if ptr := tr.Results[0] >> 32; tc.export == "greeting" && ptr < 1<<20 {
+			t.Fatalf("greeting allocated at %#x, not above 1 MiB", ptr)
+		}
+		stmt, claims, err := tab.Statement(shape, tr)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.export, err)
+		}
+		if err := claim.CheckStatement(stmt, claims); err != nil {
+			t.Fatal(err)
+		}
+		if want := claim.OutputDigest(tr.Results, nil); stmt.Output != want {
+			t.Fatalf("%s: statement output is not the run's results", tc.export)
+		}
+		for k := range claims {
+			w, _, err := shape.Assign(tab, tr, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := test.IsSolved(shape.NewCircuit(), w, ecc.BN254.ScalarField()); err != nil {
+				t.Fatalf("%s segment %d of %d: %v", tc.export, k, len(claims), err)
+			}
+		}
+		t.Logf("%s%v = %#x: %d steps, %d segments of %s", tc.export, tc.args, tr.Results[0], tr.Steps, len(claims), shape.ID())
+	}
+}
+
+// TestTamperProgram: the opened program blocks are bound to the program
+// tree in the module commitment: a program root, block index or sibling
+// changed is rejected, and so is an entry changed where only the tree can
+// see it (an entry no row executes), an executed entry changed together
+// with every row that looks it up (the lookup balances; the tree does
+// not), a block opened twice, and blocks reordered.
+func TestTamperProgram(t *testing.T) {
+	ws := pagedWitnesses(t)
+	tried, unexecuted, executedConst := 0, 0, 0
+	reject := func(s solved, what string, f func(w *Circuit) func()) {
+		t.Helper()
+		tried++
+		undo := f(s.w)
+		err := isSolved(s)
+		undo()
+		if err == nil {
+			t.Errorf("%s: %s accepted", s.name, what)
+		}
+	}
+	add := func(v *frontend.Variable, d int64) func(*Circuit) func() {
+		return func(*Circuit) func() {
+			old := *v
+			n := toBig(old)
+			n.Add(n, bigOf(d))
+			*v = n
+			return func() { *v = old }
+		}
+	}
+	for n, s := range ws {
+		if testing.Short() && n%6 != 0 {
+			continue
+		}
+		w := s.w
+		reject(s, "ProgRoot+1", add(&w.ProgRoot, 1))
+		for j := range w.ProgBlocks {
+			reject(s, fmt.Sprintf("ProgPath[%d][0]+1", j), add(&w.ProgPath[j][0], 1))
+			reject(s, fmt.Sprintf("ProgPath[%d][%d]+1", j, ProgTreeDepth-1), add(&w.ProgPath[j][ProgTreeDepth-1], 1))
+			executed := false
+			for i := j * ProgBlockEntries; i < (j+1)*ProgBlockEntries; i++ {
+				executed = executed || toBig(w.Prog[i].Mult).Sign() != 0
+			}
+			if executed {
+				reject(s, fmt.Sprintf("ProgBlocks[%d]+1", j), add(&w.ProgBlocks[j], 1))
+			}
+		}
+		// an entry no row executes: only the tree binds it
+		for i := range w.Prog {
+			if toBig(w.Prog[i].Mult).Sign() == 0 && toBig(w.Prog[i].Flags).Sign() != 0 {
+				reject(s, fmt.Sprintf("unexecuted Prog[%d].Imm+1", i), add(&w.Prog[i].Imm, 1))
+				unexecuted++
+				break
+			}
+		}
+		// an executed const: its entry and every row that runs it
+		for r := range w.Rows {
+			if classOf(&w.Rows[r]) != ClassConst {
+				continue
+			}
+			pc := w.Rows[r].PC
+			reject(s, "executed const rewritten with its rows", func(w *Circuit) func() {
+				var undo []func()
+				for k := range w.Rows {
+					if toBig(w.Rows[k].PC).Cmp(toBig(pc)) == 0 {
+						undo = append(undo, add(&w.Rows[k].Imm, 1)(w), add(&w.Rows[k].R, 1)(w))
+					}
+				}
+				undo = append(undo, add(&progEntryOf(t, w, pc).Imm, 1)(w))
+				return func() {
+					for _, u := range undo {
+						u()
+					}
+				}
+			})
+			executedConst++
+			break
+		}
+		if len(w.ProgBlocks) >= 2 {
+			reject(s, "program block opened twice", func(w *Circuit) func() {
+				ob, op := w.ProgBlocks[1], w.ProgPath[1]
+				saved := append([]ProgEntry(nil), w.Prog[ProgBlockEntries:2*ProgBlockEntries]...)
+				w.ProgBlocks[1], w.ProgPath[1] = w.ProgBlocks[0], w.ProgPath[0]
+				for i := range ProgBlockEntries {
+					w.Prog[ProgBlockEntries+i] = w.Prog[i]
+					w.Prog[ProgBlockEntries+i].Mult = 0
+				}
+				return func() {
+					w.ProgBlocks[1], w.ProgPath[1] = ob, op
+					copy(w.Prog[ProgBlockEntries:], saved)
+				}
+			})
+			reject(s, "program blocks swapped", func(w *Circuit) func() {
+				swap := func() {
+					w.ProgBlocks[0], w.ProgBlocks[1] = w.ProgBlocks[1], w.ProgBlocks[0]
+					w.ProgPath[0], w.ProgPath[1] = w.ProgPath[1], w.ProgPath[0]
+					for i := range ProgBlockEntries {
+						w.Prog[i], w.Prog[ProgBlockEntries+i] = w.Prog[ProgBlockEntries+i], w.Prog[i]
+					}
+				}
+				swap()
+				return swap
+			})
+		}
+	}
+	if unexecuted == 0 || executedConst == 0 {
+		t.Fatalf("%d unexecuted-entry and %d executed-const attacks: the test no longer exercises both", unexecuted, executedConst)
+	}
+	t.Logf("%d program tamperings tried (%d unexecuted entries, %d executed consts with their rows)", tried, unexecuted, executedConst)
+}

@@ -112,7 +112,7 @@ func memAfterRoot(w *Circuit) fr.Element {
 		for k := range p {
 			p[k] = feOf(w.MemPath[j][k])
 		}
-		root = memRootOf(blockLeaf(b), u64Of(w.MemBlocks[j]), p)
+		root = memRootOf(blockLeaf(b), u64Of(w.MemBlocks[j]), p[:])
 	}
 	return root
 }
@@ -198,7 +198,7 @@ func TestRedTeam(t *testing.T) {
 				row := &w.Rows[firstRow(t, w, ClassAdd, 0)]
 				row.Pseudo = 1
 				addInt(&w.Steps, -1)
-				addInt(&w.Prog[u64Of(row.PC)].Mult, -1)
+				addInt(&progEntryOf(t, w, row.PC).Mult, -1)
 			},
 		},
 		{
@@ -208,7 +208,7 @@ func TestRedTeam(t *testing.T) {
 				i := firstRow(t, w, ClassLocalZero, 0)
 				w.Rows[i].Pseudo = 0
 				addInt(&w.Steps, 1)
-				addInt(&w.Prog[u64Of(w.Rows[i].PC)].Mult, -1)
+				addInt(&progEntryOf(t, w, w.Rows[i].PC).Mult, -1)
 			},
 		},
 		{
@@ -250,7 +250,7 @@ func TestRedTeam(t *testing.T) {
 			name: "real step replaced by padding", export: "sum", args: []uint64{5}, seg: 1,
 			attack: func(t *testing.T, r rtRun, w *Circuit) {
 				i := firstRow(t, w, ClassLocalGet, 0)
-				addInt(&w.Prog[u64Of(w.Rows[i].PC)].Mult, -1)
+				addInt(&progEntryOf(t, w, w.Rows[i].PC).Mult, -1)
 				setClass(&w.Rows[i], ClassPad)
 				w.Rows[i].PC, w.Rows[i].SP = w.Rows[i+1].PC, w.Rows[i+1].SP
 				addInt(&w.Steps, -1)
@@ -645,4 +645,18 @@ func TestRedTeamWideFunctionArgs(t *testing.T) {
 			t.Errorf("%s: first segment of a 65-parameter function accepted", tc.name)
 		}
 	}
+}
+
+// progEntryOf is the program-table entry of pc among the segment's opened
+// program blocks.
+func progEntryOf(t *testing.T, w *Circuit, pc frontend.Variable) *ProgEntry {
+	t.Helper()
+	p := u64Of(pc)
+	for j := range w.ProgBlocks {
+		if u64Of(w.ProgBlocks[j]) == p/ProgBlockEntries {
+			return &w.Prog[j*ProgBlockEntries+int(p%ProgBlockEntries)]
+		}
+	}
+	t.Fatalf("pc %d is in no opened program block", p)
+	return nil
 }

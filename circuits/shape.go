@@ -9,7 +9,7 @@ import (
 // globals and functions fit. One proving/verifying key exists per shape.
 type Shape struct {
 	Rows    int // steps per segment (padding fills the rest)
-	Prog    int // program-table entries (instructions of the module)
+	Prog    int // program-table entries a segment opens, in blocks of ProgBlockEntries (rounded up)
 	Funcs   int // functions of the module
 	Stack   int // value-stack slots
 	Locals  int // locals-area slots
@@ -48,12 +48,20 @@ func Shapes() []Shape {
 		// 4096-row large shape's capacities with 1024 rows (its fixed
 		// tables are most of it; short runs also waste fewer padding rows)
 		{Rows: 1024, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 16384, In: 4096, Out: 4096, Table: 256},
-		// the same opening 8 KiB of memory per segment instead of 16 KiB:
-		// since memory is a Merkle tree (memtree.go), 64 opened blocks
-		// took the shape above past 2^21 constraints
-		{Rows: 1024, Prog: 2048, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 8192, In: 4096, Out: 4096, Table: 256},
+		// the same opening 8 KiB of memory and 1,536 program entries
+		// per segment instead of 16 KiB and 2,048: since memory and the
+		// program are Merkle trees (memtree.go), the shape above compiles
+		// to 2.59 M constraints, past 2^21
+		{Rows: 1024, Prog: 1536, Funcs: 64, Stack: 256, Locals: 256, Globals: 32, Depth: 64, Mem: 8192, In: 4096, Out: 4096, Table: 256},
+		// the 3,840-row shape opening 12 program blocks per segment
+		// instead of 16: with the program tree, 16 took it to 2.13 M,
+		// past 2^21
+		{Rows: 3840, Prog: 384, Funcs: 32, Stack: 128, Locals: 128, Globals: 16, Depth: 32, Mem: 2048, In: 512, Out: 512, Table: 32},
 	}
 }
+
+// progBlocks is the number of program blocks a segment opens.
+func (s Shape) progBlocks() int { return (s.Prog + ProgBlockEntries - 1) / ProgBlockEntries }
 
 // memBlocks is the number of memory blocks a segment opens.
 func (s Shape) memBlocks() int { return (s.Mem + MemBlockBytes - 1) / MemBlockBytes }
@@ -64,11 +72,12 @@ func chunksOf(n int) int { return (n + 30) / 31 }
 // compiling it (compiling the largest standard shape takes tens of seconds
 // and gigabytes), so that the prover can compare shapes it has never built.
 // The coefficients are fitted to compiled shapes (TestEstimatedConstraints
-// keeps them within 15%): about 436 per row, 230 per program entry, 200 per
-// stack/local/global/frame/function slot, 26 per input/output byte, 14,300
-// per memory block opened (two Merkle paths, two leaf hashes, 256 bytes),
-// 250 per table slot, plus the fixed tables.
+// keeps them within 15%): about 436 per row, 9,950 per program block opened
+// (32 entries and a Merkle path), 200 per stack/local/global/frame/function
+// slot, 26 per input/output byte, 14,300 per memory block opened (two
+// Merkle paths, two leaf hashes, 256 bytes), 250 per table slot, plus the
+// fixed tables.
 func (s Shape) EstimatedConstraints() int {
-	return 436*s.Rows + 230*s.Prog + 200*(s.Stack+s.Locals+s.Globals+s.Depth+s.Funcs) +
+	return 436*s.Rows + 9950*s.progBlocks() + 200*(s.Stack+s.Locals+s.Globals+s.Depth+s.Funcs) +
 		26*(s.In+s.Out) + 14300*s.memBlocks() + 250*s.Table + 30000
 }

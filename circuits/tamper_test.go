@@ -373,7 +373,7 @@ func TestTamperBoundary(t *testing.T) {
 		w := s.w
 		cells := []wcell{{"Module", &w.Module}, {"Before", &w.Before}, {"After", &w.After}, {"Steps", &w.Steps},
 			{"FP", &w.Rows[0].FP}, {"Base", &w.Rows[0].Base}, {"LTop", &w.Rows[0].LTop}, {"Depth", &w.Rows[0].Depth},
-			{"IsFirst", &w.IsFirst}, {"NProg", &w.NProg},
+			{"IsFirst", &w.IsFirst}, {"ProgRoot", &w.ProgRoot},
 			{"NFuncs", &w.NFuncs}, {"NG", &w.NG}}
 		if toBig(w.IsFirst).Sign() != 0 {
 			cells = append(cells, wcell{"Function", &w.Function}, wcell{"InDigest", &w.InDigest})

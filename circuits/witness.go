@@ -114,7 +114,9 @@ type segment struct {
 	memBlocks           []uint64
 	memBefore, memAfter []fr.Element
 	memLastTS           []uint64
-	memPaths            [][MemTreeDepth]fr.Element
+	memPaths            [][]fr.Element
+	progBlocks          []uint64 // program blocks opened, increasing
+	progPaths           [][]fr.Element
 	elemMult            []uint64
 	powMult             [96]uint64
 	nibMult             [784]uint64
@@ -186,8 +188,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		return nil, fmt.Errorf("%w: proving a %s trap needs the call depth or stack height at the tracer's limit, beyond every shape", ErrShape, tr.Trap)
 	}
 	switch {
-	case len(t.Entries) > shape.Prog:
-		return nil, fmt.Errorf("%w %s: %d program entries > %d", ErrShape, shape.ID(), len(t.Entries), shape.Prog)
+	case shape.progBlocks() == 0:
+		return nil, fmt.Errorf("%w %s: the shape opens no program blocks", ErrShape, shape.ID())
 	case len(t.Funcs) > shape.Funcs:
 		return nil, fmt.Errorf("%w %s: %d functions > %d", ErrShape, shape.ID(), len(t.Funcs), shape.Funcs)
 	case len(t.Elems) > shape.Table:
@@ -228,6 +230,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	tree := memTreeOf(t.Image)
 	nBlocks := shape.memBlocks()
 	var touched map[uint64][]fr.Element // blocks the current segment opened: their bytes before it
+	var progTouched map[uint64]bool     // program blocks the current segment executes
+	nProgBlocks := shape.progBlocks()
 	blockBytes := func(blk uint64) []fr.Element {
 		out := make([]fr.Element, MemBlockBytes)
 		for i := range out {
@@ -299,6 +303,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		}
 		seg = &segment{first: len(x.segments) == 0, before: snapshot()}
 		touched = map[uint64][]fr.Element{}
+		progTouched = map[uint64]bool{}
 		x.powMult = [96]uint64{}
 		x.nibMult = [784]uint64{}
 		x.elemMult = make([]uint64, len(t.Elems))
@@ -318,6 +323,18 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		}
 		slices.Sort(blocks)
 		seg.memBlocks = blocks
+		for b := range progTouched {
+			seg.progBlocks = append(seg.progBlocks, b)
+		}
+		for b := uint64(0); len(seg.progBlocks) < nProgBlocks; b++ {
+			if !progTouched[b] {
+				seg.progBlocks = append(seg.progBlocks, b)
+			}
+		}
+		slices.Sort(seg.progBlocks)
+		for _, b := range seg.progBlocks {
+			seg.progPaths = append(seg.progPaths, t.progTree.path(b))
+		}
 		for _, b := range blocks {
 			after, before := blockBytes(b), touched[b]
 			if before == nil {
@@ -372,12 +389,14 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			// blocks than the shape holds.
 			cut = cut || touched[a/MemBlockBytes] == nil && len(touched) == nBlocks
 		}
+		cut = cut || !progTouched[cur.pc/ProgBlockEntries] && len(progTouched) == nProgBlocks
 		if cut {
 			if seg != nil {
 				endSegment()
 			}
 			startSegment()
 		}
+		progTouched[cur.pc/ProgBlockEntries] = true
 		r := len(seg.rows)
 		w := cur
 		w.class, w.e = e.Class, e
@@ -1086,16 +1105,24 @@ func (x *execution) assign(k int) *Circuit {
 	s, t, tr, seg := x.shape, x.t, x.tr, x.segments[k]
 	c := s.alloc()
 	c.Module, c.Before, c.After, c.Steps = x.module, seg.beforeD, seg.afterD, seg.steps
-	mult := make([]uint64, s.Prog)
+	mult := map[uint64]uint64{}
 	for _, r := range seg.rows {
 		mult[r.pc]++
 	}
-	for i := range c.Prog {
-		var e Entry
-		if i < len(t.Entries) {
-			e = t.Entries[i]
+	c.ProgRoot = t.progTree.root()
+	for j, b := range seg.progBlocks {
+		c.ProgBlocks[j] = b
+		for k := range c.ProgPath[j] {
+			c.ProgPath[j][k] = seg.progPaths[j][k]
 		}
-		c.Prog[i] = ProgEntry{Flags: e.Flags(), Imm: e.Imm, Target: e.Target, Height: e.Height, Mult: mult[i]}
+		for i := range ProgBlockEntries {
+			pc := b*ProgBlockEntries + uint64(i)
+			var e Entry
+			if pc < uint64(len(t.Entries)) {
+				e = t.Entries[pc]
+			}
+			c.Prog[j*ProgBlockEntries+i] = ProgEntry{Flags: e.Flags(), Imm: e.Imm, Target: e.Target, Height: e.Height, Mult: mult[pc]}
+		}
 	}
 	for i := range c.Funcs {
 		var f trace.FuncInfo
@@ -1116,7 +1143,7 @@ func (x *execution) assign(k int) *Circuit {
 		}
 		c.GInit[i] = v
 	}
-	c.NProg, c.NFuncs, c.NG = len(t.Entries), len(t.Funcs), len(t.Globals)
+	c.NFuncs, c.NG = len(t.Funcs), len(t.Globals)
 	c.IsFirst = b2u(seg.first)
 	c.Function = tr.Func
 	c.InDigest = claim.InputDigest(tr.Args, tr.Input)
