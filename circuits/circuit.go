@@ -94,13 +94,16 @@ type Circuit struct {
 	// Module: the program blocks the segment executes (block indices
 	// strictly increasing, each with its Merkle siblings in the program
 	// tree of root ProgRoot), functions, initial globals.
-	Prog          []ProgEntry
-	ProgRoot      frontend.Variable
-	ProgBlocks    []frontend.Variable
-	ProgPath      [][ProgTreeDepth]frontend.Variable
-	Funcs         []FuncEntry
+	Prog       []ProgEntry
+	ProgRoot   frontend.Variable
+	ProgBlocks []frontend.Variable
+	ProgPath   [][ProgTreeDepth]frontend.Variable
+	// The called function (Function) and its path in the function tree.
+	Func          FuncEntry
+	FuncRoot      frontend.Variable
+	FuncPath      [FuncTreeDepth]frontend.Variable
 	GInit         []frontend.Variable
-	NFuncs, NG    frontend.Variable
+	NG            frontend.Variable
 	MemInit       frontend.Variable      // memory root of the initial memory image (memtree.go)
 	MemPages      frontend.Variable      // initial memory size in pages
 	MaxPages      frontend.Variable      // memory.grow limit in pages
@@ -108,13 +111,17 @@ type Circuit struct {
 	NChIn, NChOut frontend.Variable      // 31-byte chunks of the input, of the final output
 	PowMult       [96]frontend.Variable  // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
 	NibMult       [784]frontend.Variable // lookups of (op, a, b, a op b) for op in and, or, xor and nibbles a, b; then (4, a, 0, popcount a)
-	Elems         []ElemEntry            // the funcref table
-	NElems        frontend.Variable
+	// The funcref table blocks the segment opens (indices strictly
+	// increasing, paths to ElemRoot), and the table's size.
+	Elems      []ElemEntry
+	ElemRoot   frontend.Variable
+	ElemBlocks []frontend.Variable
+	ElemPath   [][ProgTreeDepth]frontend.Variable
+	NElems     frontend.Variable
 
 	// Run / segment context.
 	IsFirst  frontend.Variable
 	Function frontend.Variable
-	FuncSel  []frontend.Variable // one-hot over Funcs: the called function (first segment)
 	InDigest frontend.Variable
 
 	Stack, Locals, Globals, Frames, In, Out Region
@@ -140,8 +147,6 @@ func (s Shape) alloc() *Circuit {
 	c.Prog = make([]ProgEntry, s.progBlocks()*ProgBlockEntries)
 	c.ProgBlocks = make([]frontend.Variable, s.progBlocks())
 	c.ProgPath = make([][ProgTreeDepth]frontend.Variable, s.progBlocks())
-	c.Funcs = make([]FuncEntry, s.Funcs)
-	c.FuncSel = make([]frontend.Variable, s.Funcs)
 	c.GInit = make([]frontend.Variable, s.Globals)
 	region := func(n int) Region {
 		return Region{make([]frontend.Variable, n), make([]frontend.Variable, n), make([]frontend.Variable, n)}
@@ -151,7 +156,9 @@ func (s Shape) alloc() *Circuit {
 	c.MemBlocks = make([]frontend.Variable, s.memBlocks())
 	c.MemPath = make([][MemTreeDepth]frontend.Variable, s.memBlocks())
 	c.In, c.Out = region(s.In), region(s.Out)
-	c.Elems = make([]ElemEntry, s.Table)
+	c.Elems = make([]ElemEntry, s.tableBlocks()*ProgBlockEntries)
+	c.ElemBlocks = make([]frontend.Variable, s.tableBlocks())
+	c.ElemPath = make([][ProgTreeDepth]frontend.Variable, s.tableBlocks())
 	c.Rows = make([]Row, s.Rows)
 	return c
 }
@@ -294,35 +301,45 @@ func (c *Circuit) Define(api frontend.API) error {
 		api.AssertIsEqual(h.merkleRoot(h.hash(packed...), bits, c.ProgPath[j][:]), c.ProgRoot)
 		commit(blk)
 	}
-	gFuncs := prefixFlags(api, c.NFuncs, len(c.Funcs))
-	packedF := make([]frontend.Variable, len(c.Funcs))
-	for i, f := range c.Funcs {
-		rc.Check(f.Entry, 32)
-		rc.Check(f.Params, 32)
-		rc.Check(f.Locals, 32)
-		rc.Check(f.I32Params, 64)
-		commit(f.Entry, f.Params, f.Locals, f.I32Params)
-		packedF[i] = api.Add(f.Entry, api.Mul(f.Params, two32), api.Mul(f.Locals, two64), api.Mul(f.I32Params, pow2(96)))
-	}
+	// The called function: a leaf of the function tree (fields
+	// range-checked, plus 2^128, so that no absent function opens).
+	f := c.Func
+	rc.Check(f.Entry, 32)
+	rc.Check(f.Params, 32)
+	rc.Check(f.Locals, 32)
+	rc.Check(f.I32Params, 64)
+	funcLeaf := api.Add(f.Entry, api.Mul(f.Params, two32), api.Mul(f.Locals, two64), api.Mul(f.I32Params, pow2(96)), pow2(128))
+	api.AssertIsEqual(h.merkleRoot(funcLeaf, api.ToBinary(c.Function, FuncTreeDepth), c.FuncPath[:]), c.FuncRoot)
 	gGlob := prefixFlags(api, c.NG, len(c.GInit))
-	gElems := prefixFlags(api, c.NElems, len(c.Elems))
-	packedE := make([]frontend.Variable, len(c.Elems))
-	for i, e := range c.Elems {
-		for _, v := range []frontend.Variable{e.Prologue, e.Params, e.Locals, e.Type} {
-			rc.Check(v, 32)
+	// Funcref table blocks, opened like the program's.
+	for j, blk := range c.ElemBlocks {
+		bits := api.ToBinary(blk, ProgTreeDepth)
+		if j > 0 {
+			rc.Check(api.Sub(api.Sub(blk, c.ElemBlocks[j-1]), 1), ProgTreeDepth)
 		}
-		packedE[i] = api.Add(e.Prologue, api.Mul(e.Params, two32), api.Mul(e.Locals, two64), api.Mul(e.Type, pow2(96)))
-		api.AssertIsEqual(api.Mul(e.Mult, api.Sub(1, gElems[i])), 0)
-		lu.add(api.Neg(e.Mult), tagTab, i, e.Prologue, e.Params, e.Locals, e.Type)
-		commit(e.Prologue, e.Params, e.Locals, e.Type, e.Mult)
+		packedE := make([]frontend.Variable, ProgBlockEntries)
+		for i := range packedE {
+			e := c.Elems[j*ProgBlockEntries+i]
+			for _, v := range []frontend.Variable{e.Prologue, e.Params, e.Locals, e.Type} {
+				rc.Check(v, 32)
+			}
+			packedE[i] = api.Add(e.Prologue, api.Mul(e.Params, two32), api.Mul(e.Locals, two64), api.Mul(e.Type, pow2(96)))
+			lu.add(api.Neg(e.Mult), tagTab, api.Add(api.Mul(blk, ProgBlockEntries), i), e.Prologue, e.Params, e.Locals, e.Type)
+			commit(e.Prologue, e.Params, e.Locals, e.Type, e.Mult)
+		}
+		api.AssertIsEqual(h.merkleRoot(h.hash(packedE...), bits, c.ElemPath[j][:]), c.ElemRoot)
+		commit(blk)
 	}
+	// Only in-table indices are looked up (call_indirect's Cy/D1 split
+	// against NElems), so the zero slots past the table are never used.
+	rc.Check(c.NElems, 32)
 	module := h.hash(claim.TagModule,
 		c.ProgRoot,
-		h.prefixDigest(packedF, c.NFuncs, gFuncs),
+		c.FuncRoot,
 		h.prefixDigest(c.GInit, c.NG, gGlob),
 		c.MemPages, c.MaxPages,
 		c.MemInit,
-		h.prefixDigest(packedE, c.NElems, gElems))
+		c.NElems, c.ElemRoot)
 	rc.Check(c.MemPages, 17)
 	rc.Check(c.MaxPages, 17)
 	api.AssertIsEqual(module, c.Module)
@@ -799,20 +816,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 
 	// First segment: the canonical initial state of the called function.
-	var entry, params, nLocals, i32Mask frontend.Variable = 0, 0, 0, 0
-	var selSum, selIdx frontend.Variable = 0, 0
-	for j, f := range c.Funcs {
-		api.AssertIsBoolean(c.FuncSel[j])
-		selSum = api.Add(selSum, c.FuncSel[j])
-		selIdx = api.Add(selIdx, api.Mul(c.FuncSel[j], j))
-		entry = api.Add(entry, api.Mul(c.FuncSel[j], f.Entry))
-		params = api.Add(params, api.Mul(c.FuncSel[j], f.Params))
-		nLocals = api.Add(nLocals, api.Mul(c.FuncSel[j], f.Locals))
-		i32Mask = api.Add(i32Mask, api.Mul(c.FuncSel[j], f.I32Params))
-		api.AssertIsEqual(api.Mul(c.FuncSel[j], api.Sub(1, gFuncs[j])), 0)
-	}
-	api.AssertIsEqual(selSum, 1)
-	api.AssertIsEqual(selIdx, c.Function)
+	entry, params, nLocals, i32Mask := c.Func.Entry, c.Func.Params, c.Func.Locals, c.Func.I32Params
 	first := c.IsFirst
 	api.AssertIsEqual(api.Mul(first, api.Sub(r0.PC, entry)), 0)
 	api.AssertIsEqual(api.Mul(first, r0.SP), 0)

@@ -39,6 +39,8 @@ type ModuleTable struct {
 	Image    []byte
 	memRoot  fr.Element // MemoryRoot(Image)
 	progTree *memTree   // the program tree (memtree.go)
+	funcTree *memTree   // the function tree
+	elemTree *memTree   // the funcref table tree
 	PC       []uint32   // tracer pc -> circuit pc
 	// Elems is the funcref table: per slot, the prologue pc, params,
 	// locals and canonical type of the function it holds; a null slot has
@@ -235,11 +237,6 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		}
 		t.Image = trimZeros(img)
 	}
-	t.memRoot = MemoryRoot(t.Image)
-	if len(t.Entries) > MaxProgram {
-		return nil, fmt.Errorf("%w: a program of %d circuit entries; the program tree holds %d", ErrShape, len(t.Entries), MaxProgram)
-	}
-	t.progTree = progTreeOf(t.Entries)
 	if mod.Table != nil {
 		canon := canonicalTypes(mod)
 		t.Elems = make([]TableEntry, mod.Table.Min)
@@ -267,6 +264,27 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		}
 		t.Globals = append(t.Globals, g.Init)
 	}
+	t.memRoot = MemoryRoot(t.Image)
+	if len(t.Entries) > MaxProgram {
+		return nil, fmt.Errorf("%w: a program of %d circuit entries; the program tree holds %d", ErrShape, len(t.Entries), MaxProgram)
+	}
+	if len(t.Funcs) > MaxFuncs || len(t.Elems) > MaxTable {
+		return nil, fmt.Errorf("%w: %d functions and a table of %d slots; the circuits hold %d and %d", ErrShape, len(t.Funcs), len(t.Elems), MaxFuncs, MaxTable)
+	}
+	prog := make([]fr.Element, len(t.Entries))
+	for i, e := range t.Entries {
+		prog[i] = e.packed()
+	}
+	t.progTree = blockTreeOf(prog)
+	t.funcTree = newSparseTree(zeroFuncNodes)
+	for i, f := range t.Funcs {
+		t.funcTree.set(uint64(i), funcLeaf(packedFunc(f, t.I32Params[i])))
+	}
+	elems := make([]fr.Element, len(t.Elems))
+	for i, e := range t.Elems {
+		elems[i] = e.packed()
+	}
+	t.elemTree = blockTreeOf(elems)
 	return t, nil
 }
 
@@ -318,20 +336,13 @@ func elemsDigest(xs []fr.Element) fr.Element {
 }
 
 // Commitment is the module commitment: Hash(TagModule, root of the
-// program tree (memtree.go), digest of the packed function table, digest of
-// the initial globals, initial memory pages, maximum pages, memory root of
-// the initial memory image (memtree.go), digest of the funcref table).
+// program tree, root of the function tree, digest of the initial globals,
+// initial memory pages, maximum pages, memory root of the initial memory
+// image, funcref table size, root of the funcref table tree); the trees
+// are those of memtree.go.
 func (t *ModuleTable) Commitment() fr.Element {
-	funcs := make([]fr.Element, len(t.Funcs))
-	for i, f := range t.Funcs {
-		funcs[i] = packedFunc(f, t.I32Params[i])
-	}
-	elems := make([]fr.Element, len(t.Elems))
-	for i, e := range t.Elems {
-		elems[i] = e.packed()
-	}
-	return claim.Hash(claim.U64(claim.TagModule), t.progTree.root(), elemsDigest(funcs), claim.ValuesDigest(t.Globals),
-		claim.U64(uint64(t.Pages)), claim.U64(uint64(t.MaxPages)), t.memRoot, elemsDigest(elems))
+	return claim.Hash(claim.U64(claim.TagModule), t.progTree.root(), t.funcTree.root(), claim.ValuesDigest(t.Globals),
+		claim.U64(uint64(t.Pages)), claim.U64(uint64(t.MaxPages)), t.memRoot, claim.U64(uint64(len(t.Elems))), t.elemTree.root())
 }
 
 // Commit is the module commitment of a decoded module (the statement's M).

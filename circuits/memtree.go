@@ -28,11 +28,29 @@ const (
 	MaxProgram       = ProgBlockEntries << ProgTreeDepth // 2^20 entries
 )
 
+// The funcref table likewise: blocks of ProgBlockEntries packed slots
+// (TableEntry.packed), a segment opening the blocks its call_indirects
+// look up, at most MaxTable slots.
+const MaxTable = MaxProgram
+
+// The function table is a tree of single functions: leaf = packedFunc +
+// 2^128 (so that no leaf of an absent function, zero, opens as one), at
+// most MaxFuncs functions. Only the called function is ever opened (the
+// first segment's initial state); calls take the callee from the program.
+const (
+	FuncTreeDepth = 20
+	MaxFuncs      = 1 << FuncTreeDepth
+)
+
 // zeroNodes[k] is the root of a subtree of height k over zero memory.
 var zeroNodes = zeroTree(blockLeaf(make([]byte, MemBlockBytes)), MemTreeDepth)
 
-// zeroProgNodes[k] is the root of a subtree of height k of empty program blocks.
+// zeroProgNodes[k] is the root of a subtree of height k of empty program
+// (or funcref table) blocks.
 var zeroProgNodes = zeroTree(claim.Hash(make([]fr.Element, ProgBlockEntries)...), ProgTreeDepth)
+
+// zeroFuncNodes[k] is the root of a subtree of height k without functions.
+var zeroFuncNodes = zeroTree(fr.Element{}, FuncTreeDepth)
 
 func zeroTree(leaf fr.Element, depth int) []fr.Element {
 	z := make([]fr.Element, depth+1)
@@ -137,24 +155,21 @@ func memRootOf(leaf fr.Element, i uint64, path []fr.Element) fr.Element {
 // MemoryRoot is the memory commitment of an initial memory image.
 func MemoryRoot(image []byte) fr.Element { return memTreeOf(image).root() }
 
-// progTreeOf is the tree of a program table.
-func progTreeOf(entries []Entry) *memTree {
+// blockTreeOf is the tree of a table of packed elements in blocks of
+// ProgBlockEntries (the program, the funcref table), zero past its end.
+func blockTreeOf(packed []fr.Element) *memTree {
 	t := newSparseTree(zeroProgNodes)
-	for b := 0; b*ProgBlockEntries < len(entries); b++ {
-		t.set(uint64(b), progLeaf(entries, uint64(b)))
+	for b := 0; b*ProgBlockEntries < len(packed); b++ {
+		blk := make([]fr.Element, ProgBlockEntries)
+		copy(blk, packed[b*ProgBlockEntries:])
+		t.set(uint64(b), claim.Hash(blk...))
 	}
 	return t
 }
 
-// progBlock is block b of the program, packed, zero past its end.
-func progBlock(entries []Entry, b uint64) []fr.Element {
-	out := make([]fr.Element, ProgBlockEntries)
-	for i := range out {
-		if pc := int(b)*ProgBlockEntries + i; pc < len(entries) {
-			out[i] = entries[pc].packed()
-		}
-	}
-	return out
+// funcLeaf is the function tree's leaf of a packed function.
+func funcLeaf(packed fr.Element) fr.Element {
+	var l fr.Element
+	l.Add(&packed, pow2fr(128))
+	return l
 }
-
-func progLeaf(entries []Entry, b uint64) fr.Element { return claim.Hash(progBlock(entries, b)...) }

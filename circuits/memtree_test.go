@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -81,9 +82,10 @@ func TestMemTree(t *testing.T) {
 	}
 }
 
-// pagedShape opens two blocks per segment, so that the walk over three
-// pages cuts segments early.
-var pagedShape = Shape{Rows: 64, Prog: 128, Funcs: 4, Stack: 8, Locals: 8, Globals: 1, Depth: 4, Mem: 2 * MemBlockBytes, In: 64, Out: 8, Table: 1}
+// pagedShape opens two memory blocks and one table block per segment, so
+// that the walk over three pages and the dispatch over three table
+// blocks cut segments early.
+var pagedShape = Shape{Rows: 64, Prog: 128, Funcs: 4, Stack: 8, Locals: 8, Globals: 1, Depth: 4, Mem: 2 * MemBlockBytes, In: 64, Out: 8, Table: 32}
 
 type pagedRun struct {
 	export string
@@ -97,6 +99,8 @@ var pagedRuns = []pagedRun{
 	{"top", []uint64{196600}, ""},    // the last 8 bytes of memory
 	{"top", []uint64{196601}, ""},    // one past: traps
 	{"copy", []uint64{0x20000 - 10}, "copied into high memory across a block edge"},
+	{"dispatch", []uint64{4}, ""}, // call_indirect through three table blocks
+	{"dispatch", []uint64{5}, ""}, // then a null slot: traps
 }
 
 func pagedWitnesses(t *testing.T) []solved {
@@ -185,8 +189,8 @@ func TestTamperMemory(t *testing.T) {
 		}
 	}
 	for n, s := range ws {
-		if testing.Short() && n%4 != 0 {
-			continue // -short: every fourth segment
+		if testing.Short() && n%4 != 0 || strings.HasPrefix(s.name, "dispatch") {
+			continue // -short: every fourth segment; dispatch touches no memory
 		}
 		w := s.w
 		reject(s, "MemRoot+1", add(&w.MemRoot, 1))
@@ -325,7 +329,7 @@ func TestCompiledZigSolves(t *testing.T) {
 // not), a block opened twice, and blocks reordered.
 func TestTamperProgram(t *testing.T) {
 	ws := pagedWitnesses(t)
-	tried, unexecuted, executedConst := 0, 0, 0
+	tried, unexecuted, executedConst, lookedUp := 0, 0, 0, 0
 	reject := func(s solved, what string, f func(w *Circuit) func()) {
 		t.Helper()
 		tried++
@@ -346,7 +350,7 @@ func TestTamperProgram(t *testing.T) {
 		}
 	}
 	for n, s := range ws {
-		if testing.Short() && n%6 != 0 {
+		if testing.Short() && n%6 != 0 && !strings.HasPrefix(s.name, "dispatch") {
 			continue
 		}
 		w := s.w
@@ -393,6 +397,26 @@ func TestTamperProgram(t *testing.T) {
 			executedConst++
 			break
 		}
+		// The funcref table: root, paths, a looked-up block moved, a slot
+		// no call looks up changed (only the tree binds it).
+		reject(s, "ElemRoot+1", add(&w.ElemRoot, 1))
+		reject(s, "NElems+1", add(&w.NElems, 1))
+		for j := range w.ElemBlocks {
+			reject(s, fmt.Sprintf("ElemPath[%d][0]+1", j), add(&w.ElemPath[j][0], 1))
+			for i := j * ProgBlockEntries; i < (j+1)*ProgBlockEntries; i++ {
+				if toBig(w.Elems[i].Mult).Sign() != 0 {
+					reject(s, fmt.Sprintf("looked-up ElemBlocks[%d]+1", j), add(&w.ElemBlocks[j], 1))
+					lookedUp++
+					break
+				}
+			}
+			for i := j * ProgBlockEntries; i < (j+1)*ProgBlockEntries; i++ {
+				if toBig(w.Elems[i].Mult).Sign() == 0 && toBig(w.Elems[i].Type).Sign() != 0 {
+					reject(s, fmt.Sprintf("unused Elems[%d].Type-1", i), add(&w.Elems[i].Type, -1))
+					break
+				}
+			}
+		}
 		if len(w.ProgBlocks) >= 2 {
 			reject(s, "program block opened twice", func(w *Circuit) func() {
 				ob, op := w.ProgBlocks[1], w.ProgPath[1]
@@ -420,8 +444,8 @@ func TestTamperProgram(t *testing.T) {
 			})
 		}
 	}
-	if unexecuted == 0 || executedConst == 0 {
-		t.Fatalf("%d unexecuted-entry and %d executed-const attacks: the test no longer exercises both", unexecuted, executedConst)
+	if unexecuted == 0 || executedConst == 0 || lookedUp == 0 {
+		t.Fatalf("%d unexecuted-entry, %d executed-const and %d looked-up table block attacks: the test no longer exercises each", unexecuted, executedConst, lookedUp)
 	}
 	t.Logf("%d program tamperings tried (%d unexecuted entries, %d executed consts with their rows)", tried, unexecuted, executedConst)
 }

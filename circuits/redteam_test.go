@@ -296,17 +296,19 @@ func TestRedTeam(t *testing.T) {
 		},
 		{
 			// The first segment claims the initial state of another
-			// function with the same input: the selector moves to it, but
-			// the first row's pc is the called function's entry.
+			// function with the same input, opening that function's real
+			// leaf of the function tree, but the first row's pc is the
+			// called function's entry.
 			name: "first segment claims another function", export: "calls", args: []uint64{5}, seg: 0,
 			attack: func(t *testing.T, r rtRun, w *Circuit) {
-				nf := int(u64Of(w.NFuncs))
-				for j := range w.FuncSel {
-					w.FuncSel[j] = 0
+				f := (r.fn + 1) % uint32(len(r.tab.Funcs))
+				fi := r.tab.Funcs[f]
+				w.Function = f
+				w.Func = FuncEntry{Entry: fi.Entry, Params: fi.Params, Locals: fi.Locals, I32Params: r.tab.I32Params[f]}
+				for k, sib := range r.tab.funcTree.path(uint64(f)) {
+					w.FuncPath[k] = sib
 				}
-				f := (int(r.fn) + 1) % nf
-				w.FuncSel[f], w.Function = 1, f
-				w.Before = claim.InitialState(r.tab.Commitment(), uint32(f), feOf(w.InDigest))
+				w.Before = claim.InitialState(r.tab.Commitment(), f, feOf(w.InDigest))
 			},
 		},
 		{
@@ -605,12 +607,11 @@ func TestRedTeamWideFunctionArgs(t *testing.T) {
 		w := a.(*Circuit)
 		cp := *w
 		cp.Rows = append([]Row(nil), w.Rows...)
-		cp.Funcs = append([]FuncEntry(nil), w.Funcs...)
 		cp.Locals.Before = append([]frontend.Variable(nil), w.Locals.Before...)
 		cp.Locals.After = append([]frontend.Variable(nil), w.Locals.After...)
 		cp.Stack.After = append([]frontend.Variable(nil), w.Stack.After...)
 		c := &cp
-		c.Funcs[f].Params = 65
+		c.Func.Params = 65 // as in the function tree, built from the module
 		c.Module = tab.Commitment()
 		as := append([]uint64(nil), args...)
 		as[64] = arg

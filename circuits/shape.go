@@ -10,14 +10,14 @@ import (
 type Shape struct {
 	Rows    int // steps per segment (padding fills the rest)
 	Prog    int // program-table entries a segment opens, in blocks of ProgBlockEntries (rounded up)
-	Funcs   int // functions of the module
+	Funcs   int // unused since functions are a Merkle tree (memtree.go); kept in the id, by which users cache keys
 	Stack   int // value-stack slots
 	Locals  int // locals-area slots
 	Globals int // globals
 	Depth   int // call depth
 	Mem     int // bytes of linear memory a segment may open, in blocks of MemBlockBytes (rounded up)
 	In, Out int // input and output bytes
-	Table   int // funcref table slots
+	Table   int // funcref table slots a segment opens, in blocks of ProgBlockEntries (rounded up)
 }
 
 // ID is the shape's stable name, used to key and cache its circuit keys.
@@ -63,6 +63,9 @@ func Shapes() []Shape {
 // progBlocks is the number of program blocks a segment opens.
 func (s Shape) progBlocks() int { return (s.Prog + ProgBlockEntries - 1) / ProgBlockEntries }
 
+// tableBlocks is the number of funcref table blocks a segment opens.
+func (s Shape) tableBlocks() int { return (s.Table + ProgBlockEntries - 1) / ProgBlockEntries }
+
 // memBlocks is the number of memory blocks a segment opens.
 func (s Shape) memBlocks() int { return (s.Mem + MemBlockBytes - 1) / MemBlockBytes }
 
@@ -73,11 +76,11 @@ func chunksOf(n int) int { return (n + 30) / 31 }
 // and gigabytes), so that the prover can compare shapes it has never built.
 // The coefficients are fitted to compiled shapes (TestEstimatedConstraints
 // keeps them within 15%): about 436 per row, 9,950 per program block opened
-// (32 entries and a Merkle path), 200 per stack/local/global/frame/function
-// slot, 26 per input/output byte, 14,300 per memory block opened (two
-// Merkle paths, two leaf hashes, 256 bytes), 250 per table slot, plus the
-// fixed tables.
+// (32 entries and a Merkle path), 200 per stack/local/global/frame slot,
+// 26 per input/output byte, 14,300 per memory block opened (two Merkle
+// paths, two leaf hashes, 256 bytes), 10,450 per funcref table block
+// opened, plus the called function's path and the fixed tables.
 func (s Shape) EstimatedConstraints() int {
-	return 436*s.Rows + 9950*s.progBlocks() + 200*(s.Stack+s.Locals+s.Globals+s.Depth+s.Funcs) +
-		26*(s.In+s.Out) + 14300*s.memBlocks() + 250*s.Table + 30000
+	return 436*s.Rows + 9950*s.progBlocks() + 200*(s.Stack+s.Locals+s.Globals+s.Depth) +
+		26*(s.In+s.Out) + 14300*s.memBlocks() + 10450*s.tableBlocks() + 33000
 }

@@ -374,7 +374,9 @@ func TestTamperBoundary(t *testing.T) {
 		cells := []wcell{{"Module", &w.Module}, {"Before", &w.Before}, {"After", &w.After}, {"Steps", &w.Steps},
 			{"FP", &w.Rows[0].FP}, {"Base", &w.Rows[0].Base}, {"LTop", &w.Rows[0].LTop}, {"Depth", &w.Rows[0].Depth},
 			{"IsFirst", &w.IsFirst}, {"ProgRoot", &w.ProgRoot},
-			{"NFuncs", &w.NFuncs}, {"NG", &w.NG}}
+			{"FuncRoot", &w.FuncRoot}, {"FuncPath[0]", &w.FuncPath[0]}, {"Func.Entry", &w.Func.Entry}, {"Func.Params", &w.Func.Params},
+			{"Func.Locals", &w.Func.Locals}, {"Func.I32Params", &w.Func.I32Params}, {"ElemRoot", &w.ElemRoot}, {"NElems", &w.NElems},
+			{"NG", &w.NG}}
 		if toBig(w.IsFirst).Sign() != 0 {
 			cells = append(cells, wcell{"Function", &w.Function}, wcell{"InDigest", &w.InDigest})
 		}
@@ -396,10 +398,6 @@ func TestTamperBoundary(t *testing.T) {
 					wcell{fmt.Sprintf("Prog[%d].Mult", i), &p.Mult})
 				break
 			}
-		}
-		for i := 0; i < int(toBig(w.NFuncs).Int64()); i++ {
-			f := &w.Funcs[i]
-			cells = append(cells, wcell{fmt.Sprintf("Funcs[%d].Entry", i), &f.Entry})
 		}
 		for _, c := range cells {
 			tried++

@@ -117,6 +117,8 @@ type segment struct {
 	memPaths            [][]fr.Element
 	progBlocks          []uint64 // program blocks opened, increasing
 	progPaths           [][]fr.Element
+	elemBlocks          []uint64 // funcref table blocks opened, increasing
+	elemPaths           [][]fr.Element
 	elemMult            []uint64
 	powMult             [96]uint64
 	nibMult             [784]uint64
@@ -190,10 +192,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	switch {
 	case shape.progBlocks() == 0:
 		return nil, fmt.Errorf("%w %s: the shape opens no program blocks", ErrShape, shape.ID())
-	case len(t.Funcs) > shape.Funcs:
-		return nil, fmt.Errorf("%w %s: %d functions > %d", ErrShape, shape.ID(), len(t.Funcs), shape.Funcs)
-	case len(t.Elems) > shape.Table:
-		return nil, fmt.Errorf("%w %s: table of %d slots > %d", ErrShape, shape.ID(), len(t.Elems), shape.Table)
+	case int(tr.Func) >= len(t.Funcs):
+		return nil, fmt.Errorf("%w: the run calls function %d of %d", ErrTrace, tr.Func, len(t.Funcs))
 	case len(t.Globals) > shape.Globals:
 		return nil, fmt.Errorf("%w %s: %d globals > %d", ErrShape, shape.ID(), len(t.Globals), shape.Globals)
 	}
@@ -231,7 +231,23 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	nBlocks := shape.memBlocks()
 	var touched map[uint64][]fr.Element // blocks the current segment opened: their bytes before it
 	var progTouched map[uint64]bool     // program blocks the current segment executes
-	nProgBlocks := shape.progBlocks()
+	var elemTouched map[uint64]bool     // funcref table blocks the current segment looks up
+	nProgBlocks, nElemBlocks := shape.progBlocks(), shape.tableBlocks()
+	// openBlocks lists the touched blocks and, up to n, the lowest
+	// untouched ones, in increasing order.
+	openBlocks := func(touched map[uint64]bool, n int) []uint64 {
+		out := make([]uint64, 0, n)
+		for b := range touched {
+			out = append(out, b)
+		}
+		for b := uint64(0); len(out) < n; b++ {
+			if !touched[b] {
+				out = append(out, b)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
 	blockBytes := func(blk uint64) []fr.Element {
 		out := make([]fr.Element, MemBlockBytes)
 		for i := range out {
@@ -304,6 +320,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		seg = &segment{first: len(x.segments) == 0, before: snapshot()}
 		touched = map[uint64][]fr.Element{}
 		progTouched = map[uint64]bool{}
+		elemTouched = map[uint64]bool{}
 		x.powMult = [96]uint64{}
 		x.nibMult = [784]uint64{}
 		x.elemMult = make([]uint64, len(t.Elems))
@@ -323,17 +340,13 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		}
 		slices.Sort(blocks)
 		seg.memBlocks = blocks
-		for b := range progTouched {
-			seg.progBlocks = append(seg.progBlocks, b)
-		}
-		for b := uint64(0); len(seg.progBlocks) < nProgBlocks; b++ {
-			if !progTouched[b] {
-				seg.progBlocks = append(seg.progBlocks, b)
-			}
-		}
-		slices.Sort(seg.progBlocks)
+		seg.progBlocks = openBlocks(progTouched, nProgBlocks)
 		for _, b := range seg.progBlocks {
 			seg.progPaths = append(seg.progPaths, t.progTree.path(b))
+		}
+		seg.elemBlocks = openBlocks(elemTouched, nElemBlocks)
+		for _, b := range seg.elemBlocks {
+			seg.elemPaths = append(seg.elemPaths, t.elemTree.path(b))
 		}
 		for _, b := range blocks {
 			after, before := blockBytes(b), touched[b]
@@ -390,6 +403,19 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			cut = cut || touched[a/MemBlockBytes] == nil && len(touched) == nBlocks
 		}
 		cut = cut || !progTouched[cur.pc/ProgBlockEntries] && len(progTouched) == nProgBlocks
+		slot, looksUp := uint64(0), false
+		if e.Class == ClassCallInd && cur.sp > 0 {
+			if c, ok := m[key(keyStack, cur.sp-1)]; ok {
+				slot = u64(c.v)
+			}
+			looksUp = slot < uint64(len(t.Elems))
+		}
+		if looksUp {
+			if nElemBlocks == 0 {
+				return fmt.Errorf("%w %s: the run calls through the funcref table; the shape opens no table blocks", ErrShape, shape.ID())
+			}
+			cut = cut || !elemTouched[slot/ProgBlockEntries] && len(elemTouched) == nElemBlocks
+		}
 		if cut {
 			if seg != nil {
 				endSegment()
@@ -397,6 +423,9 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			startSegment()
 		}
 		progTouched[cur.pc/ProgBlockEntries] = true
+		if looksUp {
+			elemTouched[slot/ProgBlockEntries] = true
+		}
 		r := len(seg.rows)
 		w := cur
 		w.class, w.e = e.Class, e
@@ -1124,17 +1153,11 @@ func (x *execution) assign(k int) *Circuit {
 			c.Prog[j*ProgBlockEntries+i] = ProgEntry{Flags: e.Flags(), Imm: e.Imm, Target: e.Target, Height: e.Height, Mult: mult[pc]}
 		}
 	}
-	for i := range c.Funcs {
-		var f trace.FuncInfo
-		if i < len(t.Funcs) {
-			f = t.Funcs[i]
-		}
-		var mask uint64
-		if i < len(t.I32Params) {
-			mask = t.I32Params[i]
-		}
-		c.Funcs[i] = FuncEntry{Entry: f.Entry, Params: f.Params, Locals: f.Locals, I32Params: mask}
-		c.FuncSel[i] = b2u(uint32(i) == tr.Func)
+	f := t.Funcs[tr.Func]
+	c.Func = FuncEntry{Entry: f.Entry, Params: f.Params, Locals: f.Locals, I32Params: t.I32Params[tr.Func]}
+	c.FuncRoot = t.funcTree.root()
+	for k, sib := range t.funcTree.path(uint64(tr.Func)) {
+		c.FuncPath[k] = sib
 	}
 	for i := range c.GInit {
 		var v uint64
@@ -1143,7 +1166,7 @@ func (x *execution) assign(k int) *Circuit {
 		}
 		c.GInit[i] = v
 	}
-	c.NFuncs, c.NG = len(t.Funcs), len(t.Globals)
+	c.NG = len(t.Globals)
 	c.IsFirst = b2u(seg.first)
 	c.Function = tr.Func
 	c.InDigest = claim.InputDigest(tr.Args, tr.Input)
@@ -1166,13 +1189,20 @@ func (x *execution) assign(k int) *Circuit {
 	for i := range c.NibMult {
 		c.NibMult[i] = seg.nibMult[i]
 	}
-	for i := range c.Elems {
-		el := TableEntry{Type: NullType}
-		var m uint64
-		if i < len(t.Elems) {
-			el, m = t.Elems[i], seg.elemMult[i]
+	c.ElemRoot = t.elemTree.root()
+	for j, b := range seg.elemBlocks {
+		c.ElemBlocks[j] = b
+		for k := range c.ElemPath[j] {
+			c.ElemPath[j][k] = seg.elemPaths[j][k]
 		}
-		c.Elems[i] = ElemEntry{Prologue: el.Prologue, Params: el.Params, Locals: el.Locals, Type: el.Type, Mult: m}
+		for i := range ProgBlockEntries {
+			var el TableEntry // zero past the table, as in the tree
+			var m uint64
+			if slot := b*ProgBlockEntries + uint64(i); slot < uint64(len(t.Elems)) {
+				el, m = t.Elems[slot], seg.elemMult[slot]
+			}
+			c.Elems[j*ProgBlockEntries+i] = ElemEntry{Prologue: el.Prologue, Params: el.Params, Locals: el.Locals, Type: el.Type, Mult: m}
+		}
 	}
 	c.NElems = len(t.Elems)
 	c.MemPages, c.MaxPages = t.Pages, t.MaxPages

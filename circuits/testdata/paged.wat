@@ -1,6 +1,7 @@
 ;; Paged memory for the segment circuit's tests: data far above address 0,
 ;; accesses spread over three 64 KiB pages (many 256-byte blocks), a copy
-;; from input into high memory, and a store at the last bytes of memory.
+;; from input into high memory, a store at the last bytes of memory, and
+;; calls through a funcref table of three 32-slot blocks.
 (module
   (import "mcpzero" "input_read" (func $input_read (param i32 i32 i32) (result i32)))
   (memory 3)
@@ -33,6 +34,29 @@
         (br_if $done (i32.eqz (local.get $n)))
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (local.set $s (i32.add (local.get $s) (i32.load8_u (i32.add (local.get $dst) (local.get $n)))))
+        (br $l)))
+    (local.get $s))
+  ;; dispatch(n): the sum over i < n of the function in slot (i*37) mod 70
+  ;; (slots 0, 37, 4, 41, ...: every block of the table), each f(i) = i+k
+  (type $unop (func (param i32) (result i32)))
+  (table 70 funcref)
+  (elem (i32.const 0) $a)
+  (elem (i32.const 4) $b)
+  (elem (i32.const 37) $c)
+  (elem (i32.const 41) $a)
+  (elem (i32.const 69) $b)
+  (func $a (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  (func $b (param i32) (result i32) (i32.add (local.get 0) (i32.const 2)))
+  (func $c (param i32) (result i32) (i32.add (local.get 0) (i32.const 3)))
+  (func (export "dispatch") (param $n i32) (result i32)
+    (local $i i32) (local $s i32) (local $slot i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $slot (i32.rem_u (i32.mul (local.get $i) (i32.const 37)) (i32.const 70)))
+        (local.set $s (i32.add (local.get $s)
+          (call_indirect (type $unop) (local.get $i) (local.get $slot))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $l)))
     (local.get $s))
 )
