@@ -203,6 +203,33 @@ type hasher struct {
 
 func (h hasher) compress(l, r frontend.Variable) frontend.Variable { return h.p.Compress(l, r) }
 
+// blockBits decomposes the index of opened block j into depth bits and
+// range-checks blocks[j] - blocks[j-1] - 1 to depth bits: indices strictly
+// increase, so no block (and no address, pc or slot) is opened twice.
+func blockBits(api frontend.API, rc frontend.Rangechecker, blocks []frontend.Variable, j, depth int) []frontend.Variable {
+	if j > 0 {
+		rc.Check(api.Sub(api.Sub(blocks[j], blocks[j-1]), 1), depth)
+	}
+	return api.ToBinary(blocks[j], depth)
+}
+
+// openBlocks checks each opened read-only block of ProgBlockEntries packed
+// entries against the tree of root; entry(j, i, index) constrains entry i
+// of block j, whose table index is index, and returns it packed.
+func (h hasher) openBlocks(rc frontend.Rangechecker, blocks []frontend.Variable, paths [][ProgTreeDepth]frontend.Variable, root frontend.Variable,
+	commit func(...frontend.Variable), entry func(j, i int, index frontend.Variable) frontend.Variable) {
+	api := h.api
+	for j, blk := range blocks {
+		bits := blockBits(api, rc, blocks, j, ProgTreeDepth)
+		packed := make([]frontend.Variable, ProgBlockEntries)
+		for i := range packed {
+			packed[i] = entry(j, i, api.Add(api.Mul(blk, ProgBlockEntries), i))
+		}
+		api.AssertIsEqual(h.merkleRoot(h.hash(packed...), bits, paths[j][:]), root)
+		commit(blk)
+	}
+}
+
 // merkleRoot is the root above leaf at the position whose bits (bottom
 // first) are given, with siblings path (bottom first).
 func (h hasher) merkleRoot(leaf frontend.Variable, bits, path []frontend.Variable) frontend.Variable {
@@ -281,26 +308,16 @@ func (c *Circuit) Define(api frontend.API) error {
 	// increasing, so every pc is in the table once) is a leaf of the
 	// program tree. Entries past the program are zero and match no row:
 	// an executed row's flags carry its class, which is never 0 (padding).
-	for j, blk := range c.ProgBlocks {
-		bits := api.ToBinary(blk, ProgTreeDepth)
-		if j > 0 {
-			rc.Check(api.Sub(api.Sub(blk, c.ProgBlocks[j-1]), 1), ProgTreeDepth)
-		}
-		packed := make([]frontend.Variable, ProgBlockEntries)
-		for i := range packed {
-			e := c.Prog[j*ProgBlockEntries+i]
-			rc.Check(e.Flags, 16)
-			rc.Check(e.Target, 32)
-			rc.Check(e.Height, 32)
-			rc.Check(e.Imm, 64)
-			packed[i] = api.Add(e.Flags, api.Mul(e.Target, pow2(16)), api.Mul(e.Height, pow2(48)), api.Mul(e.Imm, pow2(80)))
-			pc := api.Add(api.Mul(blk, ProgBlockEntries), i)
-			lu.add(api.Neg(e.Mult), tagProg, pc, e.Flags, e.Imm, e.Target, e.Height)
-			commit(e.Flags, e.Imm, e.Target, e.Height, e.Mult)
-		}
-		api.AssertIsEqual(h.merkleRoot(h.hash(packed...), bits, c.ProgPath[j][:]), c.ProgRoot)
-		commit(blk)
-	}
+	h.openBlocks(rc, c.ProgBlocks, c.ProgPath, c.ProgRoot, commit, func(j, i int, pc frontend.Variable) frontend.Variable {
+		e := c.Prog[j*ProgBlockEntries+i]
+		rc.Check(e.Flags, 16)
+		rc.Check(e.Target, 32)
+		rc.Check(e.Height, 32)
+		rc.Check(e.Imm, 64)
+		lu.add(api.Neg(e.Mult), tagProg, pc, e.Flags, e.Imm, e.Target, e.Height)
+		commit(e.Flags, e.Imm, e.Target, e.Height, e.Mult)
+		return api.Add(e.Flags, api.Mul(e.Target, pow2(16)), api.Mul(e.Height, pow2(48)), api.Mul(e.Imm, pow2(80)))
+	})
 	// The called function: a leaf of the function tree (fields
 	// range-checked, plus 2^128, so that no absent function opens).
 	f := c.Func
@@ -312,24 +329,15 @@ func (c *Circuit) Define(api frontend.API) error {
 	api.AssertIsEqual(h.merkleRoot(funcLeaf, api.ToBinary(c.Function, FuncTreeDepth), c.FuncPath[:]), c.FuncRoot)
 	gGlob := prefixFlags(api, c.NG, len(c.GInit))
 	// Funcref table blocks, opened like the program's.
-	for j, blk := range c.ElemBlocks {
-		bits := api.ToBinary(blk, ProgTreeDepth)
-		if j > 0 {
-			rc.Check(api.Sub(api.Sub(blk, c.ElemBlocks[j-1]), 1), ProgTreeDepth)
+	h.openBlocks(rc, c.ElemBlocks, c.ElemPath, c.ElemRoot, commit, func(j, i int, slot frontend.Variable) frontend.Variable {
+		e := c.Elems[j*ProgBlockEntries+i]
+		for _, v := range []frontend.Variable{e.Prologue, e.Params, e.Locals, e.Type} {
+			rc.Check(v, 32)
 		}
-		packedE := make([]frontend.Variable, ProgBlockEntries)
-		for i := range packedE {
-			e := c.Elems[j*ProgBlockEntries+i]
-			for _, v := range []frontend.Variable{e.Prologue, e.Params, e.Locals, e.Type} {
-				rc.Check(v, 32)
-			}
-			packedE[i] = api.Add(e.Prologue, api.Mul(e.Params, two32), api.Mul(e.Locals, two64), api.Mul(e.Type, pow2(96)))
-			lu.add(api.Neg(e.Mult), tagTab, api.Add(api.Mul(blk, ProgBlockEntries), i), e.Prologue, e.Params, e.Locals, e.Type)
-			commit(e.Prologue, e.Params, e.Locals, e.Type, e.Mult)
-		}
-		api.AssertIsEqual(h.merkleRoot(h.hash(packedE...), bits, c.ElemPath[j][:]), c.ElemRoot)
-		commit(blk)
-	}
+		lu.add(api.Neg(e.Mult), tagTab, slot, e.Prologue, e.Params, e.Locals, e.Type)
+		commit(e.Prologue, e.Params, e.Locals, e.Type, e.Mult)
+		return api.Add(e.Prologue, api.Mul(e.Params, two32), api.Mul(e.Locals, two64), api.Mul(e.Type, pow2(96)))
+	})
 	// Only in-table indices are looked up (call_indirect's Cy/D1 split
 	// against NElems), so the zero slots past the table are never used.
 	rc.Check(c.NElems, 32)
@@ -765,11 +773,8 @@ func (c *Circuit) Define(api frontend.API) error {
 	// indices are below 2^24 (ToBinary) and strictly increasing, so that
 	// the memory check below sees every opened address once.
 	memAfter := c.MemRoot
-	for j, blk := range c.MemBlocks {
-		bits := api.ToBinary(blk, MemTreeDepth)
-		if j > 0 {
-			rc.Check(api.Sub(api.Sub(blk, c.MemBlocks[j-1]), 1), MemTreeDepth)
-		}
+	for j := range c.MemBlocks {
+		bits := blockBits(h.api, rc, c.MemBlocks, j, MemTreeDepth)
 		lo, hi := j*MemBlockBytes, (j+1)*MemBlockBytes
 		oldLeaf := h.hash(chunks(c.Mem.Before[lo:hi])...)
 		newLeaf := h.hash(chunks(c.Mem.After[lo:hi])...)

@@ -29,6 +29,29 @@ func blockLive(w *Circuit, j int) bool {
 
 func bigOf(v int64) *big.Int { return big.NewInt(v) }
 
+// rejectEdit applies edit to s's witness, requires the solver to reject
+// it, and undoes it.
+func rejectEdit(t *testing.T, s solved, what string, edit func(w *Circuit) func()) {
+	t.Helper()
+	undo := edit(s.w)
+	err := isSolved(s)
+	undo()
+	if err == nil {
+		t.Errorf("%s: %s accepted", s.name, what)
+	}
+}
+
+// add is an edit that adds d to *v (mod the field).
+func add(v *frontend.Variable, d int64) func(*Circuit) func() {
+	return func(*Circuit) func() {
+		old := *v
+		n := toBig(old)
+		n.Add(n, bigOf(d))
+		*v = n
+		return func() { *v = old }
+	}
+}
+
 func isShapeErr(err error) bool { return errors.Is(err, ErrShape) }
 
 func mustAssign(t *testing.T, tab *ModuleTable, tr *trace.Trace) frontend.Circuit {
@@ -172,21 +195,7 @@ func TestTamperMemory(t *testing.T) {
 	reject := func(s solved, what string, f func(w *Circuit) func()) {
 		t.Helper()
 		tried++
-		undo := f(s.w)
-		err := isSolved(s)
-		undo()
-		if err == nil {
-			t.Errorf("%s: %s accepted", s.name, what)
-		}
-	}
-	add := func(v *frontend.Variable, d int64) func(w *Circuit) func() {
-		return func(*Circuit) func() {
-			old := *v
-			n := toBig(old)
-			n.Add(n, bigOf(d))
-			*v = n
-			return func() { *v = old }
-		}
+		rejectEdit(t, s, what, f)
 	}
 	for n, s := range ws {
 		if testing.Short() && n%4 != 0 || strings.HasPrefix(s.name, "dispatch") {
@@ -333,21 +342,7 @@ func TestTamperProgram(t *testing.T) {
 	reject := func(s solved, what string, f func(w *Circuit) func()) {
 		t.Helper()
 		tried++
-		undo := f(s.w)
-		err := isSolved(s)
-		undo()
-		if err == nil {
-			t.Errorf("%s: %s accepted", s.name, what)
-		}
-	}
-	add := func(v *frontend.Variable, d int64) func(*Circuit) func() {
-		return func(*Circuit) func() {
-			old := *v
-			n := toBig(old)
-			n.Add(n, bigOf(d))
-			*v = n
-			return func() { *v = old }
-		}
+		rejectEdit(t, s, what, f)
 	}
 	for n, s := range ws {
 		if testing.Short() && n%6 != 0 && !strings.HasPrefix(s.name, "dispatch") {

@@ -55,6 +55,7 @@ func TestShapeIDsStable(t *testing.T) {
 		"seg-r1024-p2048-f64-s256-l256-g32-d64-m16384-i4096-o4096-t256",
 		"seg-r1024-p1536-f64-s256-l256-g32-d64-m8192-i4096-o4096-t256",
 		"seg-r3840-p384-f32-s128-l128-g16-d32-m2048-i512-o512-t32",
+		"seg-r1024-p1024-f16-s64-l64-g16-d16-m1024-i256-o256-t16",
 	}
 	got := Shapes()
 	if len(got) < len(want) {

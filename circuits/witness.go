@@ -1130,6 +1130,14 @@ func (s Shape) Assign(t *ModuleTable, tr *trace.Trace, k int) (frontend.Circuit,
 	return x.assign(k), x.claims()[k], nil
 }
 
+// assignOpened sets opened block j of a read-only tree: its index and path.
+func assignOpened(blocks []frontend.Variable, paths [][ProgTreeDepth]frontend.Variable, j int, b uint64, path []fr.Element) {
+	blocks[j] = b
+	for k := range paths[j] {
+		paths[j][k] = path[k]
+	}
+}
+
 func (x *execution) assign(k int) *Circuit {
 	s, t, tr, seg := x.shape, x.t, x.tr, x.segments[k]
 	c := s.alloc()
@@ -1140,10 +1148,7 @@ func (x *execution) assign(k int) *Circuit {
 	}
 	c.ProgRoot = t.progTree.root()
 	for j, b := range seg.progBlocks {
-		c.ProgBlocks[j] = b
-		for k := range c.ProgPath[j] {
-			c.ProgPath[j][k] = seg.progPaths[j][k]
-		}
+		assignOpened(c.ProgBlocks, c.ProgPath, j, b, seg.progPaths[j])
 		for i := range ProgBlockEntries {
 			pc := b*ProgBlockEntries + uint64(i)
 			var e Entry
@@ -1191,10 +1196,7 @@ func (x *execution) assign(k int) *Circuit {
 	}
 	c.ElemRoot = t.elemTree.root()
 	for j, b := range seg.elemBlocks {
-		c.ElemBlocks[j] = b
-		for k := range c.ElemPath[j] {
-			c.ElemPath[j][k] = seg.elemPaths[j][k]
-		}
+		assignOpened(c.ElemBlocks, c.ElemPath, j, b, seg.elemPaths[j])
 		for i := range ProgBlockEntries {
 			var el TableEntry // zero past the table, as in the tree
 			var m uint64

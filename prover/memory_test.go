@@ -2,7 +2,10 @@ package prover
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -68,6 +71,13 @@ func planWithBudget(t *testing.T, wasm, export string, args []uint64, opts ...Op
 	if err != nil {
 		t.Fatal(err)
 	}
+	return planWithStore(t, ks, mod, export, args, opts...)
+}
+
+// planWithStore plans the call with key store ks and returns the shape
+// picked.
+func planWithStore(t *testing.T, ks *KeyStore, mod *trace.Module, export string, args []uint64, opts ...Option) (string, error) {
+	t.Helper()
 	cfg := defaults()
 	cfg.keys = ks
 	for _, o := range opts {
@@ -161,7 +171,7 @@ func TestLongRunWithinDefaultBudget(t *testing.T) {
 	ks, _ := OpenKeyStore(t.TempDir())
 	cfg.keys = ks
 	t.Logf("picked %s: %s, cost %.0f s; 8192-row shape: %s, cost %.0f s (estimates with setup)", got, FormatBytes(shapeNeed(picked)),
-		shapeCost(&cfg, picked, 148818), FormatBytes(shapeNeed(big)), shapeCost(&cfg, big, 148818))
+		shapeCost(&cfg, picked, (148818+picked.Rows-1)/picked.Rows), FormatBytes(shapeNeed(big)), shapeCost(&cfg, big, (148818+big.Rows-1)/big.Rows))
 }
 
 // TestMemoryModelCoversMeasuredProof proves the smallest shape in a child
@@ -200,5 +210,78 @@ func TestMemoryModelCoversMeasuredProof(t *testing.T) {
 	}
 	if model > 3*free {
 		t.Errorf("model %s is over three times the unlimited peak %s", FormatBytes(model), FormatBytes(free))
+	}
+}
+
+// TestPickShapeCountsEarlyCuts: the prover ranks shapes by the segments
+// the circuits actually cut, not by steps per row. Compiled code (the Zig
+// fixture) runs from many program blocks, so the 1,024-row shape's
+// segments end early: greeting(0, 0) is 1,641 steps, 2 segments of it by
+// steps per row, but 7 cut, against 4 of the shape that opens twice the
+// program blocks. With every shape's keys cached (recorded here, so that
+// setups do not weigh in), the picked shape must be the cheapest by the
+// real counts, which steps per row would not find.
+func TestPickShapeCountsEarlyCuts(t *testing.T) {
+	raw, err := os.ReadFile("../circuits/testdata/zig/greet.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := trace.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := circuits.Table(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := trace.Run(context.Background(), mod, "greeting", []uint64{0, 0}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := OpenKeyStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every shape has keys: a size record and (empty) key files, which is
+	// all that planning looks at.
+	sizes := map[string]shapeRecord{}
+	for i, s := range circuits.Shapes() {
+		var d [32]byte
+		d[0], d[1] = byte(i), 0xAB
+		sizes[s.ID()] = shapeRecord{Constraints: s.EstimatedConstraints(), Digest: hex.EncodeToString(d[:]), Gnark: verifier.GnarkVersion}
+		for _, kind := range []string{"pk", "vk"} {
+			if err := os.WriteFile(ks.path(verifier.Groth16, d, kind), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	js, _ := json.Marshal(sizes)
+	if err := os.WriteFile(ks.sizesPath(verifier.Groth16), js, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := planWithStore(t, ks, mod, "greeting", []uint64{0, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, byRows := "", ""
+	bestWork, byRowsWork := math.MaxInt, math.MaxInt
+	for _, s := range circuits.Shapes() {
+		_, segs, err := table.Rows(s, tr)
+		if err != nil || shapeNeed(s) > DefaultMemoryBudget {
+			continue
+		}
+		if w := segs * s.EstimatedConstraints(); w < bestWork {
+			best, bestWork = s.ID(), w
+		}
+		if w := int(tr.Steps+uint64(s.Rows)-1) / s.Rows * s.EstimatedConstraints(); w < byRowsWork {
+			byRows, byRowsWork = s.ID(), w
+		}
+	}
+	t.Logf("picked %s; cheapest by the cut segments %s (%.2f M constraints), by steps per row %s", got, best, float64(bestWork)/1e6, byRows)
+	if best == byRows {
+		t.Fatal("steps per row finds the same shape: the test no longer shows why real counts matter")
+	}
+	if got != best {
+		t.Fatalf("picked %s; the cheapest by the circuits' segment counts is %s", got, best)
 	}
 }

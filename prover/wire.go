@@ -52,14 +52,14 @@ func shapeSize(cfg *config, s circuits.Shape) (constraints int, hasKeys bool) {
 	return constraints, hasKeys
 }
 
-// shapeCost estimates the seconds to prove n steps with shape s: the
-// proofs of every segment, plus a dev setup when the shape has no keys yet
-// (setup costs ten times a proof per constraint, so an already set-up shape
-// usually wins). With WithoutSetup, shapes without keys are never chosen.
-func shapeCost(cfg *config, s circuits.Shape, n uint64) float64 {
-	segs := math.Ceil(float64(max(n, 1)) / float64(s.Rows))
+// shapeCost estimates the seconds to prove a run of segs segments with
+// shape s: the proofs of every segment, plus a dev setup when the shape
+// has no keys yet (setup costs ten times a proof per constraint, so an
+// already set-up shape usually wins). With WithoutSetup, shapes without
+// keys are never chosen.
+func shapeCost(cfg *config, s circuits.Shape, segs int) float64 {
 	constraints, hasKeys := shapeSize(cfg, s)
-	cost := segs * float64(constraints) * proveSecondsPerConstraint(cfg.backend)
+	cost := float64(segs) * float64(constraints) * proveSecondsPerConstraint(cfg.backend)
 	if !hasKeys {
 		if cfg.noSetup {
 			return math.Inf(1)
@@ -80,49 +80,40 @@ func shapeMemoryNeed(cfg *config, s circuits.Shape) ShapeMemory {
 
 // pickShape returns the cheapest shape (by shapeCost) that the run fits
 // and whose estimated memory is within the budget, with the run's
-// statement and segment claims for it. Shapes over the budget are only
-// checked for fit when nothing else fits, to say in the error what the
-// run would need.
+// statement and segment claims for it. Every shape's segment count is the
+// circuits' own cut of this run (Rows): a segment ends early when it
+// would open more program, memory or table blocks than its shape holds,
+// so steps / rows can be far off for compiled code.
 func pickShape(ctx context.Context, cfg *config, table *circuits.ModuleTable, tr *trace.Trace) (circuits.Shape, claim.Statement, []claim.Claim, error) {
-	shapes := circuits.Shapes()
-	cost := make(map[string]float64, len(shapes))
-	need := make(map[string]ShapeMemory, len(shapes))
-	for _, s := range shapes {
-		cost[s.ID()] = shapeCost(cfg, s, tr.Steps)
-		need[s.ID()] = shapeMemoryNeed(cfg, s)
-	}
-	order := append([]circuits.Shape(nil), shapes...)
-	sort.SliceStable(order, func(i, j int) bool { return cost[order[i].ID()] < cost[order[j].ID()] })
-	within := func(s circuits.Shape) bool {
-		return cfg.memoryBudget == 0 || need[s.ID()].Bytes <= cfg.memoryBudget
-	}
+	var fits []circuits.Shape
+	cost := map[string]float64{}
+	need := map[string]ShapeMemory{}
 	var fitErr error
-	for _, s := range order {
+	for _, s := range circuits.Shapes() {
 		if err := ctx.Err(); err != nil {
 			return circuits.Shape{}, claim.Statement{}, nil, err
 		}
-		if !within(s) {
+		_, segs, err := table.Rows(s, tr)
+		if err != nil {
+			fitErr = err // the last, usually the largest shape's reason
+			continue
+		}
+		fits = append(fits, s)
+		cost[s.ID()] = shapeCost(cfg, s, segs)
+		need[s.ID()] = shapeMemoryNeed(cfg, s)
+	}
+	sort.SliceStable(fits, func(i, j int) bool { return cost[fits[i].ID()] < cost[fits[j].ID()] })
+	budgetErr := &MemoryBudgetError{Budget: cfg.memoryBudget}
+	for _, s := range fits {
+		if cfg.memoryBudget != 0 && need[s.ID()].Bytes > cfg.memoryBudget {
+			budgetErr.Shapes = append(budgetErr.Shapes, need[s.ID()])
 			continue
 		}
 		cst, claims, err := table.Statement(s, tr)
-		if err == nil {
-			return s, cst, claims, nil
+		if err != nil {
+			return circuits.Shape{}, claim.Statement{}, nil, err // Rows accepted it: not a fit error
 		}
-		fitErr = err
-	}
-	budgetErr := &MemoryBudgetError{Budget: cfg.memoryBudget}
-	for _, s := range order {
-		if within(s) {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return circuits.Shape{}, claim.Statement{}, nil, err
-		}
-		if _, _, err := table.Rows(s, tr); err == nil {
-			budgetErr.Shapes = append(budgetErr.Shapes, need[s.ID()])
-		} else if fitErr == nil {
-			fitErr = err
-		}
+		return s, cst, claims, nil
 	}
 	if len(budgetErr.Shapes) > 0 {
 		sort.SliceStable(budgetErr.Shapes, func(i, j int) bool { return budgetErr.Shapes[i].Bytes < budgetErr.Shapes[j].Bytes })

@@ -89,9 +89,35 @@ func Cell(v any) string {
 		return fmt.Sprint(v)
 	case string:
 		return v
+	case map[string]any:
+		// A Summary read back from latest.json (-merge keeps the other
+		// sections as decoded JSON).
+		if s, ok := summaryOf(v); ok {
+			return s.String()
+		}
+		return fmt.Sprint(v)
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// summaryOf converts a JSON-decoded object with a Summary's fields back.
+func summaryOf(m map[string]any) (Summary, bool) {
+	if _, ok := m["median"].(float64); !ok {
+		return Summary{}, false
+	}
+	if _, ok := m["unit"].(string); !ok {
+		return Summary{}, false
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return Summary{}, false
+	}
+	var s Summary
+	if json.Unmarshal(b, &s) != nil {
+		return Summary{}, false
+	}
+	return s, true
 }
 
 // Markdown renders the report as markdown tables.

@@ -30,6 +30,18 @@ func TestReportWrite(t *testing.T) {
 	if err := json.Unmarshal(js, &back); err != nil || len(back.Sections) != 1 || back.Meta.Repeat != 3 {
 		t.Fatalf("json round trip: %v %+v", err, back)
 	}
+	// A report read back (as -merge does) renders its summaries as the
+	// original did, not as Go maps.
+	if err := back.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	md2, _ := os.ReadFile(filepath.Join(dir, "latest.md"))
+	if !strings.Contains(string(md2), "2.00 ms (spread 100%, n=3)") || strings.Contains(string(md2), "map[") {
+		t.Errorf("markdown of a report read back from JSON:\n%s", md2)
+	}
+	if got := Cell(map[string]any{"median": 1.0}); !strings.HasPrefix(got, "map[") {
+		t.Errorf("an object without a unit is not a summary: %q", got)
+	}
 	if r.Meta.CPUs <= 0 || r.Meta.GoVersion == "" {
 		t.Fatalf("meta = %+v", r.Meta)
 	}
