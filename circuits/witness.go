@@ -85,6 +85,22 @@ func regionDigest(r []fr.Element) fr.Element {
 	return claim.Hash(append([]fr.Element{claim.U64(uint64(len(r)))}, claim.PackBytes(bytesOf(r))...)...)
 }
 
+// openBlocks lists the touched blocks and, up to n, the lowest untouched
+// ones, in increasing order: the blocks a segment opens.
+func openBlocks[V any](touched map[uint64]V, n int) []uint64 {
+	out := make([]uint64, 0, n)
+	for b := range touched {
+		out = append(out, b)
+	}
+	for b := uint64(0); len(out) < n; b++ {
+		if _, ok := touched[b]; !ok {
+			out = append(out, b)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 func trimZeros(b []byte) []byte {
 	end := len(b)
 	for end > 0 && b[end-1] == 0 {
@@ -233,21 +249,6 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	var progTouched map[uint64]bool     // program blocks the current segment executes
 	var elemTouched map[uint64]bool     // funcref table blocks the current segment looks up
 	nProgBlocks, nElemBlocks := shape.progBlocks(), shape.tableBlocks()
-	// openBlocks lists the touched blocks and, up to n, the lowest
-	// untouched ones, in increasing order.
-	openBlocks := func(touched map[uint64]bool, n int) []uint64 {
-		out := make([]uint64, 0, n)
-		for b := range touched {
-			out = append(out, b)
-		}
-		for b := uint64(0); len(out) < n; b++ {
-			if !touched[b] {
-				out = append(out, b)
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
 	blockBytes := func(blk uint64) []fr.Element {
 		out := make([]fr.Element, MemBlockBytes)
 		for i := range out {
@@ -329,16 +330,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	endSegment := func() {
 		// Open the touched blocks and, up to the shape's count, the
 		// lowest untouched ones; update the tree in block order.
-		blocks := make([]uint64, 0, nBlocks)
-		for b := range touched {
-			blocks = append(blocks, b)
-		}
-		for b := uint64(0); len(blocks) < nBlocks; b++ {
-			if _, ok := touched[b]; !ok {
-				blocks = append(blocks, b)
-			}
-		}
-		slices.Sort(blocks)
+		blocks := openBlocks(touched, nBlocks)
 		seg.memBlocks = blocks
 		seg.progBlocks = openBlocks(progTouched, nProgBlocks)
 		for _, b := range seg.progBlocks {
