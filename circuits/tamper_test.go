@@ -445,5 +445,51 @@ func TestMutationFuzz(t *testing.T) {
 			t.Errorf("%s: %s %+d accepted", s.name, c.name, delta)
 		}
 	}
-	t.Logf("%d random single-cell mutations of valid witnesses tried", n)
+	// The trees: random cells of the opened memory, program and table
+	// blocks, their paths and roots (memtree_test.go's runs).
+	paged := pagedWitnesses(t)
+	for i := 0; i < n; i++ {
+		s := paged[rng.IntN(len(paged))]
+		w := s.w
+		cells := []wcell{{"MemRoot", &w.MemRoot}, {"ProgRoot", &w.ProgRoot}, {"ElemRoot", &w.ElemRoot}, {"FuncRoot", &w.FuncRoot}}
+		for j := range w.MemBlocks {
+			if blockLive(w, j) { // an untouched zero block may move to a zero neighbour: an equivalent witness
+				cells = append(cells, wcell{fmt.Sprintf("MemBlocks[%d]", j), &w.MemBlocks[j]})
+			}
+			for k := range w.MemPath[j] {
+				cells = append(cells, wcell{fmt.Sprintf("MemPath[%d][%d]", j, k), &w.MemPath[j][k]})
+			}
+		}
+		for i := range w.Mem.Before {
+			cells = append(cells, wcell{fmt.Sprintf("Mem.Before[%d]", i), &w.Mem.Before[i]}, wcell{fmt.Sprintf("Mem.After[%d]", i), &w.Mem.After[i]})
+		}
+		for j := range w.ProgBlocks {
+			for k := range w.ProgPath[j] {
+				cells = append(cells, wcell{fmt.Sprintf("ProgPath[%d][%d]", j, k), &w.ProgPath[j][k]})
+			}
+		}
+		for i := range w.Prog {
+			p := &w.Prog[i]
+			cells = append(cells, wcell{fmt.Sprintf("Prog[%d].Flags", i), &p.Flags}, wcell{fmt.Sprintf("Prog[%d].Imm", i), &p.Imm},
+				wcell{fmt.Sprintf("Prog[%d].Target", i), &p.Target}, wcell{fmt.Sprintf("Prog[%d].Height", i), &p.Height},
+				wcell{fmt.Sprintf("Prog[%d].Mult", i), &p.Mult})
+		}
+		for i := range w.Elems {
+			e := &w.Elems[i]
+			cells = append(cells, wcell{fmt.Sprintf("Elems[%d].Prologue", i), &e.Prologue}, wcell{fmt.Sprintf("Elems[%d].Type", i), &e.Type},
+				wcell{fmt.Sprintf("Elems[%d].Mult", i), &e.Mult})
+		}
+		for k := range w.FuncPath {
+			cells = append(cells, wcell{fmt.Sprintf("FuncPath[%d]", k), &w.FuncPath[k]})
+		}
+		c := cells[rng.IntN(len(cells))]
+		delta := rng.Int64N(1<<40) + 1
+		if rng.IntN(2) == 0 {
+			delta = -delta
+		}
+		if err := mutate(s, c.v, delta); err == nil {
+			t.Errorf("%s: %s %+d accepted", s.name, c.name, delta)
+		}
+	}
+	t.Logf("%d random single-cell mutations of valid witnesses tried, and %d of tree cells", n, n)
 }
