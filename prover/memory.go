@@ -31,9 +31,13 @@ const DefaultMemoryBudget uint64 = 4 << 30
 //	                       700 k               1.4-1.5 GiB (2.1-2.3 KB; GOGC's 2x heap growth)
 //	                       700 k, GOMEMLIMIT=700MiB  0.81 GiB (1.2 KB: the working set)
 //	                       2.02 M              2.25-2.53 GiB (1.2-1.3 KB; 1-2 segments, 4 GiB limit or none)
+//	                       2.09 M              3.41 GiB  (43 segments of a 148,818-step run, make bench-long)
+//	                       2.13 M (domain 2^22) 3.67 GiB (2 segments)
 //	                       3.98 M              6.3 GiB   (1.7 KB, make bench-long)
 //	setup                  700 k               1.1 GiB   (1.7 KB; 1.6 GiB compile included)
 //	                       2.02 M              2.7 GiB   (1.4 KB, compile included, 4 GiB limit)
+//	                       2.09 M              2.92 GiB  (make bench-long)
+//	                       2.13 M (domain 2^22) 3.47 GiB
 //	                       3.98 M              5.3 GiB   (1.4 KB, make bench-long)
 //
 // Left alone, the collector lets the heap reach about twice what is live,
@@ -42,12 +46,16 @@ const DefaultMemoryBudget uint64 = 4 << 30
 // plus 1 KB per constraint. Prove sets the collector's soft limit to the
 // budget (applyMemoryLimit), so a shape fits when its working set does,
 // with headroom for the collector: 160 MiB plus 1,500 bytes per
-// constraint. The same rate bounds a setup (1.4 KB measured without a
-// limit on the largest shape).
+// constraint plus 150 bytes per element of the FFT domain (the next power
+// of two: a shape just past 2^21 constraints, 2.13 M, peaked at 3.67 GiB
+// where one just below, 2.09 M, peaked at 3.41 GiB with a long run's
+// trace in memory). The same rates bound a setup (1.4 KB per constraint
+// measured without a limit on the largest shape).
 const (
 	memBaseBytes             = 160 << 20
 	proveBytesPerConstraint  = 1500
 	setupBytesPerConstraint  = 1500
+	bytesPerDomainElement    = 150
 	plonkMemoryFactorPercent = 300 // PLONK's keys and quotient are ~3x Groth16's per constraint (unmeasured: conservative)
 )
 
@@ -55,13 +63,23 @@ const (
 // segment of a shape with the given constraint count, keys loaded from the
 // cache.
 func EstimatedProveMemory(constraints int) uint64 {
-	return memBaseBytes + uint64(constraints)*proveBytesPerConstraint
+	return memBaseBytes + uint64(constraints)*proveBytesPerConstraint + fftDomain(constraints)*bytesPerDomainElement
+}
+
+// fftDomain is the size of the FFT domain of a system of that many
+// constraints: the next power of two.
+func fftDomain(constraints int) uint64 {
+	d := uint64(1)
+	for d < uint64(constraints) {
+		d <<= 1
+	}
+	return d
 }
 
 // EstimatedSetupMemory estimates the peak RSS, in bytes, of a dev setup of
 // a shape with the given constraint count.
 func EstimatedSetupMemory(constraints int) uint64 {
-	return memBaseBytes + uint64(constraints)*setupBytesPerConstraint
+	return memBaseBytes + uint64(constraints)*setupBytesPerConstraint + fftDomain(constraints)*bytesPerDomainElement
 }
 
 // shapeMemory is the estimated peak of proving with a shape: the larger of

@@ -285,3 +285,32 @@ func TestPickShapeCountsEarlyCuts(t *testing.T) {
 		t.Fatalf("picked %s; the cheapest by the circuits' segment counts is %s", got, best)
 	}
 }
+
+// TestMemoryModelCoversMeasuredPeaks keeps the model at or above (within
+// 3%) the peaks measured with /usr/bin/time -v on this machine
+// (docs/PERFORMANCE.md, "Memory"), on both sides of 2^21 constraints,
+// where the FFT domain doubles.
+func TestMemoryModelCoversMeasuredPeaks(t *testing.T) {
+	const gib = 1 << 30
+	for _, m := range []struct {
+		what        string
+		constraints int
+		peakGiB     float64
+		setup       bool
+	}{
+		{"prove, 3,840-row p384 shape, 148,818-step run", 2_088_572, 3.41, false},
+		{"setup, 3,840-row p384 shape", 2_088_572, 2.92, true},
+		{"prove, 3,840-row p512 shape (domain 2^22)", 2_126_336, 3.67, false},
+		{"setup, 3,840-row p512 shape (domain 2^22)", 2_126_336, 3.47, true},
+		{"prove, 8,192-row shape before the trees", 3_975_476, 6.3, false},
+		{"setup, 8,192-row shape before the trees", 3_975_476, 5.3, true},
+	} {
+		est := EstimatedProveMemory(m.constraints)
+		if m.setup {
+			est = EstimatedSetupMemory(m.constraints)
+		}
+		if float64(est) < 0.97*m.peakGiB*gib {
+			t.Errorf("%s: model %s below the measured %.2f GiB", m.what, FormatBytes(est), m.peakGiB)
+		}
+	}
+}
