@@ -37,11 +37,11 @@ type ModuleTable struct {
 	// MaxPages bounds memory.grow: the module's maximum, or 65536.
 	MaxPages uint32
 	Image    []byte
-	memRoot  fr.Element // MemoryRoot(Image)
-	progTree *memTree   // the program tree (memtree.go)
-	funcTree *memTree   // the function tree
-	elemTree *memTree   // the funcref table tree
-	PC       []uint32   // tracer pc -> circuit pc
+	memRoot  fr.Element  // MemoryRoot(Image)
+	progTree *sparseTree // the program tree (memtree.go)
+	funcTree *sparseTree // the function tree
+	elemTree *sparseTree // the funcref table tree
+	PC       []uint32    // tracer pc -> circuit pc
 	// Elems is the funcref table: per slot, the prologue pc, params,
 	// locals and canonical type of the function it holds; a null slot has
 	// type NullType and an imported function's slot hostType + its type,

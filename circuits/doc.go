@@ -10,7 +10,10 @@
 // circuit itself is an execution table of uniform rows (one per executed
 // instruction or pseudo-instruction) whose program lookup, power and nibble
 // tables and offline memory check share one log-derivative argument over
-// one std/multicommit challenge. docs/CIRCUITS.md is the reference.
+// one std/multicommit challenge. Linear memory, the program, the functions
+// and the funcref table are Poseidon2 Merkle trees (memtree.go) of which a
+// segment opens only the blocks it uses, so no module size enters a shape.
+// docs/CIRCUITS.md is the reference.
 //
 // Soundness is the product: every constraint family has negative tests that
 // tamper one witness cell and require the solver to reject it.

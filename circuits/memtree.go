@@ -64,27 +64,27 @@ func zeroTree(leaf fr.Element, depth int) []fr.Element {
 // blockLeaf is the leaf of one block of MemBlockBytes bytes.
 func blockLeaf(b []byte) fr.Element { return claim.Hash(claim.PackBytes(b)...) }
 
-// memTree is a sparse Merkle tree over blocks: only nodes above a
+// sparseTree is a Merkle tree over blocks of which only the nodes above a
 // non-zero block are stored.
-type memTree struct {
+type sparseTree struct {
 	nodes []map[uint64]fr.Element // level 0: leaves
 	zero  []fr.Element            // zero[k]: the root of an empty subtree of height k
 }
 
-func newMemTree() *memTree { return newSparseTree(zeroNodes) }
+func newMemTree() *sparseTree { return newSparseTree(zeroNodes) }
 
-func newSparseTree(zero []fr.Element) *memTree {
-	t := &memTree{nodes: make([]map[uint64]fr.Element, len(zero)), zero: zero}
+func newSparseTree(zero []fr.Element) *sparseTree {
+	t := &sparseTree{nodes: make([]map[uint64]fr.Element, len(zero)), zero: zero}
 	for k := range t.nodes {
 		t.nodes[k] = map[uint64]fr.Element{}
 	}
 	return t
 }
 
-func (t *memTree) depth() int { return len(t.zero) - 1 }
+func (t *sparseTree) depth() int { return len(t.zero) - 1 }
 
 // memTreeOf is the tree of a memory image (bytes past it are zero).
-func memTreeOf(image []byte) *memTree {
+func memTreeOf(image []byte) *sparseTree {
 	t := newMemTree()
 	for off := 0; off < len(image); off += MemBlockBytes {
 		blk := make([]byte, MemBlockBytes)
@@ -105,7 +105,7 @@ func allZero(b []byte) bool {
 	return true
 }
 
-func (t *memTree) node(level int, i uint64) fr.Element {
+func (t *sparseTree) node(level int, i uint64) fr.Element {
 	if n, ok := t.nodes[level][i]; ok {
 		return n
 	}
@@ -113,10 +113,10 @@ func (t *memTree) node(level int, i uint64) fr.Element {
 }
 
 // root is the tree's commitment.
-func (t *memTree) root() fr.Element { return t.node(t.depth(), 0) }
+func (t *sparseTree) root() fr.Element { return t.node(t.depth(), 0) }
 
 // path returns the siblings of block i's leaf, bottom first.
-func (t *memTree) path(i uint64) []fr.Element {
+func (t *sparseTree) path(i uint64) []fr.Element {
 	p := make([]fr.Element, t.depth())
 	for k := range p {
 		p[k] = t.node(k, (i>>k)^1)
@@ -125,7 +125,7 @@ func (t *memTree) path(i uint64) []fr.Element {
 }
 
 // set replaces block i's leaf and updates the nodes above it.
-func (t *memTree) set(i uint64, leaf fr.Element) {
+func (t *sparseTree) set(i uint64, leaf fr.Element) {
 	t.nodes[0][i] = leaf
 	n := leaf
 	for k := range t.depth() {
@@ -157,7 +157,7 @@ func MemoryRoot(image []byte) fr.Element { return memTreeOf(image).root() }
 
 // blockTreeOf is the tree of a table of packed elements in blocks of
 // ProgBlockEntries (the program, the funcref table), zero past its end.
-func blockTreeOf(packed []fr.Element) *memTree {
+func blockTreeOf(packed []fr.Element) *sparseTree {
 	t := newSparseTree(zeroProgNodes)
 	for b := 0; b*ProgBlockEntries < len(packed); b++ {
 		blk := make([]fr.Element, ProgBlockEntries)
