@@ -411,6 +411,20 @@ func TestTamperBoundary(t *testing.T) {
 
 // TestMutationFuzz changes one random relevant cell of random valid
 // witnesses by a random amount and requires the solver to reject it.
+// mutateOneRandomly adds a random delta (up to 2^40, either sign) to one
+// random cell of s and requires the solver to reject it.
+func mutateOneRandomly(t *testing.T, rng *rand.Rand, s solved, cells []wcell) {
+	t.Helper()
+	c := cells[rng.IntN(len(cells))]
+	delta := rng.Int64N(1<<40) + 1
+	if rng.IntN(2) == 0 {
+		delta = -delta
+	}
+	if err := mutate(s, c.v, delta); err == nil {
+		t.Errorf("%s: %s %+d accepted", s.name, c.name, delta)
+	}
+}
+
 func TestMutationFuzz(t *testing.T) {
 	ws := validWitnesses(t)
 	for _, tw := range trapWitnesses(t) {
@@ -436,14 +450,7 @@ func TestMutationFuzz(t *testing.T) {
 				cells = append(cells, c)
 			}
 		}
-		c := cells[rng.IntN(len(cells))]
-		delta := rng.Int64N(1<<40) + 1
-		if rng.IntN(2) == 0 {
-			delta = -delta
-		}
-		if err := mutate(s, c.v, delta); err == nil {
-			t.Errorf("%s: %s %+d accepted", s.name, c.name, delta)
-		}
+		mutateOneRandomly(t, rng, s, cells)
 	}
 	// The trees: random cells of the opened memory, program and table
 	// blocks, their paths and roots (memtree_test.go's runs).
@@ -482,14 +489,7 @@ func TestMutationFuzz(t *testing.T) {
 		for k := range w.FuncPath {
 			cells = append(cells, wcell{fmt.Sprintf("FuncPath[%d]", k), &w.FuncPath[k]})
 		}
-		c := cells[rng.IntN(len(cells))]
-		delta := rng.Int64N(1<<40) + 1
-		if rng.IntN(2) == 0 {
-			delta = -delta
-		}
-		if err := mutate(s, c.v, delta); err == nil {
-			t.Errorf("%s: %s %+d accepted", s.name, c.name, delta)
-		}
+		mutateOneRandomly(t, rng, s, cells)
 	}
 	t.Logf("%d random single-cell mutations of valid witnesses tried, and %d of tree cells", n, n)
 }
