@@ -632,6 +632,55 @@ loop:
 			stack[sp-1] = v
 			r.A, r.R = a, v
 			pc++
+		case OpMemoryCopy, OpMemoryFill:
+			a, b, c := stack[sp-3], stack[sp-2], stack[sp-1]
+			acc = rd(acc, tb, SpaceStack, sp-3, a)
+			acc = rd(acc, tb, SpaceStack, sp-2, b)
+			acc = rd(acc, tb, SpaceStack, sp-1, c)
+			r.A, r.B, r.C = a, b, c
+			sp -= 3
+			dst, src, n := uint64(uint32(a)), uint64(uint32(b)), uint64(uint32(c))
+			size := uint64(len(mem))
+			// Bulk-memory semantics: check the whole range first, so that a
+			// trapping instruction writes nothing.
+			if dst+n > size || op == OpMemoryCopy && src+n > size {
+				trap = TrapOutOfBoundsMemory
+				break loop
+			}
+			if n > 0 {
+				m.touch(dst, n)
+			}
+			if op == OpMemoryFill {
+				v := uint64(byte(b))
+				for i := uint64(0); i < n; i++ {
+					mem[dst+i] = byte(v)
+					acc = memAcc(acc, tb, dst+i, 1, v, true)
+				}
+				pc++
+				break
+			}
+			if n > 0 {
+				m.touch(src, n)
+			}
+			// Byte by byte in the order that never reads a byte already
+			// overwritten: ascending when the destination is below the
+			// source, descending when above (memmove).
+			if dst <= src {
+				for i := uint64(0); i < n; i++ {
+					v := mem[src+i]
+					acc = memAcc(acc, tb, src+i, 1, uint64(v), false)
+					mem[dst+i] = v
+					acc = memAcc(acc, tb, dst+i, 1, uint64(v), true)
+				}
+			} else {
+				for i := n; i > 0; i-- {
+					v := mem[src+i-1]
+					acc = memAcc(acc, tb, src+i-1, 1, uint64(v), false)
+					mem[dst+i-1] = v
+					acc = memAcc(acc, tb, dst+i-1, 1, uint64(v), true)
+				}
+			}
+			pc++
 		case 0x00: // unreachable
 			trap = TrapUnreachable
 			break loop

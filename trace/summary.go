@@ -22,7 +22,7 @@ const (
 	FamilyConvert                // wrap, extend (incl. sign extension)
 	FamilyLoad                   // all integer loads
 	FamilyStore                  // all integer stores
-	FamilyMemory                 // memory.size, memory.grow
+	FamilyMemory                 // memory.size, memory.grow, memory.copy, memory.fill
 	FamilyOther                  // outside the provable subset
 	NumFamilies
 )
@@ -81,6 +81,9 @@ func init() {
 func FamilyOf(op Op) Family {
 	if op < 0x100 {
 		return opFamily[op]
+	}
+	if op == OpMemoryCopy || op == OpMemoryFill {
+		return FamilyMemory
 	}
 	return FamilyOther
 }

@@ -15,6 +15,12 @@ type Op uint16
 // PrefixFC is the high byte of 0xFC-prefixed opcodes in an Op.
 const PrefixFC Op = 0xFC00
 
+// The bulk-memory instructions of the provable subset.
+const (
+	OpMemoryCopy = PrefixFC | 10 // memory.copy: pops dst, src, n (n on top)
+	OpMemoryFill = PrefixFC | 11 // memory.fill: pops dst, val, n (n on top)
+)
+
 // Space is the address space of a memory access. Every piece of machine state
 // lives in exactly one space; an access names the space, an address inside
 // it, the value, whether it reads or writes, and a timestamp.

@@ -508,13 +508,16 @@ func (v *validator) instr(b byte, at int) bool {
 	case 0x11: // call_indirect
 		tat := r.pos
 		ti := r.u32()
+		// The table index is a u32 LEB (reference types), so modern
+		// compilers may encode 0 in several bytes (0x80 0x00); only table 0
+		// exists.
 		zat := r.pos
-		z := r.byte()
+		z := r.u32()
 		if !r.ok() {
 			return true
 		}
 		if z != 0 {
-			r.fail(ErrMalformed, zat, "zero byte expected")
+			v.invalid(zat, "unknown table %d", z)
 			return true
 		}
 		if m.Table == nil {
@@ -639,6 +642,10 @@ func (v *validator) instr(b byte, at int) bool {
 		if !r.ok() {
 			return true
 		}
+		if sub == 10 || sub == 11 {
+			v.bulkMemory(sub, at)
+			return true
+		}
 		if sub > 7 {
 			r.pos = sat
 			return false
@@ -665,6 +672,36 @@ func (v *validator) instr(b byte, at int) bool {
 		r.fail(ErrMalformed, at, fmt.Sprintf("illegal opcode %#x", b))
 	}
 	return true
+}
+
+// bulkMemory validates and emits memory.copy (sub 10: memory indices dst,
+// src) or memory.fill (sub 11: one memory index). Both take i32 operands
+// (dst, src or val, n) and push nothing.
+func (v *validator) bulkMemory(sub uint32, at int) {
+	r := &v.d.r
+	n := 1
+	if sub == 10 {
+		n = 2
+	}
+	for i := 0; i < n; i++ {
+		mat := r.pos
+		x := r.u32()
+		if !r.ok() {
+			return
+		}
+		if x != 0 {
+			v.invalid(mat, "unknown memory %d", x)
+			return
+		}
+	}
+	if v.m.Memory == nil {
+		v.invalid(at, "unknown memory 0")
+		return
+	}
+	v.popWant(at, I32)
+	v.popWant(at, I32)
+	v.popWant(at, I32)
+	v.emit(PrefixFC|Op(sub), at, 0)
 }
 
 func sameTypes(a, b []ValType) bool {

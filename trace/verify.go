@@ -20,8 +20,10 @@ var ErrInconsistent = errors.New("inconsistent trace")
 // hold what the model holds, the end matches the trace's final memory,
 // globals, output and results, and the operand fields of rows with fixed
 // accesses (numeric operators, constants, locals, globals, drop, select,
-// loads, stores) are the values and addresses of those accesses, and every
-// row continues at the pc the program table prescribes (branch targets,
+// loads, stores) are the values and addresses of those accesses, every
+// memory.copy/memory.fill row has its operand reads and exactly its byte
+// accesses in the documented order (or none when out of bounds of the memory
+// size, which must trap), and every row continues at the pc the program table prescribes (branch targets,
 // br_table labels, callee entries). It does not re-check instruction semantics
 // (that is the circuits' job); it catches a recording that is not
 // self-consistent before anyone spends time proving it. Errors wrap
@@ -101,6 +103,7 @@ func (tr *Trace) verify() error {
 		}
 		ts := s.Before.TS
 		next := uint32(0)
+		pages := s.Before.MemPages // memory size at the current row, for bulk-memory bounds
 		for i := range s.Rows {
 			r := &s.Rows[i]
 			if i > 0 {
@@ -126,6 +129,14 @@ func (tr *Trace) verify() error {
 			}
 			if err := checkRow(r, s.Accesses[r.Acc:next]); err != nil {
 				return fmt.Errorf("segment %d row %d (pc %d): %v", k, i, r.PC, err)
+			}
+			if r.Op == OpMemoryCopy || r.Op == OpMemoryFill {
+				if err := checkBulk(r, s.Accesses[r.Acc:next], uint64(pages)*pageSize); err != nil {
+					return fmt.Errorf("segment %d row %d (pc %d): %v", k, i, r.PC, err)
+				}
+			}
+			if r.Op == 0x40 && uint32(r.R) != 0xFFFFFFFF {
+				pages += uint32(r.A)
 			}
 			for _, a := range s.Accesses[r.Acc:next] {
 				if a.TS != ts {
@@ -194,6 +205,9 @@ func (tr *Trace) verify() error {
 					return fmt.Errorf("segment %d row %d (%v pc %d): read %v[%d] = %#x, model %#x", k, i, r.Op, r.PC, a.Space, a.Addr, a.Value, *cur)
 				}
 			}
+		}
+		if pages != s.After.MemPages {
+			return fmt.Errorf("segment %d: memory grew to %d pages, after state %d", k, pages, s.After.MemPages)
 		}
 		if next != uint32(len(s.Accesses)) || ts != s.After.TS {
 			return fmt.Errorf("segment %d: %d accesses used of %d; ts %d, after.TS %d", k, next, len(s.Accesses), ts, s.After.TS)
@@ -317,6 +331,76 @@ func checkRow(r *Row, acc []Access) error {
 		if a.Space != w.space || uint64(a.Addr) != w.addr || a.Value != w.val || a.Write != w.write || a.Width != w.width {
 			return fmt.Errorf("%v access %d is %v[%d]=%#x (write %v, width %d), row says %v[%d]=%#x (write %v, width %d)",
 				op, i, a.Space, a.Addr, a.Value, a.Write, a.Width, w.space, w.addr, w.val, w.write, w.width)
+		}
+	}
+	return nil
+}
+
+// checkBulk checks a memory.copy or memory.fill row against its accesses:
+// the three operand reads (dst, src or val, n), then, unless the range is out
+// of bounds of memSize (a trap, which must end the run and access no memory),
+// one byte access per byte in the order of docs/TRACE.md: for a copy a read
+// of src+i followed by the write of the same byte to dst+i, ascending when
+// dst <= src and descending otherwise; for a fill the writes of val's low
+// byte, ascending. The read values are checked by the replay.
+func checkBulk(r *Row, acc []Access, memSize uint64) error {
+	op := r.Op
+	if r.Imm != 0 || r.R != 0 || r.SPAfter != r.SP-3 {
+		return fmt.Errorf("%v row has imm %d, r %d, sp %d -> %d, want 0, 0, sp-3", op, r.Imm, r.R, r.SP, r.SPAfter)
+	}
+	if len(acc) < 3 {
+		return fmt.Errorf("%v has %d accesses, want at least its 3 operand reads", op, len(acc))
+	}
+	for i, v := range []uint64{r.A, r.B, r.C} {
+		if acc[i] != (Access{TS: acc[i].TS, Value: v, Addr: r.SP - 3 + uint32(i), Space: SpaceStack, Width: 8}) {
+			return fmt.Errorf("%v operand %d: access %+v, row says stack[%d] = %#x", op, i, acc[i], r.SP-3+uint32(i), v)
+		}
+	}
+	dst, src, n := uint64(uint32(r.A)), uint64(uint32(r.B)), uint64(uint32(r.C))
+	copying := op == OpMemoryCopy
+	if dst+n > memSize || copying && src+n > memSize {
+		if r.NextPC != HaltPC || len(acc) != 3 {
+			return fmt.Errorf("%v of %d bytes at dst %d src %d is out of bounds of %d bytes: must trap with no memory access (next pc %d, %d accesses)", op, n, dst, src, memSize, r.NextPC, len(acc))
+		}
+		return nil
+	}
+	if r.NextPC == HaltPC {
+		return fmt.Errorf("%v of %d bytes at dst %d src %d is in bounds of %d bytes but trapped", op, n, dst, src, memSize)
+	}
+	per := uint64(1)
+	if copying {
+		per = 2
+	}
+	if uint64(len(acc)-3) != per*n {
+		return fmt.Errorf("%v of %d bytes has %d byte accesses, want %d", op, n, len(acc)-3, per*n)
+	}
+	mem := func(a *Access, addr, v uint64, write bool) error {
+		if a.Space != SpaceMemory || a.Width != 1 || uint64(a.Addr) != addr || a.Write != write || a.Value != v {
+			return fmt.Errorf("%v byte access %+v, want memory[%d] = %#x (width 1, write %v)", op, *a, addr, v, write)
+		}
+		return nil
+	}
+	body := acc[3:]
+	for j := uint64(0); j < n; j++ {
+		if !copying {
+			if err := mem(&body[j], dst+j, r.B&0xFF, true); err != nil {
+				return err
+			}
+			continue
+		}
+		i := j
+		if dst > src {
+			i = n - 1 - j
+		}
+		rd, wr := &body[2*j], &body[2*j+1]
+		if rd.Value > 0xFF {
+			return fmt.Errorf("%v byte read %+v is not a byte", op, *rd)
+		}
+		if err := mem(rd, src+i, rd.Value, false); err != nil {
+			return err
+		}
+		if err := mem(wr, dst+i, rd.Value, true); err != nil {
+			return err
 		}
 	}
 	return nil
