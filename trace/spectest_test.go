@@ -13,19 +13,23 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 )
 
-// specDir finds the WebAssembly 1.0 spec test suite shipped in wazero's
-// module (JSON + .wasm converted by wast2json).
-func specDir(t *testing.T) string {
+// specDir finds the WebAssembly spec test suite of version ("v1" for 1.0,
+// "v2" for 2.0) shipped in wazero's module (JSON + .wasm converted by
+// wast2json).
+func specDir(t *testing.T, version string) string {
 	t.Helper()
-	version := ""
+	modVersion := ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
 			if d.Path == "github.com/tetratelabs/wazero" {
-				version = d.Version
+				modVersion = d.Version
 				if d.Replace != nil {
-					version = d.Replace.Version
+					modVersion = d.Replace.Version
 				}
 			}
 		}
@@ -40,11 +44,11 @@ func specDir(t *testing.T) string {
 			cache = strings.TrimSpace(string(out))
 		}
 	}
-	if cache != "" && version != "" {
-		dirs = append(dirs, filepath.Join(cache, "github.com/tetratelabs/wazero@"+version))
+	if cache != "" && modVersion != "" {
+		dirs = append(dirs, filepath.Join(cache, "github.com/tetratelabs/wazero@"+modVersion))
 	}
 	for _, d := range dirs {
-		p := filepath.Join(d, "internal/integration_test/spectest/v1/testdata")
+		p := filepath.Join(d, "internal/integration_test/spectest", version, "testdata")
 		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
 			return p
 		}
@@ -106,13 +110,66 @@ func specInt(v specValue) (uint64, bool) {
 type specStats struct {
 	ran, passed, unprovable, unprovableWholeModule, notInteger int
 	rejected, rejectWant, multiValue, classified               int
+	// With a specWazero: calls compared with wazero (results, trap,
+	// memory) and traces checked by Verify.
+	wazeroAgreed, verified int
+}
+
+// specWazero mirrors the modules of a spec file in wazero's interpreter with
+// the WebAssembly 2.0 features, as the kernel runs them, so that every call
+// the tracer runs is also compared with wazero on results, traps and the
+// whole memory afterwards, and its trace is checked with Verify.
+type specWazero struct {
+	ctx context.Context
+	rt  wazero.Runtime
+	n   int
+}
+
+// instantiate loads bin as a fresh wazero module.
+func (w *specWazero) instantiate(bin []byte) (api.Module, error) {
+	w.n++
+	cm, err := w.rt.CompileModule(w.ctx, bin)
+	if err != nil {
+		return nil, err
+	}
+	return w.rt.InstantiateModule(w.ctx, cm, wazero.NewModuleConfig().WithName(fmt.Sprint("spec", w.n)))
+}
+
+// call invokes export on mod and returns its outcome with the memory after.
+func (w *specWazero) call(mod api.Module, export string, args []uint64) (*outcome, error) {
+	fn := mod.ExportedFunction(export)
+	if fn == nil {
+		return nil, fmt.Errorf("wazero: no export %q", export)
+	}
+	res, err := fn.Call(w.ctx, args...)
+	o := &outcome{}
+	if err != nil {
+		k, ok := trapFromWazero(err)
+		if !ok {
+			return nil, fmt.Errorf("wazero: unrecognised error: %w", err)
+		}
+		o.trap = k
+	} else {
+		rts := fn.Definition().ResultTypes()
+		for i, v := range res {
+			if rts[i] == api.ValueTypeI32 {
+				v = uint64(uint32(v))
+			}
+			o.results = append(o.results, v)
+		}
+	}
+	if mem := mod.Memory(); mem != nil {
+		b, _ := mem.Read(0, mem.Size())
+		o.memory = append([]byte(nil), b...)
+	}
+	return o, nil
 }
 
 // TestSpecSuite runs every assert_return / assert_trap / assert_exhaustion
 // of the WebAssembly 1.0 spec suite whose call can be traced, and checks that
 // every binary module the suite marks invalid or malformed is rejected.
 func TestSpecSuite(t *testing.T) {
-	dir := specDir(t)
+	dir := specDir(t, "v1")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	if len(files) == 0 {
 		t.Skipf("no spec tests in %s", dir)
@@ -121,7 +178,7 @@ func TestSpecSuite(t *testing.T) {
 	var total specStats
 	var failures []string
 	for _, file := range files {
-		st := runSpecFile(t, dir, file, &failures)
+		st := runSpecFile(t, dir, file, &failures, nil)
 		total.ran += st.ran
 		total.passed += st.passed
 		total.unprovable += st.unprovable
@@ -154,7 +211,7 @@ func TestSpecSuite(t *testing.T) {
 	}
 }
 
-func runSpecFile(t *testing.T, dir, file string, failures *[]string) (st specStats) {
+func runSpecFile(t *testing.T, dir, file string, failures *[]string, wz *specWazero) (st specStats) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +230,7 @@ func runSpecFile(t *testing.T, dir, file string, failures *[]string) (st specSta
 		// tainted: another module shares its state (register), or a call we
 		// could not trace may have changed it; later calls are skipped.
 		tainted bool
+		wz      api.Module // the same module in wazero, with a specWazero
 	}
 	var cur *loaded
 	named := map[string]*loaded{}
@@ -192,6 +250,11 @@ func runSpecFile(t *testing.T, dir, file string, failures *[]string) (st specSta
 				fail(c, "valid module %s rejected: %v", c.Filename, l.err)
 			} else {
 				l.inst, l.err = NewInstance(l.mod, WithMaxMemoryPages(65536))
+			}
+			if wz != nil && l.err == nil {
+				if l.wz, err = wz.instantiate(bin); err != nil {
+					fail(c, "wazero rejects %s: %v", c.Filename, err)
+				}
 			}
 			cur = l
 			if c.Name != "" {
@@ -281,6 +344,24 @@ func runSpecFile(t *testing.T, dir, file string, failures *[]string) (st specSta
 				st.unprovableWholeModule++
 			}
 			tr, err := l.inst.Run(context.Background(), c.Action.Field, args, nil, WithMaxMemoryPages(65536))
+			if err == nil && l.wz != nil {
+				// Both run every call, actions included, so that their
+				// states stay in step.
+				theirs, werr := wz.call(l.wz, c.Action.Field, args)
+				ours := &outcome{results: tr.Results, trap: tr.Trap, memory: tr.FinalMemory}
+				if werr != nil {
+					fail(c, "%s%v: %v", c.Action.Field, args, werr)
+				} else if d := diffOutcome(ours, theirs); d != "" {
+					fail(c, "%s%v: tracer vs wazero: %s", c.Action.Field, args, d)
+				} else {
+					st.wazeroAgreed++
+				}
+				if verr := tr.Verify(); verr != nil {
+					fail(c, "%s%v: %v", c.Action.Field, args, verr)
+				} else {
+					st.verified++
+				}
+			}
 			if c.Type == "action" {
 				continue
 			}
@@ -339,4 +420,47 @@ func mayWriteState(m *Module, export string) bool {
 		}
 	}
 	return false
+}
+
+// TestSpecSuiteBulkMemory runs the WebAssembly 2.0 spec files of the
+// provable bulk-memory instructions (memory.copy, memory.fill): every
+// assertion against the suite's expectations, every call also against
+// wazero (results, traps, memory) and Verify, and every module the suite
+// marks invalid must be rejected.
+func TestSpecSuiteBulkMemory(t *testing.T) {
+	dir := specDir(t, "v2")
+	ctx := context.Background()
+	for _, name := range []string{"memory_copy.json", "memory_fill.json"} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(dir, name)
+			if _, err := os.Stat(file); err != nil {
+				t.Skipf("%s not in wazero's v2 spec suite: %v", name, err)
+			}
+			rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithCoreFeatures(api.CoreFeaturesV2))
+			defer rt.Close(ctx)
+			var failures []string
+			st := runSpecFile(t, dir, file, &failures, &specWazero{ctx: ctx, rt: rt})
+			t.Logf("spec suite v2 %s: assertions ran=%d passed=%d skipped=%d (unprovable %d, float %d); calls compared with wazero=%d, traces verified=%d; invalid modules rejected=%d of %d",
+				name, st.ran, st.passed, st.unprovable, st.unprovable-st.notInteger, st.notInteger, st.wazeroAgreed, st.verified, st.rejected, st.rejectWant)
+			for i, f := range failures {
+				if i == 30 {
+					t.Errorf("... %d more failures", len(failures)-30)
+					break
+				}
+				t.Error(f)
+			}
+			if st.passed != st.ran || st.ran == 0 {
+				t.Errorf("passed %d of %d", st.passed, st.ran)
+			}
+			if st.unprovable != 0 {
+				t.Errorf("%d assertions skipped: every call of these files is integer bulk-memory code", st.unprovable)
+			}
+			if st.rejected != st.rejectWant || st.rejectWant == 0 {
+				t.Errorf("rejected %d of %d invalid modules", st.rejected, st.rejectWant)
+			}
+			if st.wazeroAgreed < st.ran || st.verified < st.ran {
+				t.Errorf("%d calls compared with wazero and %d verified, want at least the %d assertions", st.wazeroAgreed, st.verified, st.ran)
+			}
+		})
+	}
 }
