@@ -246,7 +246,11 @@ func (g *gen) expr32() {
 		g.code = sleb(g.code, int64(idx))
 		g.op(0x11)
 		g.code = uleb(g.code, uint64(f))
-		g.op(0)
+		if s.intn(2) == 0 {
+			g.op(0)
+		} else {
+			g.op(0x80, 0) // table 0 as a two-byte LEB, as LLVM 20 writes it
+		}
 	}
 }
 
@@ -414,13 +418,46 @@ func (g *gen) stmt() {
 		g.depth--
 		g.op(0x0B)
 	case 8:
-		if s.intn(6) == 0 {
+		switch s.intn(6) {
+		case 0:
 			g.expr(I32)
 			g.op(0x04, 0x40, 0x00, 0x0B) // if cond: unreachable
-		} else {
+		case 1:
+			g.bulk()
+		default:
 			g.expr(I64)
 			g.op(0x1A)
 		}
+	}
+}
+
+// bulk emits a memory.copy or memory.fill: usually in bounds with a short
+// length, sometimes overlapping (src near dst, either side), sometimes with
+// any length (which may trap).
+func (g *gen) bulk() {
+	s := g.src
+	g.address() // dst
+	fill := s.intn(3) == 0
+	if fill {
+		g.expr(I32) // val: any i32, only its low byte is written
+	} else if s.intn(2) == 0 {
+		// src = dst + delta, delta in [-16, 16]: overlapping copies.
+		g.op(0x22, 4, 0x20, 4, 0x41)
+		g.code = sleb(g.code, int64(s.intn(33))-16)
+		g.op(0x6A)
+	} else {
+		g.address()
+	}
+	if s.intn(8) == 0 {
+		g.expr(I32) // any length
+	} else {
+		g.op(0x41)
+		g.code = sleb(g.code, int64(s.intn(80)))
+	}
+	if fill {
+		g.op(0xFC, 11, 0)
+	} else {
+		g.op(0xFC, 10, 0, 0)
 	}
 }
 
