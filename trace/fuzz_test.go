@@ -2,10 +2,11 @@ package trace
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"math/rand"
 	"testing"
+
+	"github.com/mcpzero/mcpzero/internal/wasmgen"
 )
 
 // FuzzDifferential generates a valid provable module from the fuzz input,
@@ -30,16 +31,10 @@ const diffMaxSteps = 20_000
 // or nil for a program that runs more than diffMaxSteps steps.
 func differential(t *testing.T, data []byte) *Trace {
 	t.Helper()
-	bin := genModule(data)
-	args := []uint64{0, 0}
+	bin := wasmgen.Module(data)
+	args, input := wasmgen.Call(data)
 	segCap := 3
-	input := data
-	if len(input) > 50 {
-		input = input[len(input)-50:]
-	}
 	if len(data) >= 12 {
-		args[0] = uint64(binary.LittleEndian.Uint32(data[len(data)-12:]))
-		args[1] = binary.LittleEndian.Uint64(data[len(data)-8:])
 		segCap = 1 + int(data[len(data)-1])
 	}
 	m, err := Decode(bin)
@@ -49,10 +44,10 @@ func differential(t *testing.T, data []byte) *Trace {
 	if err := CheckProvable(m); err != nil {
 		t.Fatalf("generated module is not provable: %v", err)
 	}
-	if _, err := Run(context.Background(), m, "run", args, input, WithMaxSteps(diffMaxSteps), WithSegmentHandler(func(*Segment) error { return nil })); errors.Is(err, ErrStepLimit) {
+	if _, err := Run(context.Background(), m, wasmgen.Export, args, input, WithMaxSteps(diffMaxSteps), WithSegmentHandler(func(*Segment) error { return nil })); errors.Is(err, ErrStepLimit) {
 		return nil
 	}
-	tr := agreeTolerant(t, bin, "run", args, input, true, WithSegmentCapacity(segCap))
+	tr := agreeTolerant(t, bin, wasmgen.Export, args, input, true, WithSegmentCapacity(segCap))
 	if err := tr.Verify(); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +67,7 @@ func TestDifferentialBulkMemory(t *testing.T) {
 		for j := range data {
 			data[j] = byte(rng.Intn(256))
 		}
-		bin := genModule(data)
+		bin := wasmgen.Module(data)
 		m, err := Decode(bin)
 		if err != nil {
 			t.Fatalf("generated module does not decode: %v", err)

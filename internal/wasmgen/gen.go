@@ -1,10 +1,43 @@
-package trace
+package wasmgen
+
+import "encoding/binary"
 
 // A generator of valid modules inside the provable subset, driven by fuzz
 // bytes: typed stack discipline by construction (every expression is built
 // for the type it must leave), loops bounded by counters the body cannot
 // touch, calls only to lower-numbered functions (no recursion), so every
 // generated program terminates.
+
+// valType is a WebAssembly value type's binary encoding (trace.ValType's
+// values; the package does not import trace, whose tests import it).
+type valType byte
+
+const (
+	i32 valType = 0x7F
+	i64 valType = 0x7E
+)
+
+// Export is the name of the function every generated module exports: its
+// type is (i32, i64) -> (i32, i64).
+const Export = "run"
+
+// Call derives from the same fuzz bytes the arguments and the input that
+// the tests call Export with: the input is the last 50 bytes (all of a
+// shorter input), and from 12 bytes on the arguments are the little-endian
+// u32 and u64 that end it (else both 0), so that fuzzing the bytes also
+// varies them.
+func Call(data []byte) (args []uint64, input []byte) {
+	args = []uint64{0, 0}
+	input = data
+	if len(input) > 50 {
+		input = input[len(input)-50:]
+	}
+	if len(data) >= 12 {
+		args[0] = uint64(binary.LittleEndian.Uint32(data[len(data)-12:]))
+		args[1] = binary.LittleEndian.Uint64(data[len(data)-8:])
+	}
+	return args, input
+}
 
 type byteSource struct {
 	b []byte
@@ -52,8 +85,8 @@ func sleb(b []byte, v int64) []byte {
 	}
 }
 
-// genFunc is a function being generated: params (i32, i64), locals
-// 2..5 (i32, i64, i32, i64) and counters 6..7 (i32) owned by loops.
+// gen generates a function: params (i32, i64), locals 2..5 (i32, i64,
+// i32, i64) and counters 6..7 (i32) owned by loops.
 type gen struct {
 	src      *byteSource
 	code     []byte
@@ -62,7 +95,7 @@ type gen struct {
 	nf       int // number of functions (= table size)
 	depth    int // structured-control nesting (labels)
 	loops    int
-	funcSigs [][2][]ValType
+	funcSigs [][2][]valType
 }
 
 const genCounter0 = 6
@@ -76,20 +109,20 @@ var genI64Locals = []uint32{1, 3, 5}
 
 func (g *gen) op(b ...byte) { g.code = append(g.code, b...) }
 
-func (g *gen) expr(t ValType) {
+func (g *gen) expr(t valType) {
 	g.fuel--
 	if g.fuel <= 0 {
 		g.constant(t)
 		return
 	}
-	if t == I32 {
+	if t == i32 {
 		g.expr32()
 	} else {
 		g.expr64()
 	}
 }
 
-func (g *gen) constant(t ValType) {
+func (g *gen) constant(t valType) {
 	s := g.src
 	var v int64
 	switch s.intn(4) {
@@ -102,7 +135,7 @@ func (g *gen) constant(t ValType) {
 	default:
 		v = int64(s.intn(64))
 	}
-	if t == I32 {
+	if t == i32 {
 		g.op(0x41)
 		g.code = sleb(g.code, int64(int32(v)))
 	} else {
@@ -120,10 +153,10 @@ func (g *gen) memarg(align, off uint32) {
 func (g *gen) address() {
 	s := g.src
 	if s.intn(8) == 0 {
-		g.expr(I32) // anything: may trap
+		g.expr(i32) // anything: may trap
 		return
 	}
-	g.expr(I32)
+	g.expr(i32)
 	g.op(0x41)
 	g.code = sleb(g.code, int64(int32(0x1FFF8&^(uint32(s.intn(4))<<14))))
 	g.op(0x71) // i32.and
@@ -135,19 +168,19 @@ func (g *gen) expr32() {
 	case 19:
 		// br_table carrying a value out of one of two nested blocks:
 		// (block (result i32) (block (result i32) v i (br_table 0 1 0)) k i32.add)
-		g.op(0x02, byte(I32), 0x02, byte(I32))
+		g.op(0x02, byte(i32), 0x02, byte(i32))
 		g.depth += 2
-		g.expr(I32)
-		g.expr(I32)
+		g.expr(i32)
+		g.expr(i32)
 		g.op(0x0E, 2, 0, 1, 0, 0x0B)
 		g.depth--
-		g.constant(I32)
+		g.constant(i32)
 		g.op(0x6A, 0x0B)
 		g.depth--
 	case 18:
 		g.op(0x10, 0) // input_size
 	case 0, 1:
-		g.constant(I32)
+		g.constant(i32)
 	case 2, 3:
 		g.op(0x20)
 		g.code = uleb(g.code, uint64(genI32Locals[s.intn(3)]))
@@ -155,20 +188,20 @@ func (g *gen) expr32() {
 		g.op(0x23, 0) // global.get 0 (i32)
 	case 5, 6:
 		ops := []byte{0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x6F, 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F}
-		g.expr(I32)
-		g.expr(I32)
+		g.expr(i32)
+		g.expr(i32)
 		g.op(ops[s.intn(len(ops))])
 	case 7:
 		ops := []byte{0x45, 0x67, 0x68, 0x69, 0xC0, 0xC1}
-		g.expr(I32)
+		g.expr(i32)
 		g.op(ops[s.intn(len(ops))])
 	case 8:
 		ops := []byte{0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5A}
-		g.expr(I64)
-		g.expr(I64)
+		g.expr(i64)
+		g.expr(i64)
 		g.op(ops[s.intn(len(ops))])
 	case 9:
-		g.expr(I64)
+		g.expr(i64)
 		if s.intn(2) == 0 {
 			g.op(0xA7)
 		} else {
@@ -181,35 +214,35 @@ func (g *gen) expr32() {
 		g.op(l.op)
 		g.memarg(uint32(s.intn(int(l.align)+1)), uint32(s.intn(3))*uint32(s.next()))
 	case 11:
-		g.expr(I32)
-		g.expr(I32)
-		g.expr(I32)
+		g.expr(i32)
+		g.expr(i32)
+		g.expr(i32)
 		g.op(0x1B)
 	case 12:
 		// (block (result i32) stmt* (br_if 0 value cond) value)
-		g.op(0x02, byte(I32))
+		g.op(0x02, byte(i32))
 		g.depth++
 		g.stmts(2)
-		g.expr(I32)
-		g.expr(I32)
+		g.expr(i32)
+		g.expr(i32)
 		g.op(0x0D, 0)
 		g.op(0x1A)
-		g.expr(I32)
+		g.expr(i32)
 		g.depth--
 		g.op(0x0B)
 	case 13:
-		g.expr(I32)
-		g.op(0x04, byte(I32))
+		g.expr(i32)
+		g.op(0x04, byte(i32))
 		g.depth++
 		g.stmts(1)
-		g.expr(I32)
+		g.expr(i32)
 		g.op(0x05)
 		g.stmts(1)
-		g.expr(I32)
+		g.expr(i32)
 		g.depth--
 		g.op(0x0B)
 	case 14:
-		g.call(I32)
+		g.call(i32)
 	case 15:
 		if s.intn(4) == 0 {
 			g.op(0x41, 1, 0x40, 0) // memory.grow 1
@@ -217,19 +250,19 @@ func (g *gen) expr32() {
 			g.op(0x3F, 0)
 		}
 	case 16:
-		g.expr(I32)
+		g.expr(i32)
 		g.op(0x22)
 		g.code = uleb(g.code, uint64(genI32Locals[s.intn(3)]))
 	case 17:
 		// call_indirect through the table: element i has type i of funcSigs.
 		if g.fn == 0 {
-			g.constant(I32)
+			g.constant(i32)
 			return
 		}
 		f := s.intn(g.fn)
 		sig := g.funcSigs[f]
-		if len(sig[1]) != 1 || sig[1][0] != I32 {
-			g.constant(I32)
+		if len(sig[1]) != 1 || sig[1][0] != i32 {
+			g.constant(i32)
 			return
 		}
 		for _, p := range sig[0] {
@@ -258,7 +291,7 @@ func (g *gen) expr64() {
 	s := g.src
 	switch s.intn(12) {
 	case 0, 1:
-		g.constant(I64)
+		g.constant(i64)
 	case 2, 3:
 		g.op(0x20)
 		g.code = uleb(g.code, uint64(genI64Locals[s.intn(3)]))
@@ -266,15 +299,15 @@ func (g *gen) expr64() {
 		g.op(0x23, 1)
 	case 5, 6:
 		ops := []byte{0x7C, 0x7D, 0x7E, 0x7F, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A}
-		g.expr(I64)
-		g.expr(I64)
+		g.expr(i64)
+		g.expr(i64)
 		g.op(ops[s.intn(len(ops))])
 	case 7:
 		ops := []byte{0x79, 0x7A, 0x7B, 0xC2, 0xC3, 0xC4}
-		g.expr(I64)
+		g.expr(i64)
 		g.op(ops[s.intn(len(ops))])
 	case 8:
-		g.expr(I32)
+		g.expr(i32)
 		if s.intn(2) == 0 {
 			g.op(0xAC)
 		} else {
@@ -287,17 +320,17 @@ func (g *gen) expr64() {
 		g.op(l.op)
 		g.memarg(uint32(s.intn(int(l.align)+1)), uint32(s.intn(3))*uint32(s.next()))
 	case 10:
-		g.expr(I64)
-		g.expr(I64)
-		g.expr(I32)
+		g.expr(i64)
+		g.expr(i64)
+		g.expr(i32)
 		g.op(0x1B)
 	case 11:
-		g.call(I64)
+		g.call(i64)
 	}
 }
 
 // call calls a lower-numbered function whose first result has type t.
-func (g *gen) call(t ValType) {
+func (g *gen) call(t valType) {
 	for f := g.fn - 1; f >= 0; f-- {
 		sig := g.funcSigs[f]
 		if len(sig[1]) == 1 && sig[1][0] == t && g.src.intn(2) == 0 {
@@ -340,27 +373,27 @@ func (g *gen) stmt() {
 			g.op(0x10, 2)
 		}
 	case 0, 1:
-		t := I32
+		t := i32
 		locals := genI32Locals
 		if s.intn(2) == 0 {
-			t, locals = I64, genI64Locals
+			t, locals = i64, genI64Locals
 		}
 		g.expr(t)
 		g.op(0x21)
 		g.code = uleb(g.code, uint64(locals[s.intn(3)]))
 	case 2:
 		if s.intn(2) == 0 {
-			g.expr(I32)
+			g.expr(i32)
 			g.op(0x24, 0)
 		} else {
-			g.expr(I64)
+			g.expr(i64)
 			g.op(0x24, 1)
 		}
 	case 3, 4:
 		stores := []struct {
 			op, align byte
-			t         ValType
-		}{{0x36, 2, I32}, {0x37, 3, I64}, {0x3A, 0, I32}, {0x3B, 1, I32}, {0x3C, 0, I64}, {0x3D, 1, I64}, {0x3E, 2, I64}}
+			t         valType
+		}{{0x36, 2, i32}, {0x37, 3, i64}, {0x3A, 0, i32}, {0x3B, 1, i32}, {0x3C, 0, i64}, {0x3D, 1, i64}, {0x3E, 2, i64}}
 		st := stores[s.intn(len(stores))]
 		g.address()
 		g.expr(st.t)
@@ -369,7 +402,7 @@ func (g *gen) stmt() {
 	case 5:
 		// Bounded loop: counter local owned by this nesting level.
 		if g.loops >= 2 {
-			g.expr(I32)
+			g.expr(i32)
 			g.op(0x1A)
 			return
 		}
@@ -395,7 +428,7 @@ func (g *gen) stmt() {
 		// br_table over three nested blocks.
 		g.op(0x02, 0x40, 0x02, 0x40, 0x02, 0x40)
 		g.depth += 3
-		g.expr(I32)
+		g.expr(i32)
 		g.op(0x0E, 2, 0, 1, 2)
 		g.op(0x0B)
 		g.depth--
@@ -406,7 +439,7 @@ func (g *gen) stmt() {
 		g.op(0x0B)
 		g.depth--
 	case 7:
-		g.expr(I32)
+		g.expr(i32)
 		g.op(0x04, 0x40)
 		g.depth++
 		g.stmts(2)
@@ -420,12 +453,12 @@ func (g *gen) stmt() {
 	case 8:
 		switch s.intn(6) {
 		case 0:
-			g.expr(I32)
+			g.expr(i32)
 			g.op(0x04, 0x40, 0x00, 0x0B) // if cond: unreachable
 		case 1:
 			g.bulk()
 		default:
-			g.expr(I64)
+			g.expr(i64)
 			g.op(0x1A)
 		}
 	}
@@ -439,7 +472,7 @@ func (g *gen) bulk() {
 	g.address() // dst
 	fill := s.intn(3) == 0
 	if fill {
-		g.expr(I32) // val: any i32, only its low byte is written
+		g.expr(i32) // val: any i32, only its low byte is written
 	} else if s.intn(2) == 0 {
 		// src = dst + delta, delta in [-16, 16]: overlapping copies.
 		g.op(0x22, 4, 0x20, 4, 0x41)
@@ -449,7 +482,7 @@ func (g *gen) bulk() {
 		g.address()
 	}
 	if s.intn(8) == 0 {
-		g.expr(I32) // any length
+		g.expr(i32) // any length
 	} else {
 		g.op(0x41)
 		g.code = sleb(g.code, int64(s.intn(80)))
@@ -461,16 +494,24 @@ func (g *gen) bulk() {
 	}
 }
 
-// genModule builds a module with nf functions; the last is exported as
-// "run" with type (i32, i64) -> (i32, i64).
-func genModule(data []byte) []byte {
+// Module builds a valid WebAssembly module from data, deterministically
+// (any bytes, empty included). It has 1 to 4 functions, of types
+// (i32, i64) -> i32 or -> i64, each calling only lower ones; the last has
+// type (i32, i64) -> (i32, i64) and is exported as Export. It imports the
+// provable host functions mcpzero.input_size () -> i32,
+// mcpzero.input_read (dst, offset, len i32) -> i32 and
+// mcpzero.output_write (src, len i32), and also exports "memory" (1 page,
+// at most 2, a data segment at 16), "g0" (mutable i32 global, 7) and "g1"
+// (mutable i64 global, 9). Slot i of its funcref table (one slot per
+// defined function) holds the i-th function the module defines.
+func Module(data []byte) []byte {
 	src := &byteSource{b: data}
 	nf := 1 + src.intn(4)
 	g := &gen{src: src, nf: nf}
-	sigChoices := [][2][]ValType{
-		{{I32, I64}, {I32}},
-		{{I32, I64}, {I64}},
-		{{I32, I64}, {I32, I64}},
+	sigChoices := [][2][]valType{
+		{{i32, i64}, {i32}},
+		{{i32, i64}, {i64}},
+		{{i32, i64}, {i32, i64}},
 	}
 	for f := 0; f < nf; f++ {
 		sig := sigChoices[2]
@@ -487,7 +528,7 @@ func genModule(data []byte) []byte {
 		g.fn, g.code, g.fuel, g.depth = f, nil, 40+src.intn(80), 0
 		// Locals after the params (0 i32, 1 i64): 2 i32, 3 i64, 4 i32,
 		// 5 i64, and the loop counters 6, 7 (i32).
-		g.code = append(g.code, 5, 1, byte(I32), 1, byte(I64), 1, byte(I32), 1, byte(I64), 2, byte(I32))
+		g.code = append(g.code, 5, 1, byte(i32), 1, byte(i64), 1, byte(i32), 1, byte(i64), 2, byte(i32))
 		g.stmts(4)
 		for _, t := range sig[1] {
 			g.expr(t)
@@ -505,8 +546,8 @@ func genModule(data []byte) []byte {
 	// types: one per function
 	var p []byte
 	p = uleb(p, uint64(nf+genImports))
-	hostSigs := [][2][]ValType{{nil, {I32}}, {{I32, I32, I32}, {I32}}, {{I32, I32}, nil}}
-	for _, s := range append(append([][2][]ValType(nil), g.funcSigs...), hostSigs...) {
+	hostSigs := [][2][]valType{{nil, {i32}}, {{i32, i32, i32}, {i32}}, {{i32, i32}, nil}}
+	for _, s := range append(append([][2][]valType(nil), g.funcSigs...), hostSigs...) {
 		p = append(p, 0x60)
 		p = uleb(p, uint64(len(s[0])))
 		for _, t := range s[0] {
@@ -535,7 +576,7 @@ func genModule(data []byte) []byte {
 	section(3, p)
 	section(4, []byte{1, 0x70, 0, byte(nf)}) // table nf
 	section(5, []byte{1, 1, 1, 2})           // memory 1..2
-	section(6, []byte{2, byte(I32), 1, 0x41, 0x07, 0x0B, byte(I64), 1, 0x42, 0x09, 0x0B})
+	section(6, []byte{2, byte(i32), 1, 0x41, 0x07, 0x0B, byte(i64), 1, 0x42, 0x09, 0x0B})
 	p = uleb(nil, 4)
 	for _, e := range []struct {
 		name string
