@@ -2,6 +2,7 @@ package circuits
 
 import (
 	"math/big"
+	"math/bits"
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/multicommit"
@@ -33,9 +34,14 @@ const (
 	portVar
 	portPush
 	nbPorts
-	tsStride = 8 // timestamp of row r, port k: tsStride*(r+1) + k; 0 is the initial state
-	tsBits   = 24
+	tsStride = nbPorts // timestamp of row r, port k: tsStride*(r+1) + k; 0 is the initial state
 )
+
+// tsBits is the width of the timestamp range checks: every timestamp of
+// the shape fits, so every honest previous-timestamp difference does. (A
+// difference that makes the previous timestamp "negative" mod p matches no
+// produced timestamp, all of which are small and non-negative.)
+func (s Shape) tsBits() int { return bits.Len(uint(tsStride*(s.Rows+1) + nbPorts)) }
 
 // HaltPC is the pc after the run halted (trace.HaltPC).
 const HaltPC = 1<<32 - 1
@@ -398,6 +404,18 @@ func (c *Circuit) Define(api frontend.API) error {
 		pow := api.Add(two32, api.Mul(row.W64, new(big.Int).Sub(two64, two32)))
 		half := api.Add(pow2(31), api.Mul(row.W64, new(big.Int).Sub(pow2(63), pow2(31))))
 		scale := api.Sub(two32, api.Mul(row.W64, new(big.Int).Sub(two32, big.NewInt(1))))
+		// v*2^W and v*2^(W-1) from the one product v*W64 (each product is
+		// a constraint: several families share these).
+		byW := func(v frontend.Variable) (vPow, vHalf frontend.Variable) {
+			vw := api.Mul(v, row.W64)
+			return api.Add(api.Mul(v, two32), api.Mul(vw, new(big.Int).Sub(two64, two32))),
+				api.Add(api.Mul(v, pow2(31)), api.Mul(vw, new(big.Int).Sub(pow2(63), pow2(31))))
+		}
+		sg1Pow, sg1Half := byW(row.Sg1)
+		sg2Pow, sg2Half := byW(row.Sg2)
+		d1Pow, _ := byW(row.D1)
+		rP := api.Mul(row.R, row.P)
+		cmpSigned := api.Mul(S[ClassCmp], row.Signed)
 
 		shl, shrU, rotl, divU := S[ClassShl], S[ClassShrU], S[ClassRotl], S[ClassDivU]
 		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp], shl, shrU, rotl, divU)
@@ -412,16 +430,19 @@ func (c *Circuit) Define(api frontend.API) error {
 		store, storeByte, storeEnd := S[ClassStore], S[ClassStoreByte], S[ClassStoreEnd]
 		isMem := api.Add(memByte, storeByte)
 		inRead, inCopy, outWrite, outCopy := S[ClassInputRead], S[ClassInCopy], S[ClassOutputWrite], S[ClassOutCopy]
-		copying := api.Add(inCopy, outCopy)
+		// memory.copy, memory.fill and the byte moves that follow them.
+		mCopy, mFill, mMove := S[ClassMemCopy], S[ClassMemFill], S[ClassMemMove]
+		copying := api.Add(inCopy, outCopy, mMove)
 
-		// Zero test of Z: E = (Z == 0). Z is X1, X1 - X2 for eq/ne, and
-		// the return pc minus HaltPC for a return (E: the run halts).
+		// Zero test of Z: E = (Z == 0). Z is X1, X1 - X2 for eq/ne,
+		// Acc - Imm for a br_table case and a copy row (Imm = 0), and D1 -
+		// Imm for a return (the return pc against Imm = HaltPC: E, the
+		// run halts) and div_s.push (its quotient against Imm = 2^(W-1):
+		// overflow). The program entries carry those constants.
 		z := api.Sub(row.X1, api.Mul(S[ClassEq], row.X2))
 		brCase := S[ClassBrCase]
-		z = api.Add(z, api.Mul(ret, api.Sub(api.Sub(row.D1, HaltPC), row.X1)), api.Mul(copying, api.Sub(row.Acc, row.X1)),
-			api.Mul(brCase, api.Sub(api.Sub(row.Acc, row.Imm), row.X1)))
-		// div_s.push tests its quotient against 2^(W-1) (overflow).
-		z = api.Add(z, api.Mul(divSPush, api.Sub(api.Sub(row.D1, half), row.X1)))
+		z = api.Add(z, api.Mul(api.Add(ret, divSPush), api.Sub(api.Sub(row.D1, row.Imm), row.X1)),
+			api.Mul(api.Add(copying, brCase), api.Sub(api.Sub(row.Acc, row.Imm), row.X1)))
 		// call_indirect tests the slot's type T against the expected one
 		// (E = 1: the call proceeds). T = L1 + Sg1*NullType with L1 <
 		// 2^31 (the entry has W64 = 0): Sg1 = 1 can only match a null
@@ -431,9 +452,10 @@ func (c *Circuit) Define(api frontend.API) error {
 		callInd := S[ClassCallInd]
 		slotType := api.Add(row.L1, api.Mul(row.Sg1, NullType))
 		z = api.Add(z, api.Mul(callInd, api.Sub(api.Sub(slotType, row.Imm), row.X1)))
-		zt := api.Add(S[ClassEqz], S[ClassEq], S[ClassSelect], S[ClassBrIf], S[ClassIf], ret, copying, divU, brCase, S[ClassClz], divS, divSPush, callInd)
-		api.AssertIsEqual(api.Mul(zt, api.Sub(api.Add(api.Mul(z, row.Inv), row.E), 1)), 0)
-		api.AssertIsEqual(api.Mul(zt, api.Mul(z, row.E)), 0)
+		// Not gated: every row's E is (Z == 0), X1 for the families that
+		// read no E (all that read it are zeroTested).
+		api.AssertIsEqual(api.Add(api.Mul(z, row.Inv), row.E), 1)
+		api.AssertIsEqual(api.Mul(z, row.E), 0)
 		negE := api.Mul(row.Neg, row.E)
 		api.AssertIsEqual(api.Mul(api.Add(S[ClassEqz], S[ClassEq]), api.Sub(row.R, api.Sub(api.Add(row.E, row.Neg), api.Mul(negE, 2)))), 0)
 
@@ -447,19 +469,19 @@ func (c *Circuit) Define(api frontend.API) error {
 		cyPow := api.Mul(row.Cy, pow)
 		api.AssertIsEqual(api.Mul(S[ClassAdd], api.Sub(api.Add(row.X2, row.X1), api.Add(row.R, cyPow))), 0)
 		api.AssertIsEqual(api.Mul(S[ClassSub], api.Sub(api.Add(row.X2, cyPow), api.Add(row.X1, row.R))), 0)
-		api.AssertIsEqual(api.Mul(S[ClassMul], api.Sub(api.Mul(row.X2, row.X1), api.Add(row.R, api.Mul(row.D1, pow)))), 0)
+		api.AssertIsEqual(api.Mul(S[ClassMul], api.Sub(api.Mul(row.X2, row.X1), api.Add(row.R, d1Pow))), 0)
 		api.AssertIsEqual(api.Mul(S[ClassWrap], api.Sub(row.X1, api.Add(row.R, api.Mul(row.D1, two32)))), 0)
 
 		// Signs: X = sign*half + low, low < half.
-		sg1 := api.Add(api.Mul(S[ClassCmp], row.Signed), S[ClassExtendS], divS)
-		api.AssertIsEqual(api.Mul(sg1, api.Sub(row.X1, api.Add(api.Mul(row.Sg1, half), row.L1))), 0)
-		sg2 := api.Add(api.Mul(S[ClassCmp], row.Signed), divS)
-		api.AssertIsEqual(api.Mul(sg2, api.Sub(row.X2, api.Add(api.Mul(row.Sg2, half), row.L2))), 0)
+		sg1 := api.Add(cmpSigned, S[ClassExtendS], divS)
+		api.AssertIsEqual(api.Mul(sg1, api.Sub(row.X1, api.Add(sg1Half, row.L1))), 0)
+		sg2 := api.Add(cmpSigned, divS)
+		api.AssertIsEqual(api.Mul(sg2, api.Sub(row.X2, api.Add(sg2Half, row.L2))), 0)
 		api.AssertIsEqual(api.Mul(S[ClassExtendS], api.Sub(row.R, api.Add(row.X1, api.Mul(row.Sg1, new(big.Int).Sub(two64, two32))))), 0)
 
 		// Comparisons: lt(x, y) xor Neg, x - y + lt*2^W = D1 in [0, 2^W).
-		a := api.Add(row.X2, api.Mul(row.Signed, api.Sub(half, api.Mul(row.Sg2, pow))))
-		b := api.Add(row.X1, api.Mul(row.Signed, api.Sub(half, api.Mul(row.Sg1, pow))))
+		a := api.Add(row.X2, api.Mul(row.Signed, api.Sub(half, sg2Pow)))
+		b := api.Add(row.X1, api.Mul(row.Signed, api.Sub(half, sg1Pow)))
 		x := api.Add(a, api.Mul(row.Swap, api.Sub(b, a)))
 		y := api.Sub(api.Add(a, b), x)
 		lt := api.Sub(api.Add(row.R, row.Neg), api.Mul(api.Mul(row.Neg, row.R), 2))
@@ -470,7 +492,10 @@ func (c *Circuit) Define(api frontend.API) error {
 		// Memory pseudo-rows take the scale from their entry: 256*Imm for
 		// the sign split of a narrow load and the rest of a stored value,
 		// 2^55 for a stored byte (so that L2 < 256).
+		// memory.fill's entry has W64 (scale 1): 2^56 keeps its R, the
+		// byte it writes, below 256.
 		rScale := api.Sub(scale, api.Mul(api.Add(S[ClassExtendS], ret), new(big.Int).Sub(two32, big.NewInt(1))))
+		rScale = api.Add(rScale, api.Mul(mFill, new(big.Int).Sub(pow2(56), big.NewInt(1))))
 		extSplit := S[ClassExtSplit]
 		scaleM := api.Add(scale, api.Mul(api.Add(memPush, storeEnd, extSplit), api.Sub(api.Mul(row.Imm, 256), scale)),
 			api.Mul(storeByte, api.Sub(pow2(55), scale)))
@@ -487,8 +512,19 @@ func (c *Circuit) Define(api frontend.API) error {
 		// output_write reads R (= X1) bytes at X2.
 		io := api.Add(inRead, outWrite)
 		ioR, inX3, outX2 := api.Mul(io, row.R), api.Mul(inRead, row.X3), api.Mul(outWrite, row.X2)
-		memOp := api.Add(load, store, io)
-		inBounds := api.Sub(memBytes, api.Add(ea, row.Height, ioR, inX3, outX2))
+		memOp := api.Add(load, store, io, mCopy, mFill)
+		// memory.copy's direction: Sg2 = 1 iff dst X3 > src X2, with
+		// L2 = X2 - X3 >= 0 or X3 - X2 - 1 >= 0 (the input_read split
+		// below, on uArg = X2 - X3); its end is max(src, dst) + n, that
+		// of memory.fill dst + n.
+		avail := api.Mul(api.Sub(1, row.Sg1), api.Sub(c.InLen, row.X2))
+		uArg := api.Sub(avail, row.X1)
+		uArg = api.Add(uArg, api.Mul(mCopy, api.Sub(api.Sub(row.X2, row.X3), uArg)))
+		sg2U := api.Mul(row.Sg2, uArg)
+		bulkN := api.Mul(api.Add(mCopy, mFill), row.X1) // n, also handed to the moves in Acc
+		fillDst := api.Mul(mFill, row.X3)
+		bulkEnd := api.Add(bulkN, fillDst, api.Mul(mCopy, api.Sub(row.X2, sg2U))) // src - Sg2*(src - dst) = max(src, dst)
+		inBounds := api.Sub(memBytes, api.Add(ea, row.Height, ioR, inX3, outX2, bulkEnd))
 		api.AssertIsEqual(api.Mul(memOp, api.Sub(row.D1, api.Add(inBounds, api.Mul(row.Cy, api.Sub(api.Mul(inBounds, -2), 1))))), 0)
 		oob := api.Mul(memOp, row.Cy)
 		accAfter = api.Add(api.Mul(store, row.X1), api.Mul(memByte, api.Add(row.Acc, api.Mul(row.V, row.Imm))),
@@ -521,23 +557,21 @@ func (c *Circuit) Define(api frontend.API) error {
 		clzOnly := api.Sub(clzNZ, api.Mul(clzNZ, row.Swap))
 		ctzOnly := api.Sub(clzNZ, clzOnly)
 		api.AssertIsEqual(api.Mul(clzOnly, api.Sub(row.D1, api.Sub(row.X1, row.P))), 0)
-		api.AssertIsEqual(api.Mul(clzOnly, api.Sub(api.Sub(api.Mul(row.P, 2), api.Add(row.X1, 1)), api.Add(api.Mul(row.Sg1, half), row.L1))), 0)
+		api.AssertIsEqual(api.Mul(clzOnly, api.Sub(api.Sub(api.Mul(row.P, 2), api.Add(row.X1, 1)), api.Add(sg1Half, row.L1))), 0)
 		api.AssertIsEqual(api.Mul(clzOnly, api.Sub(row.R, api.Sub(api.Sub(width, 1), row.K))), 0)
 		api.AssertIsEqual(api.Mul(ctzOnly, api.Sub(row.X1, api.Mul(row.P, api.Add(api.Mul(row.D1, 2), 1)))), 0)
 		api.AssertIsEqual(api.Mul(ctzOnly, api.Sub(row.R, row.K)), 0)
 		api.AssertIsEqual(api.Mul(api.Sub(clz, clzNZ), api.Sub(row.R, width)), 0)
 		count := api.Add(row.X1, api.Mul(shrSPush, api.Sub(row.Src, row.X1))) // shr_s: the count waits in Src
 		api.AssertIsEqual(api.Mul(sh, api.Sub(count, api.Add(api.Sub(row.K, api.Mul(api.Mul(row.Swap, row.K), 2)), api.Mul(width, row.L2)))), 0)
-		d1Pow := api.Mul(row.D1, pow)
-		sg1Half := api.Mul(row.Sg1, half)
 		x2P := api.Mul(row.X2, row.P)
 		api.AssertIsEqual(api.Mul(shl, api.Sub(x2P, api.Add(d1Pow, row.R))), 0)
-		api.AssertIsEqual(api.Mul(shrU, api.Sub(row.X2, api.Add(api.Mul(row.R, row.P), row.D1))), 0)
+		api.AssertIsEqual(api.Mul(shrU, api.Sub(row.X2, api.Add(rP, row.D1))), 0)
 		api.AssertIsEqual(api.Mul(api.Add(shrU, shrSPush), api.Sub(api.Sub(row.P, api.Add(row.D1, 1)), api.Add(sg1Half, row.L1))), 0)
 		// shr_s: the first row splits off x's sign; the second divides
 		// the signed value floor-wise: x - s*2^W = (R - s*2^W)*P + D1.
 		api.AssertIsEqual(api.Mul(shrS, api.Sub(row.X2, api.Add(sg1Half, row.L1))), 0)
-		api.AssertIsEqual(api.Mul(shrSPush, api.Sub(row.Acc, api.Add(api.Mul(row.R, row.P), row.D1,
+		api.AssertIsEqual(api.Mul(shrSPush, api.Sub(row.Acc, api.Add(rP, row.D1,
 			api.Mul(api.Mul(row.EA, pow), api.Sub(1, row.P))))), 0)
 		api.AssertIsEqual(api.Mul(rotl, api.Sub(x2P, api.Add(d1Pow, sg1Half, row.L1))), 0)
 		api.AssertIsEqual(api.Mul(rotl, api.Sub(row.R, api.Add(sg1Half, row.L1, row.D1))), 0)
@@ -589,18 +623,28 @@ func (c *Circuit) Define(api frontend.API) error {
 		sgArg := api.Add(lim, api.Mul(inRead, api.Sub(api.Sub(c.InLen, api.Add(row.X2, 1)), lim)))
 		sg1Arg := api.Mul(row.Sg1, sgArg)
 		api.AssertIsEqual(api.Mul(io, api.Sub(row.L1, api.Sub(sgArg, api.Add(api.Mul(sg1Arg, 2), row.Sg1)))), 0)
-		avail := api.Mul(api.Sub(1, row.Sg1), api.Sub(c.InLen, row.X2))
-		sg2U := api.Mul(row.Sg2, api.Sub(avail, row.X1))
-		api.AssertIsEqual(api.Mul(inRead, api.Sub(row.L2, api.Sub(api.Sub(avail, row.X1), api.Add(api.Mul(sg2U, 2), row.Sg2)))), 0)
+		api.AssertIsEqual(api.Mul(api.Add(inRead, mCopy), api.Sub(row.L2, api.Sub(uArg, api.Add(api.Mul(sg2U, 2), row.Sg2)))), 0)
 		api.AssertIsEqual(api.Mul(inRead, api.Sub(row.R, api.Add(row.X1, sg2U))), 0)
 		api.AssertIsEqual(api.Mul(outWrite, api.Sub(row.R, row.X1)), 0)
 		outIn := api.Mul(outWrite, api.Sub(1, row.Cy)) // inside memory
 		limTrap := api.Mul(outIn, row.Sg1)
 		outOK := api.Sub(outIn, limTrap)
 		busy := api.Mul(copying, api.Sub(1, row.E)) // a copy row that moves a byte
+		busyBack := api.Mul(busy, row.Neg)          // a backward memory move
 		accAfter = api.Add(accAfter, ioR, api.Mul(copying, api.Sub(api.Add(row.Acc, row.E), 1)))
-		eaAfter = api.Add(eaAfter, inX3, api.Mul(outWrite, row.OutLen), api.Mul(busy, api.Add(row.EA, 1)))
-		srcAfter = api.Add(srcAfter, api.Mul(io, row.X2), api.Mul(busy, api.Add(row.Src, 1)))
+		eaAfter = api.Add(eaAfter, inX3, api.Mul(outWrite, row.OutLen), api.Mul(busy, api.Add(row.EA, 1)), api.Mul(busyBack, -2))
+		srcAfter = api.Add(srcAfter, api.Mul(io, row.X2), api.Mul(busy, api.Add(row.Src, 1)), api.Mul(busyBack, -2))
+		// memory.copy hands its moves Acc = n and the addresses: dst, src
+		// forward; dst + n, src + n backward, where a move works one byte
+		// below them (so that no address goes below 0). memory.fill
+		// writes mem[dst] (when n > 0) and hands a forward move from dst
+		// to dst + 1 the other n - 1 bytes.
+		fillZero := api.Mul(mFill, row.E)
+		backLast := api.Mul(row.Sg2, row.X1)
+		accAfter = api.Add(accAfter, bulkN, fillZero, api.Neg(mFill))
+		eaAfter = api.Add(eaAfter, api.Mul(mCopy, api.Add(row.X3, backLast)), fillDst, mFill)
+		srcAfter = api.Add(srcAfter, api.Mul(mCopy, api.Add(row.X2, backLast)), fillDst)
+		api.AssertIsEqual(api.Mul(mFill, api.Sub(row.X2, api.Add(api.Mul(row.L1, 256), row.R))), 0)
 		outLenAfter = api.Add(row.OutLen, api.Mul(outOK, row.X1)) // a trapping write outputs nothing
 
 		// br_table: the index waits in Acc while the case rows compare it
@@ -650,15 +694,18 @@ func (c *Circuit) Define(api frontend.API) error {
 		// Control flow.
 		tk := api.Mul(S[ClassBrIf], api.Sub(1, row.E)) // br_if taken
 		jump := api.Sub(row.Target, api.Add(row.PC, 1))
-		nextPC = api.Add(row.PC, 1,
+		// memory.copy skips the backward move when it copies forward.
+		goOn := api.Add(row.PC, 1,
 			api.Mul(api.Add(S[ClassBr], S[ClassElse], S[ClassCall], tk, api.Mul(S[ClassIf], row.E), caseTaken), jump),
 			api.Mul(callOK, api.Sub(row.K, api.Add(row.PC, 1))),
 			api.Mul(ret, api.Sub(row.D1, api.Add(row.PC, 1))),
-			api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf, oob, limTrap, indTrap), api.Sub(HaltPC-1, row.PC)),
+			mCopy, api.Neg(api.Mul(mCopy, row.Sg2)),
 			api.Neg(S[ClassPad]), api.Neg(busy))
+		// A trap goes to HaltPC, whatever the row would do otherwise.
+		nextPC = api.Add(goOn, api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf, oob, limTrap, indTrap), api.Sub(HaltPC, goOn)))
 		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize], S[ClassBitPush]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
-				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise], shrS, divS), 2), S[ClassBrTable], unopNoPush, api.Neg(shrSPush), api.Neg(divSPush),
+				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise], shrS, divS), 2), api.Mul(api.Add(mCopy, mFill), 3), S[ClassBrTable], unopNoPush, api.Neg(shrSPush), api.Neg(divSPush),
 				S[ClassCallInd]))
 		target := api.Add(row.Base, row.Height, row.Arity)
 		spAfter = api.Add(row.SP, delta,
@@ -678,10 +725,9 @@ func (c *Circuit) Define(api frontend.API) error {
 		ltopAfter = api.Add(row.LTop, api.Mul(S[ClassCall], row.Imm), api.Mul(callOK, row.D1), api.Mul(ret, api.Sub(row.FP, row.LTop)))
 		depthAfter = api.Sub(api.Add(row.Depth, call), ret)
 
-		brA := api.Mul(api.Add(S[ClassBr], caseTaken), row.Arity)
+		brRetA := api.Mul(api.Add(S[ClassBr], caseTaken, ret), row.Arity) // br, a taken case, return: moving a value
 		tkA := api.Mul(tk, row.Arity)
-		retA := api.Mul(ret, row.Arity)
-		api.AssertIsEqual(api.Mul(api.Add(brA, retA), api.Sub(row.R, row.X1)), 0)
+		api.AssertIsEqual(api.Mul(brRetA, api.Sub(row.R, row.X1)), 0)
 		api.AssertIsEqual(api.Mul(tkA, api.Sub(row.R, row.X2)), 0)
 
 		// Halting: a return to HaltPC, or a trap.
@@ -698,12 +744,12 @@ func (c *Circuit) Define(api frontend.API) error {
 		isGlobal := api.Add(S[ClassGlobalGet], S[ClassGlobalSet])
 		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		used := [nbPorts]frontend.Variable{
-			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brA, retA, load, store,
-				inRead, outWrite, S[ClassBitwise], S[ClassBrTable], unopNoPush, shrS, divS, S[ClassCallInd]),
-			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, S[ClassBitwise], shrS, divS),
-			api.Add(S[ClassSelect], inRead, busy),
-			api.Add(isLocal, isGlobal, call, ret, isMem, busy),
-			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brA, tkA, retA,
+			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brRetA, load, store,
+				inRead, outWrite, S[ClassBitwise], S[ClassBrTable], unopNoPush, shrS, divS, S[ClassCallInd], mCopy, mFill),
+			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, S[ClassBitwise], shrS, divS, mCopy, mFill),
+			api.Add(S[ClassSelect], inRead, busy, mCopy, mFill),
+			api.Add(isLocal, isGlobal, call, ret, isMem, busy, mFill, api.Neg(fillZero)),
+			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brRetA, tkA,
 				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap), S[ClassBitPush], shrSPush, divSPush, api.Neg(ovf)),
 		}
 		stackKey := api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), row.SP)
@@ -711,26 +757,29 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.Sub(stackKey, 1), api.Sub(stackKey, 2),
 			// the third port reads the copied byte during a copy
 			api.Add(api.Sub(stackKey, 3), api.Mul(inCopy, api.Sub(api.Add(new(big.Int).Lsh(big.NewInt(keyIn), 32), row.Src), api.Sub(stackKey, 3))),
-				api.Mul(outCopy, api.Sub(api.Add(new(big.Int).Lsh(big.NewInt(keyMem), 32), row.Src), api.Sub(stackKey, 3)))),
+				api.Mul(api.Add(outCopy, mMove), api.Sub(api.Add(new(big.Int).Lsh(big.NewInt(keyMem), 32), row.Src), api.Sub(stackKey, 3))),
+				api.Neg(busyBack)),
 			api.Add(api.Mul(isLocal, api.Add(new(big.Int).Lsh(big.NewInt(keyLocal), 32), row.FP)),
 				api.Mul(isGlobal, new(big.Int).Lsh(big.NewInt(keyGlobal), 32)),
 				api.Mul(api.Add(isLocal, isGlobal), row.Imm),
 				api.Mul(api.Add(call, ret), api.Add(frameKey, row.Depth)), call,
 				api.Mul(isMem, api.Add(new(big.Int).Lsh(big.NewInt(keyMem), 32), row.EA, row.Height)),
 				api.Mul(copying, row.EA), api.Mul(inCopy, new(big.Int).Lsh(big.NewInt(keyMem), 32)),
-				api.Mul(outCopy, new(big.Int).Lsh(big.NewInt(keyOut), 32))),
+				api.Mul(outCopy, new(big.Int).Lsh(big.NewInt(keyOut), 32)),
+				api.Mul(api.Add(mMove, mFill), new(big.Int).Lsh(big.NewInt(keyMem), 32)), fillDst, api.Neg(busyBack)),
 			api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), spAfter, -1),
 		}
 		// The frame word a call writes and a return reads.
 		frameWord := api.Add(api.Add(row.PC, 1), api.Mul(row.FP, two32), api.Mul(row.Base, two64))
 		api.AssertIsEqual(api.Mul(ret, api.Sub(row.V, api.Add(row.D1, api.Mul(row.L1, two32), api.Mul(row.L2, two64)))), 0)
 		varNew := api.Add(row.V, api.Mul(isWrite, api.Sub(row.X1, row.V)), api.Neg(api.Mul(S[ClassLocalZero], row.V)),
-			api.Mul(call, api.Sub(frameWord, row.V)), api.Mul(storeByte, api.Sub(row.L2, row.V)), api.Mul(busy, api.Sub(row.X3, row.V)))
+			api.Mul(call, api.Sub(frameWord, row.V)), api.Mul(storeByte, api.Sub(row.L2, row.V)), api.Mul(busy, api.Sub(row.X3, row.V)),
+			api.Mul(mFill, api.Sub(row.R, row.V)))
 		olds := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3, row.V, row.O}
 		news := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3, varNew, row.R}
 		for k := 0; k < nbPorts; k++ {
 			ts := tsStride*(r+1) + k
-			rc.Check(api.Sub(ts-1, row.PrevTS[k]), tsBits)
+			rc.Check(api.Sub(ts-1, row.PrevTS[k]), c.shape.tsBits())
 			lu.add(api.Neg(used[k]), tagMem, keys[k], olds[k], row.PrevTS[k])
 			lu.add(used[k], tagMem, keys[k], news[k], ts)
 		}

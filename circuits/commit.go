@@ -49,8 +49,9 @@ type ModuleTable struct {
 	Elems []TableEntry
 	// Unsupported lists the instructions encoded as ClassUnsupported.
 	Unsupported []*UnsupportedError
-	prologue    []uint32 // function -> circuit pc of its prologue
-	funcOf      []uint32 // tracer pc -> function, for errors
+	prologue    []uint32          // function -> circuit pc of its prologue
+	funcOf      []uint32          // tracer pc -> function, for errors
+	wrappers    map[uint32]uint32 // host function -> prologue pc of its wrapper (hostWrapper)
 }
 
 // TableEntry is one slot of the funcref table as call_indirect sees it.
@@ -130,6 +131,8 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			n++
 		} else if err == nil && e.Class == ClassBrTable {
 			n += uint32(p.Code[pc].Imm) + 1
+		} else if err == nil && (e.Class == ClassMemCopy || e.Class == ClassMemFill) {
+			n += uint32(len(moveExpansion(e)))
 		}
 	}
 	mapPC := func(pc uint32) uint32 {
@@ -190,7 +193,12 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			t.Entries = append(t.Entries, bitwiseExpansion(e)...)
 		}
 		if e.Class == ClassDivS {
-			t.Entries = append(t.Entries, Entry{Class: ClassDivSPush, W64: e.W64, Neg: e.Neg, Pseudo: true})
+			// Imm: 2^(W-1), the quotient the zero test compares (overflow)
+			half := uint64(1) << 31
+			if e.W64 {
+				half = 1 << 63
+			}
+			t.Entries = append(t.Entries, Entry{Class: ClassDivSPush, W64: e.W64, Neg: e.Neg, Pseudo: true, Imm: half})
 		}
 		if e.Class == ClassShrS {
 			t.Entries = append(t.Entries, Entry{Class: ClassShrSPush, W64: e.W64, Pseudo: true})
@@ -212,11 +220,9 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 				t.Entries = append(t.Entries, c)
 			}
 		}
-		if e.Class == ClassInputRead {
-			t.Entries = append(t.Entries, Entry{Class: ClassInCopy, W64: true, Pseudo: true})
-		}
-		if e.Class == ClassOutputWrite {
-			t.Entries = append(t.Entries, Entry{Class: ClassOutCopy, W64: true, Pseudo: true})
+		t.Entries = append(t.Entries, hostCopy(e.Class)...)
+		if e.Class == ClassMemCopy || e.Class == ClassMemFill {
+			t.Entries = append(t.Entries, moveExpansion(e)...)
 		}
 	}
 	if uint32(len(t.Entries)) != n {
@@ -251,6 +257,11 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 				}
 				fi := p.Funcs[f]
 				if fi.Entry == trace.HaltPC {
+					if pc, ok := t.hostWrapper(p, uint32(f)); ok {
+						// called through its wrapper, as a module function
+						t.Elems[i] = TableEntry{Prologue: pc, Params: fi.Params, Locals: fi.Params, Type: canon[mod.Funcs[f].Type]}
+						continue
+					}
 					t.Elems[i] = TableEntry{Type: hostType + canon[mod.Funcs[f].Type]} // not callable, not null
 					continue
 				}
@@ -286,6 +297,38 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 	}
 	t.elemTree = blockTreeOf(elems)
 	return t, nil
+}
+
+// hostWrapper returns the prologue pc of the wrapper of provable host
+// function f, appending it to the program on first use: pseudo-instructions
+// only (a prologue, a local.get per parameter, the host call and its copy
+// entry, a return), so that a call_indirect through a table slot holding f
+// proves as a call of a module function and still counts one step, as the
+// tracer's does.
+func (t *ModuleTable) hostWrapper(p *trace.Program, f uint32) (uint32, bool) {
+	if pc, ok := t.wrappers[f]; ok {
+		return pc, true
+	}
+	fi := p.Funcs[f]
+	c, ok := hostClass(fi.Import)
+	if !ok {
+		return 0, false
+	}
+	pc := uint32(len(t.Entries))
+	for i := int(fi.Params) - 1; i >= 0; i-- {
+		t.Entries = append(t.Entries, Entry{Class: ClassLocalSet, W64: true, Pseudo: true, Imm: uint64(i)})
+	}
+	for i := range fi.Params {
+		t.Entries = append(t.Entries, Entry{Class: ClassLocalGet, W64: true, Pseudo: true, Imm: uint64(i)})
+	}
+	t.Entries = append(t.Entries, Entry{Class: c, W64: true, Pseudo: true})
+	t.Entries = append(t.Entries, hostCopy(c)...)
+	t.Entries = append(t.Entries, Entry{Class: ClassReturn, Pseudo: true, Arity: fi.Results, Imm: HaltPC})
+	if t.wrappers == nil {
+		t.wrappers = map[uint32]uint32{}
+	}
+	t.wrappers[f] = pc
+	return pc, true
 }
 
 func (e Entry) packed() fr.Element {

@@ -71,6 +71,9 @@ const (
 	ClassDivSPush                 // pseudo: Acc = D1*EA + L2, L2 < EA; push the signed quotient or remainder; div_s of MIN by -1 traps
 	ClassCallInd                  // call_indirect: pops the index X1; outside the table (Cy) traps; else (X1, prologue K, params P, locals D1, type) in the function table, then as call if the type is Imm, else traps
 	ClassMemGrow                  // memory.grow: succeeds iff pages + delta <= the module's maximum (Cy = 0), pushes the old size or 2^32-1
+	ClassMemCopy                  // memory.copy: pops n, src, dst; max(src, dst) + n past memory traps (Cy); Sg2 = dst > src picks the direction; then ClassMemMove backward (Neg), ClassMemMove forward
+	ClassMemFill                  // memory.fill: pops n, val, dst; dst + n past memory traps (Cy); val = L1*256 + R; writes mem[dst] = R if n > 0 (E: n = 0); then a forward ClassMemMove smears it over the rest
+	ClassMemMove                  // pseudo, repeats while Acc > 0: mem[EA] = mem[Src], EA and Src step by +1; with Neg mem[EA-1] = mem[Src-1], and they step by -1
 	numClasses
 )
 
@@ -79,7 +82,8 @@ var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.s
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
 	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
 	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u",
-	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push", "div_s", "div_s.push", "call_indirect", "memory.grow"}
+	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push", "div_s", "div_s.push", "call_indirect", "memory.grow",
+	"memory.copy", "memory.fill", "memory.move"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -87,6 +91,37 @@ func (c Class) String() string {
 	}
 	return fmt.Sprintf("class(%d)", uint8(c))
 }
+
+// hostClass is the class of a call of the provable host function imported
+// as name (module.field), if it is one.
+func hostClass(name string) (Class, bool) {
+	switch name {
+	case "mcpzero.input_size":
+		return ClassInputSize, true
+	case "mcpzero.input_read":
+		return ClassInputRead, true
+	case "mcpzero.output_write":
+		return ClassOutputWrite, true
+	}
+	return 0, false
+}
+
+// hostCopy is the copy entry after an input_read or output_write.
+func hostCopy(c Class) []Entry {
+	switch c {
+	case ClassInputRead:
+		return []Entry{{Class: ClassInCopy, W64: true, Pseudo: true}}
+	case ClassOutputWrite:
+		return []Entry{{Class: ClassOutCopy, W64: true, Pseudo: true}}
+	}
+	return nil
+}
+
+// zeroTested are the classes whose constraints read the zero flag E, each
+// with its own Z (circuit.go); for the others Z = X1.
+var zeroTested = map[Class]bool{ClassEqz: true, ClassEq: true, ClassSelect: true, ClassBrIf: true, ClassIf: true,
+	ClassReturn: true, ClassInCopy: true, ClassOutCopy: true, ClassMemMove: true, ClassDivU: true, ClassBrCase: true,
+	ClassClz: true, ClassDivS: true, ClassDivSPush: true, ClassCallInd: true, ClassMemFill: true}
 
 // Entry is one row of the circuit's program table: the trace's Instr
 // encoded into what the constraints need. Commit hashes exactly these
@@ -166,7 +201,7 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		e.Class, e.Imm = ClassElse, 0
 	case op == 0x0B:
 		if in.Imm == 1 { // end of a function: returns
-			e.Class, e.Imm, e.Arity, e.Height = ClassReturn, 0, in.Arity, 0
+			e.Class, e.Imm, e.Arity, e.Height = ClassReturn, HaltPC, in.Arity, 0 // Imm: the zero test's constant
 		} else {
 			e.Class, e.Imm, e.Target = ClassNop, 0, 0
 		}
@@ -193,20 +228,14 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		e.Class = ClassCallInd // Imm: the expected canonical type, set by Table
 		e.W64 = false          // 32-bit range checks: the slot's type in L1 is below 2^31
 	case op == 0x0F:
-		e.Class, e.Arity, e.Imm, e.Height = ClassReturn, in.Arity, 0, 0
+		e.Class, e.Arity, e.Imm, e.Height = ClassReturn, in.Arity, HaltPC, 0
 	case op == 0x10:
 		if f := p.Funcs[in.Imm]; f.Entry == trace.HaltPC {
-			switch f.Import {
-			case "mcpzero.input_size":
-				e.Class, e.Imm = ClassInputSize, 0
-			case "mcpzero.input_read":
-				e.Class, e.Imm = ClassInputRead, 0
-			case "mcpzero.output_write":
-				e.Class, e.Imm = ClassOutputWrite, 0
-			default:
+			c, ok := hostClass(f.Import)
+			if !ok {
 				return unsupported("host function " + f.Import + " is not provable")
 			}
-			e.Target = 0
+			e.Class, e.Imm, e.Target = c, 0, 0
 			return e, nil
 		}
 		e.Class = ClassCall // Target, Height, Imm are set by Table
@@ -218,6 +247,10 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		e.Class = ClassMemSize
 	case op == 0x40:
 		e.Class, e.W64 = ClassMemGrow, false
+	case op == trace.PrefixFC|10:
+		e.Class = ClassMemCopy // W64: the bound and the direction are range-checked to 64 bits
+	case op == trace.PrefixFC|11:
+		e.Class = ClassMemFill // W64: scales R's range check to a byte (circuit.go)
 	case op == 0x1A:
 		e.Class = ClassDrop
 	case op == 0x1B:
@@ -282,7 +315,7 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassCall && e.Class != ClassLoad && e.Class != ClassStore && e.Class != ClassBitwise {
 		e.Height = 0
 	}
-	if e.Class == ClassMemSize || e.Class == ClassMemGrow {
+	if e.Class == ClassMemSize || e.Class == ClassMemGrow || e.Class == ClassMemCopy || e.Class == ClassMemFill {
 		e.Imm = 0
 	}
 	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn {
@@ -354,6 +387,20 @@ func nibbleOp(op int, a, b uint64) uint64 {
 		return uint64(bits.OnesCount64(a))
 	}
 	return a ^ b
+}
+
+// moveExpansion returns the pseudo-instructions after memory.copy (a
+// backward move, then a forward one: the copy jumps to the one it needs, and
+// a finished backward move falls through the forward one as a no-op) and
+// memory.fill (a forward move).
+func moveExpansion(e Entry) []Entry {
+	fwd := Entry{Class: ClassMemMove, W64: true, Pseudo: true}
+	if e.Class == ClassMemCopy {
+		bwd := fwd
+		bwd.Neg = true
+		return []Entry{bwd, fwd}
+	}
+	return []Entry{fwd}
 }
 
 // bitwiseExpansion returns the pseudo-instructions after and/or/xor.

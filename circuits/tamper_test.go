@@ -183,6 +183,22 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 	case ClassOutputWrite:
 		add("output_write", x1, x2, r, &row.D1, &row.Cy, &row.L1, &row.Sg1, &row.OutLen)
 		pt(portPop2)
+	case ClassMemCopy:
+		add("memory.copy", x1, x2, x3, &row.D1, &row.Cy, &row.Sg2, &row.L2)
+		pt(portPop1, portPop2, portPop3)
+	case ClassMemFill:
+		add("memory.fill", x1, x2, x3, r, &row.D1, &row.Cy, &row.L1, &row.E)
+		pt(portPop1, portPop3)
+		if toBig(row.E).Sign() == 0 { // n > 0: writes mem[dst]
+			add("memory.fill.byte", &row.V, &row.Inv)
+			pt(portVar)
+		}
+	case ClassMemMove:
+		add("memory.move", &row.Acc, &row.EA, &row.Src, &row.E, &row.Neg)
+		if toBig(row.E).Sign() == 0 {
+			add("memory.move.byte", x3, &row.V, &row.Inv)
+			pt(portPop3, portVar)
+		}
 	case ClassInCopy, ClassOutCopy:
 		add("copy", &row.Acc, &row.EA, &row.Src, &row.E)
 		if toBig(row.E).Sign() == 0 {
@@ -229,6 +245,11 @@ func validWitnesses(t *testing.T) []solved {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bulkMod := loadModule(t, "bulk.wasm")
+	bulkTab, err := Table(bulkMod)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bitsMod := loadModule(t, "bits.wasm")
 	bitsTab, err := Table(bitsMod)
 	if err != nil {
@@ -257,6 +278,8 @@ func validWitnesses(t *testing.T) []solved {
 		{"shrs", []uint64{0x8000_0000_8000_1234, 7}, 64},
 		{"divs", []uint64{0xFFFF_FFFF_FFFF_FF85, 5}, 64},
 		{"indirect", []uint64{2}, 64},
+		{"copy", []uint64{4, 0, 8}, 64}, // backward, then the forward move as a no-op
+		{"fill", []uint64{3, 0x1AB, 10}, 64},
 	} {
 		mod, tab := mod, tab
 		var input []byte
@@ -272,6 +295,8 @@ func validWitnesses(t *testing.T) []solved {
 			mod, tab = indMod, indTab
 		case "switch", "ext", "counts", "shrs", "divs":
 			mod, tab = extMod, extTab
+		case "copy", "fill":
+			mod, tab = bulkMod, bulkTab
 		}
 		tr := runInput(t, mod, tc.export, tc.args, input, tc.segCap)
 		claims, err := tab.Claims(tiny, tr)

@@ -35,13 +35,22 @@ type trapCase struct {
 }
 
 var trapCases = []trapCase{
-	// call_indirect: a call through an equal (canonical) type, a null
-	// slot, another function type, indices at and far past the table.
+	// call_indirect: a call through an equal (canonical) type, null
+	// slots, another function type (a module's, a host function's),
+	// indices at and far past the table.
 	{export: "indirect", args: []uint64{1}, status: claim.StatusReturned, result: []uint64{12}},
 	{export: "indirect", args: []uint64{0}, status: claim.StatusTrapped, trap: claim.TrapInvalidTableAccess},
 	{export: "indirect", args: []uint64{2}, status: claim.StatusTrapped, trap: claim.TrapIndirectCallType},
+	{export: "indirect", args: []uint64{3}, status: claim.StatusTrapped, trap: claim.TrapIndirectCallType},
 	{export: "indirect", args: []uint64{4}, status: claim.StatusTrapped, trap: claim.TrapInvalidTableAccess},
+	{export: "indirect", args: []uint64{6}, status: claim.StatusTrapped, trap: claim.TrapInvalidTableAccess},
 	{export: "indirect", args: []uint64{0xFFFF_FFFF}, status: claim.StatusTrapped, trap: claim.TrapInvalidTableAccess},
+	// host functions called through the table (their wrappers): output,
+	// a write outside memory, whole and short input reads.
+	{export: "hostcall", args: []uint64{32, 6}, status: claim.StatusReturned, output: "secret"},
+	{export: "hostcall", args: []uint64{trapsMem - 3, 5}, status: claim.StatusTrapped, trap: claim.TrapOutOfBounds},
+	{export: "hostread", args: []uint64{0, 5}, input: "hello", status: claim.StatusReturned, result: []uint64{5}},
+	{export: "hostread", args: []uint64{2, 10}, input: "hello", status: claim.StatusReturned, result: []uint64{3}},
 	// input_read: whole, short (past the end), at and past the end
 	// (nothing read), and destinations outside memory.
 	{export: "read", args: []uint64{16, 0, 5}, input: "hello", status: claim.StatusReturned, result: []uint64{5}, output: "hello"},
@@ -128,19 +137,6 @@ func TestTrapsSolve(t *testing.T) {
 // proving, with a typed error naming it.
 func TestTrapsRefused(t *testing.T) {
 	mod, tab := trapsTable(t)
-	// call_indirect of a host function's slot: neither its call nor its
-	// type-mismatch trap is provable.
-	for _, tc := range []struct {
-		export string
-		args   []uint64
-	}{{"indirect", []uint64{3}}, {"hostcall", nil}} {
-		tr := run(t, mod, tc.export, tc.args, 64)
-		_, _, err := tab.Statement(tiny, tr)
-		var ue *UnsupportedError
-		if !errors.As(err, &ue) || ue.Op != 0x11 {
-			t.Errorf("%s%v: got %v, want an *UnsupportedError for call_indirect", tc.export, tc.args, err)
-		}
-	}
 	// A run under another output limit than the circuits' 1 MiB: the
 	// circuit would prove another outcome; the trace is refused.
 	tr, err := trace.Run(context.Background(), mod, "write", []uint64{0, 0, 20}, nil, trace.WithMaxOutput(10))
@@ -449,7 +445,7 @@ func TestDishonestOutcome(t *testing.T) {
 	}
 	imm := func(row *Row) *big.Int { return toBig(row.Imm) }
 	cases := []tcase{
-		ind("index 4: outside the table (true)", true, 4, outside(4)),
+		ind("index 6: outside the table (true)", true, 6, outside(6)),
 		ind("index 2^32-1: outside the table (true)", true, 0xFFFF_FFFF, outside(0xFFFF_FFFF)),
 		ind("index 2: type mismatch (true)", true, 2, func(w *Circuit, row *Row) {
 			slot(w, row, 2)
@@ -473,12 +469,12 @@ func TestDishonestOutcome(t *testing.T) {
 		ind("index 2: claimed outside the table", false, 2, outside(2)),
 	}
 	// call_indirect from the call indirect(1): claimed calls of other slots.
-	for _, v := range []uint64{0, 2, 4} {
+	for _, v := range []uint64{0, 2, 4, 6} {
 		cases = append(cases, tcase{fmt.Sprintf("index %d: claimed called (the run traps)", v), false, "indirect", []uint64{1}, "", 0, v,
 			func(w *Circuit, row *Row) {
 				row.X1 = v
 				w.Elems[1].Mult = 0
-				if v < 4 {
+				if v < 6 {
 					w.Elems[v].Mult = 1
 				}
 			}})
@@ -503,6 +499,7 @@ func TestDishonestOutcome(t *testing.T) {
 	wr := func(name string, accept bool, n uint64) tcase {
 		return tcase{name, accept, "write", []uint64{3, 0, 1<<20 - 2}, "", 2, n, func(w *Circuit, row *Row) {
 			row.X1, row.R = n, n
+			row.Inv = fieldInv(new(big.Int).SetUint64(n)) // every row's E is (X1 == 0)
 			row.D1, _ = splitBound(trapsMem, n)
 			if 3+n > maxOutput {
 				row.L1 = 3 + n - maxOutput - 1
@@ -526,6 +523,7 @@ func TestDishonestOutcome(t *testing.T) {
 	cases = append(cases, tcase{"output_write count 0 where it is 6", false, "write", []uint64{0, 32, 0}, "", 2, 6,
 		func(w *Circuit, row *Row) {
 			row.X1 = 6 // R stays 0: nothing copied, OutLen grows by 6
+			row.Inv = fieldInv(big.NewInt(6))
 			row.L1 = maxOutput - 6
 			after := false
 			for r := range w.Rows {

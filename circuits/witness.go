@@ -199,11 +199,14 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		return nil, fmt.Errorf("%w %s: %d input and %d output bytes > %d and %d", ErrShape, shape.ID(), len(tr.Input), len(tr.Output), shape.In, shape.Out)
 	}
 	if tr.Status == trace.Trapped && tr.Trap == trace.TrapStackOverflow {
-		// The tracer's limits (trace.DefaultMaxCallDepth frames,
-		// trace.DefaultMaxStackSlots slots) are far above every shape's
-		// Depth and Stack: the boundary state commits frames and stack
-		// densely, so no shape holds the state that overflows.
-		return nil, fmt.Errorf("%w: proving a %s trap needs the call depth or stack height at the tracer's limit, beyond every shape", ErrShape, tr.Trap)
+		// Exhaustion is a limit of the engine, not a result of the
+		// program: the WebAssembly spec leaves it to the implementation,
+		// and wazero's interpreter traps at 2,000 frames where its
+		// compiler runs past millions. A proof of it would prove the
+		// tracer's configuration (docs/RATIONALE.md). Besides, no shape
+		// holds a state at the tracer's limits (the boundary commits
+		// frames and stack densely).
+		return nil, fmt.Errorf("%w: a %s trap is an engine resource limit (the call depth or stack height the tracer allows), not the program's result: not provable", ErrShape, tr.Trap)
 	}
 	switch {
 	case shape.progBlocks() == 0:
@@ -267,18 +270,33 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		}
 		return out
 	}
-	// memTouch is the memory address the row of e at state w reads or
-	// writes, if any (at most one per row).
-	memTouch := func(e Entry, w rowW) (uint64, bool) {
+	// memTouch is the memory addresses the row of e at state w reads or
+	// writes (at most two: a memory move reads one and writes another).
+	memTouch := func(e Entry, w rowW) []uint64 {
 		switch e.Class {
 		case ClassMemByte, ClassStoreByte:
-			return w.ea + uint64(e.Height), true
+			return []uint64{w.ea + uint64(e.Height)}
 		case ClassInCopy:
-			return w.ea, w.acc != 0
+			if w.acc != 0 {
+				return []uint64{w.ea}
+			}
 		case ClassOutCopy:
-			return w.src, w.acc != 0
+			if w.acc != 0 {
+				return []uint64{w.src}
+			}
+		case ClassMemMove:
+			if w.acc != 0 && e.Neg {
+				return []uint64{w.src - 1, w.ea - 1}
+			}
+			if w.acc != 0 {
+				return []uint64{w.src, w.ea}
+			}
+		case ClassMemFill: // writes mem[dst] when n > 0
+			if w.sp >= 3 && u64(m.get(key(keyStack, w.sp-1)).v) != 0 {
+				return []uint64{u64(m.get(key(keyStack, w.sp-3)).v)}
+			}
 		}
-		return 0, false
+		return nil
 	}
 	for i, b := range tr.Input {
 		m.get(key(keyIn, uint64(i))).v = fru(uint64(b))
@@ -386,13 +404,23 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	// step executes one circuit row at the current state.
 	step := func(e Entry, tr *trace.Row) error {
 		cut := seg == nil || len(seg.rows) == shape.Rows
-		if a, ok := memTouch(e, cur); ok {
-			if nBlocks == 0 {
-				return fmt.Errorf("%w %s: the run touches linear memory; the shape opens no memory blocks", ErrShape, shape.ID())
+		if as := memTouch(e, cur); len(as) > 0 {
+			blocks := map[uint64]bool{}
+			fresh := 0
+			for _, a := range as {
+				if b := a / MemBlockBytes; !blocks[b] {
+					blocks[b] = true
+					if touched[b] == nil {
+						fresh++
+					}
+				}
+			}
+			if nBlocks < len(blocks) {
+				return fmt.Errorf("%w %s: the run touches linear memory; the shape opens %d memory blocks, a row needs %d", ErrShape, shape.ID(), nBlocks, len(blocks))
 			}
 			// A segment ends early (padded) rather than open more
 			// blocks than the shape holds.
-			cut = cut || touched[a/MemBlockBytes] == nil && len(touched) == nBlocks
+			cut = cut || len(touched)+fresh > nBlocks
 		}
 		cut = cut || !progTouched[cur.pc/ProgBlockEntries] && len(progTouched) == nProgBlocks
 		slot, looksUp := uint64(0), false
@@ -467,7 +495,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			pops = 1
 		case ClassStore, ClassOutputWrite, ClassBitwise, ClassShrS, ClassDivS:
 			pops = 2
-		case ClassInputRead:
+		case ClassInputRead, ClassMemCopy, ClassMemFill:
 			pops = 3
 		}
 		if uint64(pops) > sp {
@@ -607,6 +635,57 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 				next.acc, next.ea, next.src = w.acc-1, w.ea+1, w.src+1
 				next.pc = w.pc // the copy row repeats
 			}
+		case ClassMemCopy:
+			// Forward when dst <= src, else backward from the last byte
+			// (memmove); max(src, dst) + n past memory traps.
+			dst, src, n := w.x[2], w.x[1], w.x[0]
+			hi := src
+			if dst > src {
+				hi, w.sg2, w.l2 = dst, 1, dst-src-1
+			} else {
+				w.l2 = src - dst
+			}
+			// The registers are set even on a trap: the padding after
+			// it chains them.
+			next.acc, next.ea, next.src = n, dst, src
+			next.pc = w.pc + 2 // the forward move
+			if w.sg2 == 1 {
+				next.ea, next.src, next.pc = dst+n, src+n, w.pc+1
+			}
+			w.d1, w.cy = splitBound(memBytes, hi+n)
+			if w.cy == 1 {
+				next.pc, halted, trapped = HaltPC, true, trace.TrapOutOfBoundsMemory
+			}
+		case ClassMemFill:
+			// mem[dst] = val mod 256 here, then a forward move smears it.
+			dst, val, n := w.x[2], w.x[1], w.x[0]
+			w.r, w.l1 = val&0xFF, val>>8
+			w.eFlag, w.inv = b2u(n == 0), inverse(n)
+			if n != 0 {
+				w.v = write(portVar, key(keyMem, dst), fru(w.r))
+			}
+			if n != 0 {
+				next.acc = n - 1
+			}
+			next.ea, next.src = dst+1, dst
+			w.d1, w.cy = splitBound(memBytes, dst+n)
+			if w.cy == 1 {
+				next.pc, halted, trapped = HaltPC, true, trace.TrapOutOfBoundsMemory
+			}
+		case ClassMemMove:
+			w.eFlag, w.inv = b2u(w.acc == 0), inverse(w.acc)
+			if w.acc != 0 {
+				from, to := w.src, w.ea
+				next.acc, next.ea, next.src = w.acc-1, w.ea+1, w.src+1
+				if e.Neg {
+					from, to = w.src-1, w.ea-1
+					next.ea, next.src = to, from
+				}
+				b := read(portPop3, key(keyMem, from))
+				w.x[2] = u64(b)
+				w.v = write(portVar, key(keyMem, to), b)
+				next.pc = w.pc // the move row repeats
+			}
 		case ClassMemByte:
 			w.v = read(portVar, key(keyMem, w.ea+uint64(e.Height)))
 			next.acc, next.ea = w.acc+u64(w.v)*e.Imm, w.ea
@@ -650,8 +729,10 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		switch e.Class {
 		case ClassCallInd:
 			push, next.sp = false, sp-1
-		case ClassNop, ClassLocalZero, ClassCall, ClassMemByte, ClassStoreByte, ClassStoreEnd, ClassInCopy, ClassOutCopy:
+		case ClassNop, ClassLocalZero, ClassCall, ClassMemByte, ClassStoreByte, ClassStoreEnd, ClassInCopy, ClassOutCopy, ClassMemMove:
 			push = false
+		case ClassMemCopy, ClassMemFill:
+			push, next.sp = false, sp-3
 		case ClassInputSize:
 			w.r, next.sp = uint64(len(input)), sp+1
 		case ClassInputRead:
@@ -924,6 +1005,9 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		}
 		if tr != nil && push && trapped == trace.TrapNone && e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassReturn && e.Class != ClassMemPush && w.r != tr.R {
 			return fmt.Errorf("%w: pc %d (%s): circuit computes %d, tracer recorded %d", ErrTrace, tr.PC, e.Class, w.r, tr.R)
+		}
+		if !zeroTested[e.Class] {
+			w.eFlag, w.inv = b2u(w.x[0] == 0), inverse(w.x[0])
 		}
 		seg.rows = append(seg.rows, w)
 		if !e.Pseudo {
@@ -1205,7 +1289,7 @@ func (x *execution) assign(k int) *Circuit {
 			r.Before[i], r.After[i], r.LastTS[i] = befores[j][i], afters[j][i], lastTS[j][i]
 		}
 	}
-	pad := rowW{class: ClassPad, e: Entry{W64: true}, pc: seg.after.pc, sp: seg.after.sp, fp: seg.after.fp,
+	pad := rowW{class: ClassPad, e: Entry{W64: true}, eFlag: 1, pc: seg.after.pc, sp: seg.after.sp, fp: seg.after.fp,
 		base: seg.after.base, ltop: seg.after.ltop, depth: seg.after.depth, acc: seg.after.acc, ea: seg.after.ea,
 		src: seg.after.src, outLen: seg.after.outLen, pages: seg.after.memPages}
 	for r := range c.Rows {
