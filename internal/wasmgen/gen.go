@@ -18,8 +18,21 @@ const (
 )
 
 // Export is the name of the function every generated module exports: its
-// type is (i32, i64) -> (i32, i64).
+// type is (i32, i64) -> (i32, i64), or with SingleResult one of
+// (i32, i64) -> i32 and (i32, i64) -> i64.
 const Export = "run"
+
+// Option configures Module.
+type Option func(*config)
+
+type config struct {
+	singleResult bool
+}
+
+// SingleResult makes Export return one value, as WebAssembly 1.0 allows
+// (the circuits do not prove multi-value returns yet). The data then
+// generates other programs than without the option.
+func SingleResult() Option { return func(c *config) { c.singleResult = true } }
 
 // Call derives from the same fuzz bytes the arguments and the input that
 // the tests call Export with: the input is the last 50 bytes (all of a
@@ -497,14 +510,18 @@ func (g *gen) bulk() {
 // Module builds a valid WebAssembly module from data, deterministically
 // (any bytes, empty included). It has 1 to 4 functions, of types
 // (i32, i64) -> i32 or -> i64, each calling only lower ones; the last has
-// type (i32, i64) -> (i32, i64) and is exported as Export. It imports the
-// provable host functions mcpzero.input_size () -> i32,
-// mcpzero.input_read (dst, offset, len i32) -> i32 and
+// type (i32, i64) -> (i32, i64) (see SingleResult) and is exported as
+// Export. It imports the provable host functions mcpzero.input_size
+// () -> i32, mcpzero.input_read (dst, offset, len i32) -> i32 and
 // mcpzero.output_write (src, len i32), and also exports "memory" (1 page,
 // at most 2, a data segment at 16), "g0" (mutable i32 global, 7) and "g1"
 // (mutable i64 global, 9). Slot i of its funcref table (one slot per
 // defined function) holds the i-th function the module defines.
-func Module(data []byte) []byte {
+func Module(data []byte, opts ...Option) []byte {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
 	src := &byteSource{b: data}
 	nf := 1 + src.intn(4)
 	g := &gen{src: src, nf: nf}
@@ -515,7 +532,7 @@ func Module(data []byte) []byte {
 	}
 	for f := 0; f < nf; f++ {
 		sig := sigChoices[2]
-		if f < nf-1 {
+		if f < nf-1 || c.singleResult {
 			sig = sigChoices[src.intn(2)]
 		}
 		g.funcSigs = append(g.funcSigs, sig)

@@ -69,17 +69,35 @@ func TestCall(t *testing.T) {
 // TestModuleProvable: generated modules decode and lie inside the
 // tracer's provable subset (trace's tests import this package, not the
 // other way round, so this test may use trace).
+// With SingleResult, Export returns one value.
 func TestModuleProvable(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	for i := 0; i < 300; i++ {
 		data := make([]byte, rng.Intn(300))
 		rng.Read(data)
-		m, err := trace.Decode(Module(data))
-		if err != nil {
-			t.Fatalf("Module(%x) does not decode: %v", data, err)
-		}
-		if err := trace.CheckProvable(m); err != nil {
-			t.Fatalf("Module(%x) is not provable: %v", data, err)
+		for _, single := range []bool{false, true} {
+			var opts []Option
+			if single {
+				opts = append(opts, SingleResult())
+			}
+			m, err := trace.Decode(Module(data, opts...))
+			if err != nil {
+				t.Fatalf("Module(%x) does not decode: %v", data, err)
+			}
+			if err := trace.CheckProvable(m); err != nil {
+				t.Fatalf("Module(%x) is not provable: %v", data, err)
+			}
+			f, ok := m.ExportedFunc(Export)
+			if !ok {
+				t.Fatalf("Module(%x) does not export %q", data, Export)
+			}
+			want := 2
+			if single {
+				want = 1
+			}
+			if got := len(m.FuncType(f).Results); got != want {
+				t.Fatalf("Module(%x), single result %v: %s returns %d values", data, single, Export, got)
+			}
 		}
 	}
 }
