@@ -424,3 +424,37 @@ func TestBulkMemoryDecode(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkAccessLimit: a memory.copy or memory.fill whose accesses would
+// pass the segment's bound fails the run with ErrAccessLimit before it
+// moves a byte; one just within the bound runs.
+func TestBulkAccessLimit(t *testing.T) {
+	mod, err := Decode(mustRead(t, "bulk.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		export string
+		n      uint64
+		max    int
+		fail   bool
+	}{
+		{"copy", 1000, 2003, false}, // 3 stack reads + 2 per byte
+		{"copy", 1000, 2002, true},
+		{"fill", 1000, 1003, false},
+		{"fill", 1000, 1002, true},
+	} {
+		args := []uint64{0, 5000, tc.n}
+		if tc.export == "fill" {
+			args[1] = 7
+		}
+		_, err := Run(context.Background(), mod, tc.export, args, nil, WithMaxSegmentAccesses(tc.max), WithSegmentCapacity(1))
+		var le *LimitError
+		switch {
+		case tc.fail && (!errors.Is(err, ErrAccessLimit) || !errors.As(err, &le) || le.Max != uint64(tc.max)):
+			t.Errorf("%s of %d bytes under %d accesses: got %v, want ErrAccessLimit", tc.export, tc.n, tc.max, err)
+		case !tc.fail && err != nil:
+			t.Errorf("%s of %d bytes under %d accesses: %v", tc.export, tc.n, tc.max, err)
+		}
+	}
+}

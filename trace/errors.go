@@ -86,6 +86,7 @@ var (
 	// Specific limits, each wrapped in a LimitError.
 	ErrStepLimit   = fmt.Errorf("%w: step count", ErrLimit)
 	ErrMemoryLimit = fmt.Errorf("%w: memory pages", ErrLimit)
+	ErrAccessLimit = fmt.Errorf("%w: memory accesses in one segment", ErrLimit)
 )
 
 // DecodeError is a malformed or invalid module, located by section and byte
@@ -153,7 +154,7 @@ func (e *ProvabilityError) Unwrap() error { return ErrUnprovable }
 
 // LimitError is a tracer resource limit that was exceeded.
 type LimitError struct {
-	Limit error  // ErrStepLimit or ErrMemoryLimit
+	Limit error  // ErrStepLimit, ErrMemoryLimit or ErrAccessLimit
 	Max   uint64 // the configured maximum
 	Got   uint64 // the value that exceeded it
 }

@@ -647,6 +647,13 @@ loop:
 				trap = TrapOutOfBoundsMemory
 				break loop
 			}
+			need := n // accesses the bytes take: a write each, and a read each for a copy
+			if op == OpMemoryCopy {
+				need = 2 * n
+			}
+			if got := uint64(len(acc)) + need; got > uint64(m.cfg.maxAcc) {
+				return &LimitError{Limit: ErrAccessLimit, Max: uint64(m.cfg.maxAcc), Got: got}
+			}
 			if n > 0 {
 				m.touch(dst, n)
 			}

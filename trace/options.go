@@ -10,6 +10,11 @@ const (
 	DefaultMaxStackSlots = 1 << 20
 	DefaultMaxMemory     = 4096 // pages of 64 KiB: 256 MiB
 	DefaultMaxOutput     = 1 << 20
+	// DefaultMaxSegmentAccesses bounds the memory accesses one segment
+	// records (24 bytes each: 768 MiB). Only a bulk-memory instruction
+	// records more than a few per step: one memory.copy of n bytes records
+	// 2n, and without a bound a single one could exhaust the machine.
+	DefaultMaxSegmentAccesses = 1 << 25
 )
 
 // ctxCheckInterval is how many steps run between checks of the context.
@@ -25,6 +30,7 @@ type config struct {
 	maxSlots  int
 	maxPages  uint32
 	maxOutput int
+	maxAcc    int
 	handler   func(*Segment) error
 }
 
@@ -36,6 +42,7 @@ func defaultConfig() config {
 		maxSlots:  DefaultMaxStackSlots,
 		maxPages:  DefaultMaxMemory,
 		maxOutput: DefaultMaxOutput,
+		maxAcc:    DefaultMaxSegmentAccesses,
 	}
 }
 
@@ -66,6 +73,17 @@ func WithMaxMemoryPages(n uint32) Option { return func(c *config) { c.maxPages =
 
 // WithMaxOutput bounds the bytes output_write may produce (trap beyond).
 func WithMaxOutput(n int) Option { return func(c *config) { c.maxOutput = n } }
+
+// WithMaxSegmentAccesses bounds the memory accesses one segment records
+// (n >= 1); a memory.copy or memory.fill that would record more fails the
+// run with ErrAccessLimit before it moves any byte.
+func WithMaxSegmentAccesses(n int) Option {
+	return func(c *config) {
+		if n >= 1 {
+			c.maxAcc = n
+		}
+	}
+}
 
 // WithSegmentHandler streams segments: h is called with each completed
 // segment, in order, and the trace keeps none of them (Trace.Segments is
