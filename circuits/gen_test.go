@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand"
 	"regexp"
@@ -236,6 +237,10 @@ func genExecutes(data []byte) (bulk, indirect bool) {
 	return bulk, indirect
 }
 
+// genSeeds widens the search, which the fuzzer cannot do quickly: with
+// coverage instrumentation each constraint solve takes seconds.
+var genSeeds = flag.Int("genseeds", 0, "TestGeneratedProgramsSolve proves this many random inputs, and a quarter as many again of each of those executing memory.copy/fill and call_indirect (0: 12 and 6 under -short, else 60 and 16)")
+
 // TestGeneratedProgramsSolve is completeness on generated programs: for
 // random inputs of internal/wasmgen, the run the tracer records is proved
 // segment by segment (the witness builder agrees with the trace and every
@@ -249,6 +254,9 @@ func TestGeneratedProgramsSolve(t *testing.T) {
 	n, nBulk, nIndirect := 60, 16, 16
 	if testing.Short() {
 		n, nBulk, nIndirect = 12, 6, 6
+	}
+	if *genSeeds > 0 {
+		n, nBulk, nIndirect = *genSeeds, *genSeeds/4, *genSeeds/4
 	}
 	st := &genStats{}
 	prove := func(name string, data []byte) {
@@ -298,8 +306,9 @@ func TestGeneratedProgramsSolve(t *testing.T) {
 // FuzzCircuits is TestGeneratedProgramsSolve's check on fuzzer-chosen
 // inputs, seeded like trace's FuzzDifferential with the empty input, and
 // with genRegressions (more seeds go in testdata/fuzz/FuzzCircuits). Run
-// it with go test -run='^$' -fuzz=FuzzCircuits ./circuits/ (each input
-// costs a constraint solve per segment, under a second).
+// it with go test -run='^$' -fuzz=FuzzCircuits ./circuits/; instrumented
+// for coverage it runs a few inputs a minute, so for a wide search prefer
+// go test -run TestGeneratedProgramsSolve -genseeds=400 ./circuits/.
 func FuzzCircuits(f *testing.F) {
 	f.Add([]byte{})
 	for _, r := range genRegressions {
