@@ -62,6 +62,12 @@ func Shapes() []Shape {
 		// greeting takes 4 segments of it instead of 7 of the 1,024-row
 		// shape, 32% less proving work)
 		{Rows: 1024, Prog: 1024, Funcs: 16, Stack: 64, Locals: 64, Globals: 16, Depth: 16, Mem: 1024, In: 256, Out: 256, Table: 16},
+		// deep recursion: 512 frames and 1,024 value-stack and locals
+		// slots (the others hold at most 64 frames and 256 slots, which
+		// the boundary state commits densely, ~470 constraints a slot),
+		// with 512 rows to stay under 2^21 constraints for the 4 GiB
+		// budget
+		{Rows: 512, Prog: 512, Funcs: 16, Stack: 1024, Locals: 1024, Globals: 16, Depth: 512, Mem: 1024, In: 256, Out: 256, Table: 16},
 	}
 }
 
@@ -81,11 +87,11 @@ func chunksOf(n int) int { return (n + 30) / 31 }
 // and gigabytes), so that the prover can compare shapes it has never built.
 // The coefficients are fitted to compiled shapes (TestEstimatedConstraints
 // keeps them within 15%): about 436 per row, 9,950 per program block opened
-// (32 entries and a Merkle path), 200 per stack/local/global/frame slot,
+// (32 entries and a Merkle path), 470 per stack/local/global/frame slot,
 // 26 per input/output byte, 14,300 per memory block opened (two Merkle
 // paths, two leaf hashes, 256 bytes), 10,450 per funcref table block
 // opened, plus the called function's path and the fixed tables.
 func (s Shape) EstimatedConstraints() int {
-	return 436*s.Rows + 9950*s.progBlocks() + 200*(s.Stack+s.Locals+s.Globals+s.Depth) +
-		26*(s.In+s.Out) + 14300*s.memBlocks() + 10450*s.tableBlocks() + 33000
+	return 436*s.Rows + 9950*s.progBlocks() + 470*(s.Stack+s.Locals+s.Globals+s.Depth) +
+		26*(s.In+s.Out) + 14300*s.memBlocks() + 10450*s.tableBlocks() + 16000
 }

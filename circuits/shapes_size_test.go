@@ -6,6 +6,10 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
+
+	"github.com/mcpzero/mcpzero/circuits/claim"
+	"github.com/mcpzero/mcpzero/trace"
 )
 
 // TestStandardShapeSizes compiles every standard shape and logs its
@@ -56,6 +60,7 @@ func TestShapeIDsStable(t *testing.T) {
 		"seg-r1024-p1536-f64-s256-l256-g32-d64-m8192-i4096-o4096-t256",
 		"seg-r3840-p384-f32-s128-l128-g16-d32-m2048-i512-o512-t32",
 		"seg-r1024-p1024-f16-s64-l64-g16-d16-m1024-i256-o256-t16",
+		"seg-r512-p512-f16-s1024-l1024-g16-d512-m1024-i256-o256-t16",
 	}
 	got := Shapes()
 	if len(got) < len(want) {
@@ -76,8 +81,9 @@ func TestBudgetShapesDomain(t *testing.T) {
 		t.Skip("compiles two 2 M-constraint shapes")
 	}
 	// Shapes 4 and 5 passed 2^21 when memory and the program became
-	// Merkle trees (2.13 M and 2.59 M); 6 and 7 take their places.
-	for _, i := range []int{6, 7} {
+	// Merkle trees (2.13 M and 2.59 M); 6 and 7 take their places. 9 is
+	// the deep-recursion shape.
+	for _, i := range []int{6, 7, 9} {
 		s := Shapes()[i]
 		cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, s.NewCircuit())
 		if err != nil {
@@ -89,4 +95,50 @@ func TestBudgetShapesDomain(t *testing.T) {
 			t.Errorf("%s: %d constraints, over 2^21 = %d", s.ID(), n, 1<<21)
 		}
 	}
+}
+
+// TestDeepRecursionShape: a recursion 300 frames deep fits no shape but
+// the deep-recursion one (Fit takes the first that fits), whose segments
+// solve; 10 frames fit the 1,024-row shape, 40 the 4,096-row large one.
+func TestDeepRecursionShape(t *testing.T) {
+	mod := loadModule(t, "deep.wasm")
+	tab, err := Table(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deep := Shapes()[9]
+	for _, tc := range []struct {
+		n    uint64
+		want Shape
+	}{{10, Shapes()[1]}, {40, Shapes()[3]}, {300, deep}} {
+		tr := run(t, mod, "sum", []uint64{tc.n}, 1<<16)
+		if tr.Status != trace.Returned || tr.Results[0] != tc.n*(tc.n+1)/2 {
+			t.Fatalf("sum(%d): %v %v", tc.n, tr.Status, tr.Results)
+		}
+		got, err := Fit(tab, tr)
+		if err != nil || got != tc.want {
+			t.Fatalf("sum(%d) fits %s (%v), want %s", tc.n, got.ID(), err, tc.want.ID())
+		}
+	}
+	if testing.Short() {
+		return // the deep shape compiles to 1.6 M constraints: solve it without -short
+	}
+	tr := run(t, mod, "sum", []uint64{300}, 1<<16)
+	stmt, claims, err := tab.Statement(deep, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := claim.CheckStatement(stmt, claims); err != nil {
+		t.Fatal(err)
+	}
+	for k := range claims {
+		w, _, err := deep.Assign(tab, tr, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(deep.NewCircuit(), w, ecc.BN254.ScalarField()); err != nil {
+			t.Fatalf("segment %d of %d: %v", k, len(claims), err)
+		}
+	}
+	t.Logf("sum(300): %d steps, %d segments of %s", tr.Steps, len(claims), deep.ID())
 }
