@@ -815,7 +815,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			w.l2 = b / uint64(width)
 			if e.Class == ClassRotl && e.Swap { // rotr k = rotl (W-k) mod W
 				k = (uint64(width) - k) % uint64(width)
-				w.l2 = (b + k) / uint64(width)
+				w.l2 = b/uint64(width) + b2u(k != 0) // (b + k) / W, without overflowing for b near 2^64
 			}
 			w.k, w.p = k, 1<<k
 			prod := new(big.Int).Mul(new(big.Int).SetUint64(a), new(big.Int).SetUint64(w.p))
@@ -1038,7 +1038,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 					return nil, err
 				}
 			}
-			if e.Class == ClassLoad {
+			if e.Class == ClassLoad && !halted { // a trapping load pushes nothing
 				if v := m.get(key(keyStack, cur.sp-1)).v; u64(v) != row.R {
 					return nil, fmt.Errorf("%w: pc %d load: circuit reads %d, tracer %d", ErrTrace, row.PC, u64(v), row.R)
 				}
