@@ -33,11 +33,15 @@ const DefaultMemoryBudget uint64 = 4 << 30
 //	                       2.02 M              2.25-2.53 GiB (1.2-1.3 KB; 1-2 segments, 4 GiB limit or none)
 //	                       2.09 M              3.41 GiB  (43 segments of a 148,818-step run, make bench-long)
 //	                       2.13 M (domain 2^22) 3.67 GiB (2 segments)
+//	                       1.68 M (dense slots) 3.11 GiB under the default 4 GiB limit, 2.69 GiB
+//	                                           under a 2,900 MiB one in the same time (8 segments):
+//	                                           the rest is the collector's slack
 //	                       3.98 M              6.3 GiB   (1.7 KB, make bench-long)
 //	setup                  700 k               1.1 GiB   (1.7 KB; 1.6 GiB compile included)
 //	                       2.02 M              2.7 GiB   (1.4 KB, compile included, 4 GiB limit)
 //	                       2.09 M              2.92 GiB  (make bench-long)
 //	                       2.13 M (domain 2^22) 3.47 GiB
+//	                       1.68 M (dense slots) 3.73 GiB with the proof after it, 4 GiB limit
 //	                       3.98 M              5.3 GiB   (1.4 KB, make bench-long)
 //
 // Left alone, the collector lets the heap reach about twice what is live,

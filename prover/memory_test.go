@@ -304,6 +304,7 @@ func TestMemoryModelCoversMeasuredPeaks(t *testing.T) {
 		{"setup, 3,840-row p512 shape (domain 2^22)", 2_126_336, 3.47, true},
 		{"prove, 8,192-row shape before the trees", 3_975_476, 6.3, false},
 		{"setup, 8,192-row shape before the trees", 3_975_476, 5.3, true},
+		{"prove under a 2,900 MiB limit, deep-recursion shape", 1_676_422, 2.69, false},
 	} {
 		est := EstimatedProveMemory(m.constraints)
 		if m.setup {
