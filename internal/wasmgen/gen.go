@@ -175,6 +175,26 @@ func (g *gen) address() {
 	g.op(0x71) // i32.and
 }
 
+// loadOp is a load opcode and its natural alignment (log2).
+type loadOp struct{ op, align byte }
+
+// load emits one of loads at a random address, alignment and offset.
+func (g *gen) load(loads []loadOp) {
+	s := g.src
+	l := loads[s.intn(len(loads))]
+	g.address()
+	g.op(l.op)
+	g.memarg(uint32(s.intn(int(l.align)+1)), uint32(s.intn(3))*uint32(s.next()))
+}
+
+// operator emits n operands of type t, then one of ops.
+func (g *gen) operator(t valType, n int, ops []byte) {
+	for range n {
+		g.expr(t)
+	}
+	g.op(ops[g.src.intn(len(ops))])
+}
+
 func (g *gen) expr32() {
 	s := g.src
 	switch s.intn(20) {
@@ -200,32 +220,15 @@ func (g *gen) expr32() {
 	case 4:
 		g.op(0x23, 0) // global.get 0 (i32)
 	case 5, 6:
-		ops := []byte{0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x6F, 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F}
-		g.expr(i32)
-		g.expr(i32)
-		g.op(ops[s.intn(len(ops))])
+		g.operator(i32, 2, []byte{0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x6F, 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F})
 	case 7:
-		ops := []byte{0x45, 0x67, 0x68, 0x69, 0xC0, 0xC1}
-		g.expr(i32)
-		g.op(ops[s.intn(len(ops))])
+		g.operator(i32, 1, []byte{0x45, 0x67, 0x68, 0x69, 0xC0, 0xC1})
 	case 8:
-		ops := []byte{0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5A}
-		g.expr(i64)
-		g.expr(i64)
-		g.op(ops[s.intn(len(ops))])
+		g.operator(i64, 2, []byte{0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5A})
 	case 9:
-		g.expr(i64)
-		if s.intn(2) == 0 {
-			g.op(0xA7)
-		} else {
-			g.op(0x50)
-		}
+		g.operator(i64, 1, []byte{0xA7, 0x50})
 	case 10:
-		loads := []struct{ op, align byte }{{0x28, 2}, {0x2C, 0}, {0x2D, 0}, {0x2E, 1}, {0x2F, 1}}
-		l := loads[s.intn(len(loads))]
-		g.address()
-		g.op(l.op)
-		g.memarg(uint32(s.intn(int(l.align)+1)), uint32(s.intn(3))*uint32(s.next()))
+		g.load([]loadOp{{0x28, 2}, {0x2C, 0}, {0x2D, 0}, {0x2E, 1}, {0x2F, 1}})
 	case 11:
 		g.expr(i32)
 		g.expr(i32)
@@ -311,27 +314,13 @@ func (g *gen) expr64() {
 	case 4:
 		g.op(0x23, 1)
 	case 5, 6:
-		ops := []byte{0x7C, 0x7D, 0x7E, 0x7F, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A}
-		g.expr(i64)
-		g.expr(i64)
-		g.op(ops[s.intn(len(ops))])
+		g.operator(i64, 2, []byte{0x7C, 0x7D, 0x7E, 0x7F, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A})
 	case 7:
-		ops := []byte{0x79, 0x7A, 0x7B, 0xC2, 0xC3, 0xC4}
-		g.expr(i64)
-		g.op(ops[s.intn(len(ops))])
+		g.operator(i64, 1, []byte{0x79, 0x7A, 0x7B, 0xC2, 0xC3, 0xC4})
 	case 8:
-		g.expr(i32)
-		if s.intn(2) == 0 {
-			g.op(0xAC)
-		} else {
-			g.op(0xAD)
-		}
+		g.operator(i32, 1, []byte{0xAC, 0xAD})
 	case 9:
-		loads := []struct{ op, align byte }{{0x29, 3}, {0x30, 0}, {0x31, 0}, {0x32, 1}, {0x33, 1}, {0x34, 2}, {0x35, 2}}
-		l := loads[s.intn(len(loads))]
-		g.address()
-		g.op(l.op)
-		g.memarg(uint32(s.intn(int(l.align)+1)), uint32(s.intn(3))*uint32(s.next()))
+		g.load([]loadOp{{0x29, 3}, {0x30, 0}, {0x31, 0}, {0x32, 1}, {0x33, 1}, {0x34, 2}, {0x35, 2}})
 	case 10:
 		g.expr(i64)
 		g.expr(i64)
