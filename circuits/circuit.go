@@ -304,6 +304,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		return err
 	}
 	h := hasher{api, perm}
+	pa := newProductAsserter(api) // a·b = c as one constraint (r1c.go)
 	rc := rangecheck.New(api)
 	lu := &logup{}
 	var committed []frontend.Variable
@@ -381,7 +382,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		flags := api.Add(row.W64, api.Mul(row.Swap, 2), api.Mul(row.Neg, 4), api.Mul(row.Signed, 8), api.Mul(row.Arity, 16),
 			api.Mul(row.Pseudo, 32), api.Mul(class, 64))
 		active := api.Sub(1, S[ClassPad])
-		api.AssertIsEqual(api.Mul(S[ClassPad], row.Pseudo), 0)
+		pa.zero(S[ClassPad], row.Pseudo)
 		steps = api.Add(steps, api.Sub(active, row.Pseudo))
 		lu.add(active, tagProg, row.PC, flags, row.Imm, row.Target, row.Height)
 
@@ -454,30 +455,29 @@ func (c *Circuit) Define(api frontend.API) error {
 		z = api.Add(z, api.Mul(callInd, api.Sub(api.Sub(slotType, row.Imm), row.X1)))
 		// Not gated: every row's E is (Z == 0), X1 for the families that
 		// read no E (all that read it are zeroTested).
-		api.AssertIsEqual(api.Add(api.Mul(z, row.Inv), row.E), 1)
-		api.AssertIsEqual(api.Mul(z, row.E), 0)
+		pa.assert(z, row.Inv, api.Sub(1, row.E))
+		pa.zero(z, row.E)
 		negE := api.Mul(row.Neg, row.E)
-		api.AssertIsEqual(api.Mul(api.Add(S[ClassEqz], S[ClassEq]), api.Sub(row.R, api.Sub(api.Add(row.E, row.Neg), api.Mul(negE, 2)))), 0)
+		pa.zero(api.Add(S[ClassEqz], S[ClassEq]), api.Sub(row.R, api.Sub(api.Add(row.E, row.Neg), api.Mul(negE, 2))))
 
 		// Values moved or copied.
-		api.AssertIsEqual(api.Mul(S[ClassSelect], api.Sub(row.R, api.Add(row.X3, api.Mul(row.E, api.Sub(row.X2, row.X3))))), 0)
-		api.AssertIsEqual(api.Mul(S[ClassConst], api.Sub(row.R, row.Imm)), 0)
-		api.AssertIsEqual(api.Mul(api.Add(S[ClassLocalGet], S[ClassGlobalGet]), api.Sub(row.R, row.V)), 0)
-		api.AssertIsEqual(api.Mul(api.Add(S[ClassLocalTee], S[ClassExtendU]), api.Sub(row.R, row.X1)), 0)
+		pa.zero(S[ClassSelect], api.Sub(row.R, api.Add(row.X3, api.Mul(row.E, api.Sub(row.X2, row.X3)))))
+		pa.zero(S[ClassConst], api.Sub(row.R, row.Imm))
+		pa.zero(api.Add(S[ClassLocalGet], S[ClassGlobalGet]), api.Sub(row.R, row.V))
 
 		// Arithmetic.
 		cyPow := api.Mul(row.Cy, pow)
-		api.AssertIsEqual(api.Mul(S[ClassAdd], api.Sub(api.Add(row.X2, row.X1), api.Add(row.R, cyPow))), 0)
-		api.AssertIsEqual(api.Mul(S[ClassSub], api.Sub(api.Add(row.X2, cyPow), api.Add(row.X1, row.R))), 0)
-		api.AssertIsEqual(api.Mul(S[ClassMul], api.Sub(api.Mul(row.X2, row.X1), api.Add(row.R, d1Pow))), 0)
-		api.AssertIsEqual(api.Mul(S[ClassWrap], api.Sub(row.X1, api.Add(row.R, api.Mul(row.D1, two32)))), 0)
+		pa.zero(S[ClassAdd], api.Sub(api.Add(row.X2, row.X1), api.Add(row.R, cyPow)))
+		pa.zero(S[ClassSub], api.Sub(api.Add(row.X2, cyPow), api.Add(row.X1, row.R)))
+		pa.zero(S[ClassMul], api.Sub(api.Mul(row.X2, row.X1), api.Add(row.R, d1Pow)))
+		pa.zero(S[ClassWrap], api.Sub(row.X1, api.Add(row.R, api.Mul(row.D1, two32))))
 
 		// Signs: X = sign*half + low, low < half.
 		sg1 := api.Add(cmpSigned, S[ClassExtendS], divS)
-		api.AssertIsEqual(api.Mul(sg1, api.Sub(row.X1, api.Add(sg1Half, row.L1))), 0)
+		pa.zero(sg1, api.Sub(row.X1, api.Add(sg1Half, row.L1)))
 		sg2 := api.Add(cmpSigned, divS)
-		api.AssertIsEqual(api.Mul(sg2, api.Sub(row.X2, api.Add(sg2Half, row.L2))), 0)
-		api.AssertIsEqual(api.Mul(S[ClassExtendS], api.Sub(row.R, api.Add(row.X1, api.Mul(row.Sg1, new(big.Int).Sub(two64, two32))))), 0)
+		pa.zero(sg2, api.Sub(row.X2, api.Add(sg2Half, row.L2)))
+		pa.zero(S[ClassExtendS], api.Sub(row.R, api.Add(row.X1, api.Mul(row.Sg1, new(big.Int).Sub(two64, two32)))))
 
 		// Comparisons: lt(x, y) xor Neg, x - y + lt*2^W = D1 in [0, 2^W).
 		a := api.Add(row.X2, api.Mul(row.Signed, api.Sub(half, sg2Pow)))
@@ -485,7 +485,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		x := api.Add(a, api.Mul(row.Swap, api.Sub(b, a)))
 		y := api.Sub(api.Add(a, b), x)
 		lt := api.Sub(api.Add(row.R, row.Neg), api.Mul(api.Mul(row.Neg, row.R), 2))
-		api.AssertIsEqual(api.Mul(S[ClassCmp], api.Sub(api.Add(api.Sub(x, y), api.Mul(lt, pow)), row.D1)), 0)
+		pa.zero(S[ClassCmp], api.Sub(api.Add(api.Sub(x, y), api.Mul(lt, pow)), row.D1))
 
 		// Range checks shared by the families: result, high part /
 		// difference / return pc, low parts / caller FP and stack base.
@@ -525,23 +525,23 @@ func (c *Circuit) Define(api frontend.API) error {
 		fillDst := api.Mul(mFill, row.X3)
 		bulkEnd := api.Add(bulkN, fillDst, api.Mul(mCopy, api.Sub(row.X2, sg2U))) // src - Sg2*(src - dst) = max(src, dst)
 		inBounds := api.Sub(memBytes, api.Add(ea, row.Height, ioR, inX3, outX2, bulkEnd))
-		api.AssertIsEqual(api.Mul(memOp, api.Sub(row.D1, api.Add(inBounds, api.Mul(row.Cy, api.Sub(api.Mul(inBounds, -2), 1))))), 0)
+		pa.zero(memOp, api.Sub(row.D1, api.Add(inBounds, api.Mul(row.Cy, api.Sub(api.Mul(inBounds, -2), 1)))))
 		oob := api.Mul(memOp, row.Cy)
 		accAfter = api.Add(api.Mul(store, row.X1), api.Mul(memByte, api.Add(row.Acc, api.Mul(row.V, row.Imm))),
 			api.Mul(storeByte, api.Mul(api.Sub(row.Acc, row.L2), new(big.Int).ModInverse(big.NewInt(256), api.Compiler().Field()))))
 		eaAfter = api.Add(api.Mul(api.Add(load, store), ea), api.Mul(isMem, row.EA))
-		api.AssertIsEqual(api.Mul(storeEnd, api.Sub(row.D1, row.Acc)), 0)
+		pa.zero(storeEnd, api.Sub(row.D1, row.Acc))
 		sgm := api.Mul(memPush, row.Signed)
-		api.AssertIsEqual(api.Mul(sgm, api.Sub(row.Acc, api.Add(api.Mul(row.Sg1, row.Height), row.L1))), 0)
-		api.AssertIsEqual(api.Mul(memPush, api.Sub(row.R, api.Add(row.Acc, api.Mul(api.Mul(row.Sg1, row.Signed), api.Sub(pow, api.Mul(row.Height, 2)))))), 0)
-		api.AssertIsEqual(api.Mul(S[ClassMemSize], api.Sub(row.R, row.Pages)), 0)
+		pa.zero(sgm, api.Sub(row.Acc, api.Add(api.Mul(row.Sg1, row.Height), row.L1)))
+		pa.zero(memPush, api.Sub(row.R, api.Add(row.Acc, api.Mul(api.Mul(row.Sg1, row.Signed), api.Sub(pow, api.Mul(row.Height, 2))))))
+		pa.zero(S[ClassMemSize], api.Sub(row.R, row.Pages))
 		// memory.grow by X1 pages: Cy = 0 and D1 = max - pages - X1 >= 0
 		// (grows, pushes the old size), or Cy = 1 and D1 = pages + X1 - max
 		// - 1 >= 0 (pushes 2^32 - 1).
 		grow := S[ClassMemGrow]
 		room := api.Sub(c.MaxPages, api.Add(row.Pages, row.X1))
-		api.AssertIsEqual(api.Mul(grow, api.Sub(row.D1, api.Add(room, api.Mul(row.Cy, api.Sub(api.Mul(room, -2), 1))))), 0)
-		api.AssertIsEqual(api.Mul(grow, api.Sub(row.R, api.Add(row.Pages, api.Mul(row.Cy, api.Sub(two32.Int64()-1, row.Pages))))), 0)
+		pa.zero(grow, api.Sub(row.D1, api.Add(room, api.Mul(row.Cy, api.Sub(api.Mul(room, -2), 1)))))
+		pa.zero(grow, api.Sub(row.R, api.Add(row.Pages, api.Mul(row.Cy, api.Sub(two32.Int64()-1, row.Pages)))))
 		growOK := api.Mul(grow, api.Sub(1, row.Cy))
 		pagesAfter = api.Add(row.Pages, api.Mul(growOK, row.X1))
 
@@ -556,25 +556,25 @@ func (c *Circuit) Define(api frontend.API) error {
 		// ctz: X1 = P*(2*D1+1), R = K. Zero: R = W.
 		clzOnly := api.Sub(clzNZ, api.Mul(clzNZ, row.Swap))
 		ctzOnly := api.Sub(clzNZ, clzOnly)
-		api.AssertIsEqual(api.Mul(clzOnly, api.Sub(row.D1, api.Sub(row.X1, row.P))), 0)
-		api.AssertIsEqual(api.Mul(clzOnly, api.Sub(api.Sub(api.Mul(row.P, 2), api.Add(row.X1, 1)), api.Add(sg1Half, row.L1))), 0)
-		api.AssertIsEqual(api.Mul(clzOnly, api.Sub(row.R, api.Sub(api.Sub(width, 1), row.K))), 0)
-		api.AssertIsEqual(api.Mul(ctzOnly, api.Sub(row.X1, api.Mul(row.P, api.Add(api.Mul(row.D1, 2), 1)))), 0)
-		api.AssertIsEqual(api.Mul(ctzOnly, api.Sub(row.R, row.K)), 0)
-		api.AssertIsEqual(api.Mul(api.Sub(clz, clzNZ), api.Sub(row.R, width)), 0)
+		pa.zero(clzOnly, api.Sub(row.D1, api.Sub(row.X1, row.P)))
+		pa.zero(clzOnly, api.Sub(api.Sub(api.Mul(row.P, 2), api.Add(row.X1, 1)), api.Add(sg1Half, row.L1)))
+		pa.zero(clzOnly, api.Sub(row.R, api.Sub(api.Sub(width, 1), row.K)))
+		pa.zero(ctzOnly, api.Sub(row.X1, api.Mul(row.P, api.Add(api.Mul(row.D1, 2), 1))))
+		pa.zero(ctzOnly, api.Sub(row.R, row.K))
+		pa.zero(api.Sub(clz, clzNZ), api.Sub(row.R, width))
 		count := api.Add(row.X1, api.Mul(shrSPush, api.Sub(row.Src, row.X1))) // shr_s: the count waits in Src
-		api.AssertIsEqual(api.Mul(sh, api.Sub(count, api.Add(api.Sub(row.K, api.Mul(api.Mul(row.Swap, row.K), 2)), api.Mul(width, row.L2)))), 0)
+		pa.zero(sh, api.Sub(count, api.Add(api.Sub(row.K, api.Mul(api.Mul(row.Swap, row.K), 2)), api.Mul(width, row.L2))))
 		x2P := api.Mul(row.X2, row.P)
-		api.AssertIsEqual(api.Mul(shl, api.Sub(x2P, api.Add(d1Pow, row.R))), 0)
-		api.AssertIsEqual(api.Mul(shrU, api.Sub(row.X2, api.Add(rP, row.D1))), 0)
-		api.AssertIsEqual(api.Mul(api.Add(shrU, shrSPush), api.Sub(api.Sub(row.P, api.Add(row.D1, 1)), api.Add(sg1Half, row.L1))), 0)
+		pa.zero(shl, api.Sub(x2P, api.Add(d1Pow, row.R)))
+		pa.zero(shrU, api.Sub(row.X2, api.Add(rP, row.D1)))
+		pa.zero(api.Add(shrU, shrSPush), api.Sub(api.Sub(row.P, api.Add(row.D1, 1)), api.Add(sg1Half, row.L1)))
 		// shr_s: the first row splits off x's sign; the second divides
 		// the signed value floor-wise: x - s*2^W = (R - s*2^W)*P + D1.
-		api.AssertIsEqual(api.Mul(shrS, api.Sub(row.X2, api.Add(sg1Half, row.L1))), 0)
-		api.AssertIsEqual(api.Mul(shrSPush, api.Sub(row.Acc, api.Add(rP, row.D1,
-			api.Mul(api.Mul(row.EA, pow), api.Sub(1, row.P))))), 0)
-		api.AssertIsEqual(api.Mul(rotl, api.Sub(x2P, api.Add(d1Pow, sg1Half, row.L1))), 0)
-		api.AssertIsEqual(api.Mul(rotl, api.Sub(row.R, api.Add(sg1Half, row.L1, row.D1))), 0)
+		pa.zero(shrS, api.Sub(row.X2, api.Add(sg1Half, row.L1)))
+		pa.zero(shrSPush, api.Sub(row.Acc, api.Add(rP, row.D1,
+			api.Mul(api.Mul(row.EA, pow), api.Sub(1, row.P)))))
+		pa.zero(rotl, api.Sub(x2P, api.Add(d1Pow, sg1Half, row.L1)))
+		pa.zero(rotl, api.Sub(row.R, api.Add(sg1Half, row.L1, row.D1)))
 
 		// Unsigned division: (q, rem) = (R, D1), or (D1, R) for rem_u;
 		// X1 = 0 traps (E = 1).
@@ -592,20 +592,20 @@ func (c *Circuit) Define(api frontend.API) error {
 		// Push row: Acc = q*EA + r with r = L2 < EA (EA - r - 1 = Sg1*half +
 		// L1), signs sa = Sg2, sb = Src - 2*Sg2; q = D1.
 		sb := api.Sub(row.Src, api.Mul(row.Sg2, 2))
-		api.AssertIsEqual(api.Mul(divSPush, api.Mul(sb, api.Sub(1, sb))), 0)
-		api.AssertIsEqual(api.Mul(divSPush, api.Sub(row.Acc, api.Add(api.Mul(row.D1, row.EA), row.L2))), 0)
-		api.AssertIsEqual(api.Mul(divSPush, api.Sub(api.Sub(row.EA, api.Add(row.L2, 1)), api.Add(sg1Half, row.L1))), 0)
+		pa.zero(divSPush, api.Mul(sb, api.Sub(1, sb)))
+		pa.zero(divSPush, api.Sub(row.Acc, api.Add(api.Mul(row.D1, row.EA), row.L2)))
+		pa.zero(divSPush, api.Sub(api.Sub(row.EA, api.Add(row.L2, 1)), api.Add(sg1Half, row.L1)))
 		xs := api.Sub(api.Add(row.Sg2, sb), api.Mul(api.Mul(row.Sg2, sb), 2)) // signs differ
 		signedQ := api.Mul(api.Sub(1, api.Mul(xs, 2)), row.D1)
 		signedR := api.Mul(api.Sub(1, api.Mul(row.Sg2, 2)), row.L2)
 		val := api.Add(signedQ, api.Mul(row.Neg, api.Sub(signedR, signedQ)))
-		api.AssertIsEqual(api.Mul(divSPush, api.Sub(row.R, api.Add(val, cyPow))), 0)
+		pa.zero(divSPush, api.Sub(row.R, api.Add(val, cyPow)))
 		// Overflow: same signs and q = 2^(W-1), for div_s only.
 		ovf := api.Mul(api.Mul(divSPush, row.E), api.Mul(api.Sub(1, xs), api.Sub(1, row.Neg)))
 		negSwap := api.Mul(row.Neg, api.Sub(row.D1, row.R))
 		q, rem := api.Add(row.R, negSwap), api.Sub(row.D1, negSwap)
-		api.AssertIsEqual(api.Mul(divOK, api.Sub(row.X2, api.Add(api.Mul(q, row.X1), rem))), 0)
-		api.AssertIsEqual(api.Mul(divOK, api.Sub(api.Sub(row.X1, api.Add(rem, 1)), api.Add(sg1Half, row.L1))), 0)
+		pa.zero(divOK, api.Sub(row.X2, api.Add(api.Mul(q, row.X1), rem)))
+		pa.zero(divOK, api.Sub(api.Sub(row.X1, api.Add(rem, 1)), api.Add(sg1Half, row.L1)))
 
 		// Host I/O (hostabi's semantics). input_read(dst X3, off X2, len
 		// X1) copies R = min(len, max(0, size - off)) bytes: with t =
@@ -618,14 +618,13 @@ func (c *Circuit) Define(api frontend.API) error {
 		// 0: past the output limit, which traps unless the memory
 		// range already did (Cy: the bound above, checked first). Then
 		// one copy row per byte, and one that ends the copy.
-		api.AssertIsEqual(api.Mul(S[ClassInputSize], api.Sub(row.R, c.InLen)), 0)
+		pa.zero(S[ClassInputSize], api.Sub(row.R, c.InLen))
 		lim := api.Sub(maxOutput, api.Add(row.OutLen, row.X1))
 		sgArg := api.Add(lim, api.Mul(inRead, api.Sub(api.Sub(c.InLen, api.Add(row.X2, 1)), lim)))
 		sg1Arg := api.Mul(row.Sg1, sgArg)
-		api.AssertIsEqual(api.Mul(io, api.Sub(row.L1, api.Sub(sgArg, api.Add(api.Mul(sg1Arg, 2), row.Sg1)))), 0)
-		api.AssertIsEqual(api.Mul(api.Add(inRead, mCopy), api.Sub(row.L2, api.Sub(uArg, api.Add(api.Mul(sg2U, 2), row.Sg2)))), 0)
-		api.AssertIsEqual(api.Mul(inRead, api.Sub(row.R, api.Add(row.X1, sg2U))), 0)
-		api.AssertIsEqual(api.Mul(outWrite, api.Sub(row.R, row.X1)), 0)
+		pa.zero(io, api.Sub(row.L1, api.Sub(sgArg, api.Add(api.Mul(sg1Arg, 2), row.Sg1))))
+		pa.zero(api.Add(inRead, mCopy), api.Sub(row.L2, api.Sub(uArg, api.Add(api.Mul(sg2U, 2), row.Sg2))))
+		pa.zero(inRead, api.Sub(row.R, api.Add(row.X1, sg2U)))
 		outIn := api.Mul(outWrite, api.Sub(1, row.Cy)) // inside memory
 		limTrap := api.Mul(outIn, row.Sg1)
 		outOK := api.Sub(outIn, limTrap)
@@ -644,7 +643,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		accAfter = api.Add(accAfter, bulkN, fillZero, api.Neg(mFill))
 		eaAfter = api.Add(eaAfter, api.Mul(mCopy, api.Add(row.X3, backLast)), fillDst, mFill)
 		srcAfter = api.Add(srcAfter, api.Mul(mCopy, api.Add(row.X2, backLast)), fillDst)
-		api.AssertIsEqual(api.Mul(mFill, api.Sub(row.X2, api.Add(api.Mul(row.L1, 256), row.R))), 0)
+		pa.zero(mFill, api.Sub(row.X2, api.Add(api.Mul(row.L1, 256), row.R)))
 		outLenAfter = api.Add(row.OutLen, api.Mul(outOK, row.X1)) // a trapping write outputs nothing
 
 		// br_table: the index waits in Acc while the case rows compare it
@@ -674,9 +673,9 @@ func (c *Circuit) Define(api frontend.API) error {
 		accAfter = api.Add(accAfter, api.Mul(bitw, row.X2), api.Mul(S[ClassPopcnt], row.X1), api.Mul(nib, api.Mul(api.Sub(row.Acc, row.L1), inv16)))
 		eaAfter = api.Add(eaAfter, api.Mul(bitw, row.X1), api.Mul(nib, api.Mul(api.Sub(row.EA, row.L2), inv16)))
 		srcAfter = api.Add(srcAfter, api.Mul(nib, api.Add(row.Src, api.Mul(row.D1, row.Imm))))
-		api.AssertIsEqual(api.Mul(bitPush, row.Acc), 0)
-		api.AssertIsEqual(api.Mul(bitPush, row.EA), 0)
-		api.AssertIsEqual(api.Mul(bitPush, api.Sub(row.R, row.Src)), 0)
+		pa.zero(bitPush, row.Acc)
+		pa.zero(bitPush, row.EA)
+		pa.zero(bitPush, api.Sub(row.R, row.Src))
 
 		// call_indirect: Cy = 1, the index is outside the table (D1 =
 		// X1 - table size >= 0; no lookup): trap. Cy = 0: (X1, prologue
@@ -685,7 +684,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		// the row traps: invalid access for a null slot (Sg1 = 1), type
 		// mismatch for another function.
 		indIn := api.Mul(callInd, api.Sub(1, row.Cy))
-		api.AssertIsEqual(api.Mul(api.Sub(callInd, indIn), api.Sub(row.D1, api.Sub(row.X1, c.NElems))), 0)
+		pa.zero(api.Sub(callInd, indIn), api.Sub(row.D1, api.Sub(row.X1, c.NElems)))
 		lu.add(indIn, tagTab, row.X1, row.K, row.P, row.D1, slotType)
 		callOK := api.Mul(indIn, row.E)
 		indTrap := api.Sub(callInd, callOK)
@@ -727,8 +726,10 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		brRetA := api.Mul(api.Add(S[ClassBr], caseTaken, ret), row.Arity) // br, a taken case, return: moving a value
 		tkA := api.Mul(tk, row.Arity)
-		api.AssertIsEqual(api.Mul(brRetA, api.Sub(row.R, row.X1)), 0)
-		api.AssertIsEqual(api.Mul(tkA, api.Sub(row.R, row.X2)), 0)
+		// R = X1: local.tee, extend_u, output_write's count, and a br,
+		// taken case or return moving a value (one constraint for all).
+		pa.zero(api.Add(S[ClassLocalTee], S[ClassExtendU], outWrite, brRetA), api.Sub(row.R, row.X1))
+		pa.zero(tkA, api.Sub(row.R, row.X2))
 
 		// Halting: a return to HaltPC, or a trap.
 		retHalt := api.Mul(ret, row.E)
@@ -771,7 +772,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		}
 		// The frame word a call writes and a return reads.
 		frameWord := api.Add(api.Add(row.PC, 1), api.Mul(row.FP, two32), api.Mul(row.Base, two64))
-		api.AssertIsEqual(api.Mul(ret, api.Sub(row.V, api.Add(row.D1, api.Mul(row.L1, two32), api.Mul(row.L2, two64)))), 0)
+		pa.zero(ret, api.Sub(row.V, api.Add(row.D1, api.Mul(row.L1, two32), api.Mul(row.L2, two64))))
 		varNew := api.Add(row.V, api.Mul(isWrite, api.Sub(row.X1, row.V)), api.Neg(api.Mul(S[ClassLocalZero], row.V)),
 			api.Mul(call, api.Sub(frameWord, row.V)), api.Mul(storeByte, api.Sub(row.L2, row.V)), api.Mul(busy, api.Sub(row.X3, row.V)),
 			api.Mul(mFill, api.Sub(row.R, row.V)))
@@ -872,27 +873,27 @@ func (c *Circuit) Define(api frontend.API) error {
 	// First segment: the canonical initial state of the called function.
 	entry, params, nLocals, i32Mask := c.Func.Entry, c.Func.Params, c.Func.Locals, c.Func.I32Params
 	first := c.IsFirst
-	api.AssertIsEqual(api.Mul(first, api.Sub(r0.PC, entry)), 0)
-	api.AssertIsEqual(api.Mul(first, r0.SP), 0)
-	api.AssertIsEqual(api.Mul(first, r0.FP), 0)
-	api.AssertIsEqual(api.Mul(first, r0.Base), 0)
-	api.AssertIsEqual(api.Mul(first, api.Sub(r0.Depth, 1)), 0)
-	api.AssertIsEqual(api.Mul(first, r0.Acc), 0)
-	api.AssertIsEqual(api.Mul(first, r0.EA), 0)
-	api.AssertIsEqual(api.Mul(first, r0.Src), 0)
-	api.AssertIsEqual(api.Mul(first, api.Sub(r0.Pages, c.MemPages)), 0)
-	api.AssertIsEqual(api.Mul(first, r0.OutLen), 0)
+	pa.zero(first, api.Sub(r0.PC, entry))
+	pa.zero(first, r0.SP)
+	pa.zero(first, r0.FP)
+	pa.zero(first, r0.Base)
+	pa.zero(first, api.Sub(r0.Depth, 1))
+	pa.zero(first, r0.Acc)
+	pa.zero(first, r0.EA)
+	pa.zero(first, r0.Src)
+	pa.zero(first, api.Sub(r0.Pages, c.MemPages))
+	pa.zero(first, r0.OutLen)
 	for _, ch := range outBefore {
-		api.AssertIsEqual(api.Mul(first, ch), 0) // no output yet
+		pa.zero(first, ch) // no output yet
 	}
 	gIn := prefixFlags(api, c.InLen, len(c.In.Before))
 	for i, b := range c.In.Before {
-		api.AssertIsEqual(api.Mul(first, api.Mul(api.Sub(1, gIn[i]), b)), 0) // zeros after the input
+		pa.zero(first, api.Mul(api.Sub(1, gIn[i]), b)) // zeros after the input
 	}
-	api.AssertIsEqual(api.Mul(first, api.Sub(c.MemRoot, c.MemInit)), 0) // initial memory: the module's image
-	api.AssertIsEqual(api.Mul(first, api.Sub(r0.LTop, nLocals)), 0)
-	api.AssertIsEqual(api.Mul(first, c.Frames.Before[0]), 0)
-	api.AssertIsEqual(api.Mul(first, api.Sub(c.Frames.Before[1], HaltPC)), 0)
+	pa.zero(first, api.Sub(c.MemRoot, c.MemInit)) // initial memory: the module's image
+	pa.zero(first, api.Sub(r0.LTop, nLocals))
+	pa.zero(first, c.Frames.Before[0])
+	pa.zero(first, api.Sub(c.Frames.Before[1], HaltPC))
 	gParams := prefixFlags(api, params, len(c.Locals.Before))
 	gLocals := prefixFlags(api, nLocals, len(c.Locals.Before))
 	// Arguments are typed: an i32 parameter holds a value below 2^32. The
@@ -907,13 +908,13 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 	for i, v := range c.Locals.Before {
 		// locals past the parameters start at zero
-		api.AssertIsEqual(api.Mul(first, api.Mul(api.Sub(gLocals[i], gParams[i]), v)), 0)
+		pa.zero(first, api.Mul(api.Sub(gLocals[i], gParams[i]), v))
 	}
 	for i, v := range c.Globals.Before {
-		api.AssertIsEqual(api.Mul(first, api.Mul(gGlob[i], api.Sub(v, c.GInit[i]))), 0)
+		pa.zero(first, api.Mul(gGlob[i], api.Sub(v, c.GInit[i])))
 	}
 	inDigest := h.hash(claim.TagInput, h.prefixDigest(c.Locals.Before, params, gParams), bytesDigest(inChunks, c.InLen, c.NChIn))
-	api.AssertIsEqual(api.Mul(first, api.Sub(inDigest, c.InDigest)), 0)
+	pa.zero(first, api.Sub(inDigest, c.InDigest))
 	initial := h.hash(claim.TagInit, c.Module, c.Function, c.InDigest)
 	api.AssertIsEqual(c.Before, api.Select(first, initial, beforeState))
 
