@@ -339,17 +339,13 @@ func classOf(row *Row) Class {
 	return numClasses
 }
 
-// TestTamperEachFamily: for one row of every instruction family, each field
-// the family's constraints read, changed alone, is rejected; so is the
-// row's opcode (class selector moved to another class).
-func TestTamperEachFamily(t *testing.T) {
-	ws := validWitnesses(t)
+// firstRowOfEachFamily calls visit with the first row of each class (not
+// padding) in the witnesses ws, its cells (rowCells) and the witness
+// holding it; it returns the classes seen. valid checks each witness first.
+func firstRowOfEachFamily(ws []solved, valid func(solved), visit func(s solved, r int, row *Row, cl Class, cells []wcell)) map[Class]bool {
 	seen := map[Class]bool{}
-	tried := 0
 	for _, s := range ws {
-		if err := isSolved(s); err != nil {
-			t.Fatalf("%s: valid witness rejected: %v", s.name, err)
-		}
+		valid(s)
 		for r := range s.w.Rows {
 			row := &s.w.Rows[r]
 			cl := classOf(row)
@@ -358,29 +354,45 @@ func TestTamperEachFamily(t *testing.T) {
 			}
 			seen[cl] = true
 			e := Entry{Arity: uint32(toBig(row.Arity).Uint64()), Signed: toBig(row.Signed).Sign() != 0}
-			for i, c := range rowCells(row, cl, e) {
-				if testing.Short() && (i+int(cl))%2 == 1 {
-					continue // -short: half of the fields, alternating by family; all of them without -short
-				}
-				tried++
-				if err := mutate(s, c.v, 1); err == nil {
-					t.Errorf("%s row %d (%s): tampered %s accepted", s.name, r, cl, c.name)
-				}
-			}
-			// Opcode: move the one-hot selector to another class.
-			for _, other := range []Class{ClassNop, ClassAdd, ClassSub, ClassPad} {
-				if other == cl {
-					continue
-				}
-				tried++
-				row.S[cl], row.S[other] = uint64(0), uint64(1)
-				if err := isSolved(s); err == nil {
-					t.Errorf("%s row %d: %s executed as %s accepted", s.name, r, cl, other)
-				}
-				row.S[cl], row.S[other] = uint64(1), uint64(0)
-			}
+			visit(s, r, row, cl, rowCells(row, cl, e))
 		}
 	}
+	return seen
+}
+
+// TestTamperEachFamily: for one row of every instruction family, each field
+// the family's constraints read, changed alone, is rejected; so is the
+// row's opcode (class selector moved to another class).
+func TestTamperEachFamily(t *testing.T) {
+	tried := 0
+	valid := func(s solved) {
+		if err := isSolved(s); err != nil {
+			t.Fatalf("%s: valid witness rejected: %v", s.name, err)
+		}
+	}
+	seen := firstRowOfEachFamily(validWitnesses(t), valid, func(s solved, r int, row *Row, cl Class, cells []wcell) {
+		for i, c := range cells {
+			if testing.Short() && (i+int(cl))%2 == 1 {
+				continue // -short: half of the fields, alternating by family; all of them without -short
+			}
+			tried++
+			if err := mutate(s, c.v, 1); err == nil {
+				t.Errorf("%s row %d (%s): tampered %s accepted", s.name, r, cl, c.name)
+			}
+		}
+		// Opcode: move the one-hot selector to another class.
+		for _, other := range []Class{ClassNop, ClassAdd, ClassSub, ClassPad} {
+			if other == cl {
+				continue
+			}
+			tried++
+			row.S[cl], row.S[other] = uint64(0), uint64(1)
+			if err := isSolved(s); err == nil {
+				t.Errorf("%s row %d: %s executed as %s accepted", s.name, r, cl, other)
+			}
+			row.S[cl], row.S[other] = uint64(1), uint64(0)
+		}
+	})
 	for c := ClassNop; c < numClasses; c++ {
 		if !seen[c] {
 			t.Errorf("no test row of family %s", c)
