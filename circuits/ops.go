@@ -119,7 +119,7 @@ func hostCopy(c Class) []Entry {
 
 // zeroTested are the classes whose constraints read the zero flag E, each
 // with its own Z (circuit.go); for the others Z = X1.
-var zeroTested = map[Class]bool{ClassEqz: true, ClassEq: true, ClassSelect: true, ClassBrIf: true, ClassIf: true,
+var zeroTested = [numClasses]bool{ClassEqz: true, ClassEq: true, ClassSelect: true, ClassBrIf: true, ClassIf: true,
 	ClassReturn: true, ClassInCopy: true, ClassOutCopy: true, ClassMemMove: true, ClassDivU: true, ClassBrCase: true,
 	ClassClz: true, ClassDivS: true, ClassDivSPush: true, ClassCallInd: true, ClassMemFill: true}
 
