@@ -710,7 +710,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		spAfter = api.Add(row.SP, delta,
 			api.Mul(api.Add(S[ClassBr], caseTaken), api.Sub(target, row.SP)),
 			api.Mul(tk, api.Add(api.Sub(target, row.SP), 1)),
-			api.Mul(ret, api.Sub(api.Add(row.Base, row.Arity), row.SP)))
+			api.Mul(ret, api.Sub(target, row.SP))) // a return's height: 0, or k for k > 1 values (multivalue.go)
 		// Calls: the callee's locals start at LTop, its stack base is below
 		// its Height (= params) arguments, which its prologue pops. Returns
 		// restore the caller's FP and stack base from the frame word.

@@ -52,6 +52,7 @@ type ModuleTable struct {
 	prologue    []uint32          // function -> circuit pc of its prologue
 	funcOf      []uint32          // tracer pc -> function, for errors
 	wrappers    map[uint32]uint32 // host function -> prologue pc of its wrapper (hostWrapper)
+	scratch     []uint32          // function -> scratch locals after its declared ones (multivalue.go)
 }
 
 // TableEntry is one slot of the funcref table as call_indirect sees it.
@@ -112,14 +113,26 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			entryOf[fi.Entry] = f
 		}
 	}
+	// Scratch locals of multi-value branches (multivalue.go), after each
+	// function's declared ones.
+	t.scratch = make([]uint32, len(p.Funcs))
+	for pc, in := range p.Code {
+		if _, s := multiArity(p, uint32(pc)); s > t.scratch[in.Func] {
+			t.scratch[in.Func] = s
+		}
+	}
 	// Layout: prologues before bodies.
 	n := uint32(0)
 	for pc := range p.Code {
 		if f, ok := entryOf[uint32(pc)]; ok {
 			t.prologue[f] = n
-			n += p.Funcs[f].Locals
+			n += p.Funcs[f].Locals + t.scratch[f]
 		}
 		t.PC[pc] = n
+		if mv := multiValue(p, uint32(pc), n, 0, func(pc uint32) uint32 { return pc }); mv != nil {
+			n += uint32(len(mv))
+			continue
+		}
 		n++
 		if e, err := Encode(p, uint32(pc)); err == nil && (e.Class == ClassLoad || e.Class == ClassStore) {
 			n += uint32(len(memExpansion(p.Code[pc].Op, e)))
@@ -145,6 +158,7 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 	t.I32Params = make([]uint64, len(p.Funcs))
 	for f, fi := range p.Funcs {
 		fi.Entry = mapPC(fi.Entry)
+		fi.Locals += t.scratch[f]
 		t.Funcs[f] = fi
 		for i, vt := range mod.FuncType(uint32(f)).Params {
 			if i < 64 && vt == trace.I32 {
@@ -158,9 +172,13 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			for i := int(fi.Params) - 1; i >= 0; i-- {
 				t.Entries = append(t.Entries, Entry{Class: ClassLocalSet, W64: true, Pseudo: true, Imm: uint64(i)})
 			}
-			for i := fi.Params; i < fi.Locals; i++ {
+			for i := fi.Params; i < fi.Locals+t.scratch[f]; i++ {
 				t.Entries = append(t.Entries, Entry{Class: ClassLocalZero, W64: true, Pseudo: true, Imm: uint64(i)})
 			}
+		}
+		if mv := multiValue(p, uint32(pc), uint32(len(t.Entries)), p.Funcs[p.Code[pc].Func].Locals, mapPC); mv != nil {
+			t.Entries = append(t.Entries, mv...)
+			continue
 		}
 		e, err := Encode(p, uint32(pc))
 		if err != nil {
@@ -180,7 +198,7 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		case ClassCallInd:
 			e.Imm = uint64(canonicalTypes(mod)[p.Code[pc].Imm])
 		case ClassCall:
-			callee := p.Funcs[p.Code[pc].Imm]
+			callee := t.Funcs[p.Code[pc].Imm] // with its scratch locals
 			e.Target = t.prologue[p.Code[pc].Imm]
 			e.Height = callee.Params
 			e.Imm = uint64(callee.Locals)
@@ -213,9 +231,6 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 				c := Entry{Class: ClassBrCase, W64: true, Pseudo: true, Imm: uint64(k), Target: mapPC(l.Target), Height: l.Height, Arity: l.Arity}
 				if k == len(labels)-1 {
 					c.Class, c.Imm = ClassBr, 0 // the default label
-				}
-				if l.Arity > 1 {
-					return nil, fmt.Errorf("circuits: br_table label with %d values", l.Arity)
 				}
 				t.Entries = append(t.Entries, c)
 			}
@@ -265,7 +280,7 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 					t.Elems[i] = TableEntry{Type: hostType + canon[mod.Funcs[f].Type]} // not callable, not null
 					continue
 				}
-				t.Elems[i] = TableEntry{Prologue: t.prologue[f], Params: fi.Params, Locals: fi.Locals, Type: canon[mod.Funcs[f].Type]}
+				t.Elems[i] = TableEntry{Prologue: t.prologue[f], Params: fi.Params, Locals: t.Funcs[f].Locals, Type: canon[mod.Funcs[f].Type]}
 			}
 		}
 	}

@@ -36,6 +36,7 @@ type genStats struct {
 	seeds, proved, segments int
 	returned, trapped       int
 	bulk, indirect          int            // proved runs that executed memory.copy/fill, call_indirect
+	twoResults              int            // proved runs that returned two values
 	skipped                 map[string]int // by reason
 }
 
@@ -56,8 +57,8 @@ func (s *genStats) nSkipped() int {
 
 func (s *genStats) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d seeds: %d proved (%d returned, %d trapped) in %d segments of %s; %d ran memory.copy/fill, %d call_indirect; %d skipped",
-		s.seeds, s.proved, s.returned, s.trapped, s.segments, genShape.ID(), s.bulk, s.indirect, s.nSkipped())
+	fmt.Fprintf(&b, "%d seeds: %d proved (%d returned, %d trapped) in %d segments of %s; %d returned two values; %d ran memory.copy/fill, %d call_indirect; %d skipped",
+		s.seeds, s.proved, s.returned, s.trapped, s.segments, genShape.ID(), s.twoResults, s.bulk, s.indirect, s.nSkipped())
 	reasons := make([]string, 0, len(s.skipped))
 	for r := range s.skipped {
 		reasons = append(reasons, r)
@@ -91,10 +92,13 @@ func skipReason(err error) string {
 // capacity) and checks that the circuits prove the run: the statement
 // matches the trace and its claims, and every segment's witness solves the
 // circuit. It returns why the run was skipped, or "" if it was proved.
-func proveGenerated(t *testing.T, data []byte, st *genStats) string {
+// With two, the exported function returns two values (multi-value returns
+// and blocks, multivalue.go), else one: the same data generates other
+// programs.
+func proveGenerated(t *testing.T, data []byte, two bool, st *genStats) string {
 	t.Helper()
 	st.seeds++
-	mod, err := trace.Decode(wasmgen.Module(data, wasmgen.SingleResult()))
+	mod, err := trace.Decode(wasmgen.Module(data, genOptions(two)...))
 	if err != nil {
 		t.Fatalf("generated module does not decode: %v", err)
 	}
@@ -139,8 +143,11 @@ func proveGenerated(t *testing.T, data []byte, st *genStats) string {
 	switch tr.Status {
 	case trace.Returned:
 		results = tr.Results
-		if len(results) != 1 {
-			t.Fatalf("%s returned %d results, its type has 1", wasmgen.Export, len(results))
+		if want := 1 + b2i(two); len(results) != want {
+			t.Fatalf("%s returned %d results, its type has %d", wasmgen.Export, len(results), want)
+		}
+		if two {
+			st.twoResults++
 		}
 	case trace.Trapped:
 		if stmt.Trap == claim.TrapNone {
@@ -216,10 +223,25 @@ var genRegressions = []struct{ bug, seed string }{
 	{"rotr-count-quotient-wraps", "2b44efe7a40e097eb336561e865515f7ee0efbe01d5a928f208f7c9f2f58974d1c11af0e737c673dc4461795da9757010cefc6e7f2784658717938735ed8cbcbd7981a1bb8f31cabb901c87a3218dd1195c59f64d0bc3ce8b72580fe38e6dbf1181e0090e5c6d162df9f31cc52fa6a8ac61897e9b4b3cb0ca2bfb38a38d9b78e46d775d57645d2d6da16bda8edd8675e2ba121f7f85400cf7cacb9ffcdfa"},
 }
 
+// genOptions are the generator's options for one or two results.
+func genOptions(two bool) []wasmgen.Option {
+	if two {
+		return nil
+	}
+	return []wasmgen.Option{wasmgen.SingleResult()}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // genExecutes says whether the run of data's program executes
 // memory.copy/fill and call_indirect (tracing is cheap; proving is not).
-func genExecutes(data []byte) (bulk, indirect bool) {
-	mod, err := trace.Decode(wasmgen.Module(data, wasmgen.SingleResult()))
+func genExecutes(data []byte, two bool) (bulk, indirect bool) {
+	mod, err := trace.Decode(wasmgen.Module(data, genOptions(two)...))
 	if err != nil {
 		return false, false
 	}
@@ -259,14 +281,14 @@ func TestGeneratedProgramsSolve(t *testing.T) {
 		n, nBulk, nIndirect = *genSeeds, *genSeeds/4, *genSeeds/4
 	}
 	st := &genStats{}
-	prove := func(name string, data []byte) {
+	prove := func(name string, data []byte, two bool) {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
 				if t.Failed() {
 					t.Logf("seed bytes %x", data)
 				}
 			}()
-			if r := proveGenerated(t, data, st); r != "" {
+			if r := proveGenerated(t, data, two, st); r != "" {
 				t.Logf("skipped (%s) %x", r, data)
 			}
 		})
@@ -276,15 +298,16 @@ func TestGeneratedProgramsSolve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		prove(r.bug, data)
+		prove(r.bug, data, false) // found with one result
 	}
 	rng := rand.New(rand.NewSource(1))
 	bulk, indirect := 0, 0
 	for i := 0; i < 5000 && (i < n || bulk < nBulk || indirect < nIndirect); i++ {
 		data := make([]byte, 20+rng.Intn(200))
 		rng.Read(data)
+		two := i%2 == 1 // every other program returns two values
 		if i >= n {
-			b, ind := genExecutes(data)
+			b, ind := genExecutes(data, two)
 			if !(b && bulk < nBulk || ind && indirect < nIndirect) {
 				continue
 			}
@@ -295,7 +318,7 @@ func TestGeneratedProgramsSolve(t *testing.T) {
 				indirect++
 			}
 		}
-		prove(fmt.Sprint(i), data)
+		prove(fmt.Sprint(i), data, two)
 	}
 	t.Log(st)
 	if 2*st.nSkipped() > st.seeds {
@@ -319,8 +342,14 @@ func FuzzCircuits(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if r := proveGenerated(t, data, &genStats{}); r != "" {
-			t.Skip(r)
+		skipped := 0
+		for _, two := range []bool{false, true} {
+			if proveGenerated(t, data, two, &genStats{}) != "" {
+				skipped++
+			}
+		}
+		if skipped == 2 {
+			t.Skip("neither program proves")
 		}
 	})
 }

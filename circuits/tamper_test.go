@@ -104,7 +104,7 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("zero", &row.V, &row.Imm)
 		pt(portVar)
 	case ClassReturn:
-		add("return", &row.Arity, &row.D1, &row.L1, &row.L2, &row.V, &row.E)
+		add("return", &row.Arity, &row.Height, &row.D1, &row.L1, &row.L2, &row.V, &row.E)
 		pt(portVar)
 	case ClassLoad:
 		add("load", x1, &row.D1, &row.Imm, &row.Height, &row.Cy)

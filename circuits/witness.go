@@ -313,7 +313,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	}
 	top := bs.Frames[len(bs.Frames)-1]
 	cur := rowW{pc: mapPC(bs.PC), sp: uint64(len(bs.Stack)), fp: uint64(top.FP), base: uint64(top.StackBase),
-		ltop: uint64(len(bs.Locals)), depth: uint64(len(bs.Frames)), pages: uint64(bs.MemPages)}
+		ltop: uint64(len(bs.Locals)) + t.scratchOf(tr.Func), depth: uint64(len(bs.Frames)), pages: uint64(bs.MemPages)}
 	snapshot := func() state {
 		st := state{pc: cur.pc, sp: cur.sp, fp: cur.fp, base: cur.base, ltop: cur.ltop, depth: cur.depth,
 			acc: cur.acc, ea: cur.ea, src: cur.src, outLen: cur.outLen, memPages: cur.pages, inLen: uint64(len(tr.Input))}
@@ -988,7 +988,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		case ClassElse:
 			next.pc, push = uint64(e.Target), false
 		case ClassReturn:
-			next.sp = w.base + uint64(e.Arity)
+			next.sp = w.base + uint64(e.Height) + uint64(e.Arity)
 			w.r, push = w.x[0], e.Arity == 1
 			halted = w.eFlag == 1
 		case ClassUnreachable:

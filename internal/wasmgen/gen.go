@@ -30,7 +30,7 @@ type config struct {
 }
 
 // SingleResult makes Export return one value, as WebAssembly 1.0 allows
-// (the circuits do not prove multi-value returns yet). The data then
+// (the circuits' tests prove programs of both kinds). The data then
 // generates other programs than without the option.
 func SingleResult() Option { return func(c *config) { c.singleResult = true } }
 
