@@ -58,6 +58,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, "mcpzero-bench child:", err)
 			os.Exit(1)
 		}
+		if err := harness.ReportPeak(); err != nil {
+			fmt.Fprintln(os.Stderr, "mcpzero-bench child:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	o := &options{}
