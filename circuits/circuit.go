@@ -48,21 +48,22 @@ const HaltPC = 1<<32 - 1
 
 // Row is one step of the execution table.
 type Row struct {
-	S                                [numClasses]frontend.Variable // one-hot class selector; S[ClassPad] marks padding
-	W64, Swap, Neg, Signed, Arity    frontend.Variable             // flags of the program entry
-	PC, Imm, Target, Height          frontend.Variable             // program entry fields
-	Pseudo                           frontend.Variable             // the entry is a pseudo-instruction (function prologue), not a step
-	SP, FP, Base, LTop, Depth        frontend.Variable             // machine state before the step
-	Acc, EA                          frontend.Variable             // load/store/copy in progress: value being assembled or split / bytes left, effective address
-	Pages                            frontend.Variable             // memory size in pages
-	Src, OutLen                      frontend.Variable             // copy source, output length so far
-	K, P                             frontend.Variable             // shifts: count mod W and 2^count (looked up)
-	X1, X2, X3                       frontend.Variable             // stack operands, top first
-	R                                frontend.Variable             // result (value pushed)
-	V                                frontend.Variable             // old value of the local/global port
-	O                                frontend.Variable             // old value of the pushed slot
-	Cy, E, Inv, D1, Sg1, Sg2, L1, L2 frontend.Variable             // auxiliary: carry, zero flag and inverse, high part/difference, sign bits and low parts
-	PrevTS                           [nbPorts]frontend.Variable    // timestamp of the previous access to each port's cell
+	S                                [numClasses]frontend.Variable   // one-hot class selector; S[ClassPad] marks padding
+	W64, Swap, Neg, Signed, Arity    frontend.Variable               // flags of the program entry
+	PC, Imm, Target, Height          frontend.Variable               // program entry fields
+	Pseudo                           frontend.Variable               // the entry is a pseudo-instruction (function prologue), not a step
+	SP, FP, Base, LTop, Depth        frontend.Variable               // machine state before the step
+	Acc, EA                          frontend.Variable               // load/store/copy in progress: value being assembled or split / bytes left, effective address
+	Pages                            frontend.Variable               // memory size in pages
+	Src, OutLen                      frontend.Variable               // copy source, output length so far
+	K, P                             frontend.Variable               // shifts: count mod W and 2^count (looked up)
+	X1, X2, X3                       frontend.Variable               // stack operands, top first
+	R                                frontend.Variable               // result (value pushed)
+	V                                frontend.Variable               // old value of the local/global port
+	O                                frontend.Variable               // old value of the pushed slot
+	Cy, E, Inv, D1, Sg1, Sg2, L1, L2 frontend.Variable               // auxiliary: carry, zero flag and inverse, high part/difference, sign bits and low parts
+	NibA, NibB, NibR                 [nibSlots - 1]frontend.Variable // a nibble row's slots 1..: the operands' nibbles and the table's result (slot 0: L1, L2, D1)
+	PrevTS                           [nbPorts]frontend.Variable      // timestamp of the previous access to each port's cell
 }
 
 // ProgEntry is one program-table entry as the circuit sees it.
@@ -110,13 +111,13 @@ type Circuit struct {
 	FuncPath      [FuncTreeDepth]frontend.Variable
 	GInit         []frontend.Variable
 	NG            frontend.Variable
-	MemInit       frontend.Variable      // memory root of the initial memory image (memtree.go)
-	MemPages      frontend.Variable      // initial memory size in pages
-	MaxPages      frontend.Variable      // memory.grow limit in pages
-	InLen         frontend.Variable      // input size in bytes
-	NChIn, NChOut frontend.Variable      // 31-byte chunks of the input, of the final output
-	PowMult       [96]frontend.Variable  // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
-	NibMult       [784]frontend.Variable // lookups of (op, a, b, a op b) for op in and, or, xor and nibbles a, b; then (4, a, 0, popcount a)
+	MemInit       frontend.Variable                      // memory root of the initial memory image (memtree.go)
+	MemPages      frontend.Variable                      // initial memory size in pages
+	MaxPages      frontend.Variable                      // memory.grow limit in pages
+	InLen         frontend.Variable                      // input size in bytes
+	NChIn, NChOut frontend.Variable                      // 31-byte chunks of the input, of the final output
+	PowMult       [96]frontend.Variable                  // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
+	NibMult       [nibSlots * nibTable]frontend.Variable // per nibble slot j: lookups of (op+8j, a, b, a op b) for op in and, or, xor and nibbles a, b; then (4+8j, a, 0, popcount(a)/16^j)
 	// The funcref table blocks the segment opens (indices strictly
 	// increasing, paths to ElemRoot), and the table's size.
 	Elems      []ElemEntry
@@ -664,15 +665,25 @@ func (c *Circuit) Define(api frontend.API) error {
 		twoN := api.Mul(api.Mul(pow, row.Imm), new(big.Int).Mul(big.NewInt(256), new(big.Int).ModInverse(two64, api.Compiler().Field())))
 		accAfter = api.Add(accAfter, api.Mul(extSplit, api.Sub(row.X1, api.Mul(row.D1, twoN))))
 
-		// and, or, xor: one nibble per pseudo-row. The operands' rests
-		// must reach zero, so the nibbles (in the table, hence < 16) are
-		// their unique base-16 digits.
+		// and, or, xor: nibSlots nibbles per pseudo-row, slot j looked up
+		// in its own part of the table (op + 8j). The operands' rests must
+		// reach zero, so the nibbles (in the table, hence < 16) are their
+		// unique base-16 digits. popcount's slot j returns popcount/16^j,
+		// so that the same place values sum the counts.
 		bitw, nib, bitPush := S[ClassBitwise], S[ClassNibble], S[ClassBitPush]
 		lu.add(api.Neg(nib), tagNib, row.Height, row.L1, row.L2, row.D1)
-		inv16 := new(big.Int).ModInverse(big.NewInt(16), api.Compiler().Field())
-		accAfter = api.Add(accAfter, api.Mul(bitw, row.X2), api.Mul(S[ClassPopcnt], row.X1), api.Mul(nib, api.Mul(api.Sub(row.Acc, row.L1), inv16)))
-		eaAfter = api.Add(eaAfter, api.Mul(bitw, row.X1), api.Mul(nib, api.Mul(api.Sub(row.EA, row.L2), inv16)))
-		srcAfter = api.Add(srcAfter, api.Mul(nib, api.Add(row.Src, api.Mul(row.D1, row.Imm))))
+		digA, digB, digR := frontend.Variable(row.L1), frontend.Variable(row.L2), frontend.Variable(row.D1)
+		for j := 1; j < nibSlots; j++ {
+			lu.add(api.Neg(nib), tagNib, api.Add(row.Height, 8*j), row.NibA[j-1], row.NibB[j-1], row.NibR[j-1])
+			place := 1 << (4 * j)
+			digA = api.Add(digA, api.Mul(row.NibA[j-1], place))
+			digB = api.Add(digB, api.Mul(row.NibB[j-1], place))
+			digR = api.Add(digR, api.Mul(row.NibR[j-1], place))
+		}
+		invShift := new(big.Int).ModInverse(big.NewInt(1<<(4*nibSlots)), api.Compiler().Field())
+		accAfter = api.Add(accAfter, api.Mul(bitw, row.X2), api.Mul(S[ClassPopcnt], row.X1), api.Mul(nib, api.Mul(api.Sub(row.Acc, digA), invShift)))
+		eaAfter = api.Add(eaAfter, api.Mul(bitw, row.X1), api.Mul(nib, api.Mul(api.Sub(row.EA, digB), invShift)))
+		srcAfter = api.Add(srcAfter, api.Mul(nib, api.Add(row.Src, api.Mul(digR, row.Imm))))
 		pa.zero(bitPush, row.Acc)
 		pa.zero(bitPush, row.EA)
 		pa.zero(bitPush, api.Sub(row.R, row.Src))
@@ -791,6 +802,9 @@ func (c *Circuit) Define(api frontend.API) error {
 			// determined by the above through the constraints, committed
 			// anyway since they enter lookup tuples and multiplicities
 			row.D1, row.L1, row.L2, row.Cy, row.E, row.Sg1, row.Sg2)
+		commit(row.NibA[:]...)
+		commit(row.NibB[:]...)
+		commit(row.NibR[:]...)
 		commit(row.S[:]...)
 		commit(row.PrevTS[:]...)
 	}
@@ -962,13 +976,11 @@ func (c *Circuit) Define(api frontend.API) error {
 		commit(c.PowMult[i])
 	}
 
-	// The nibble table: (op, a, b, a op b) for and (1), or (2), xor (3).
+	// The nibble table (nibEntry): per slot j, (op+8j, a, b, a op b) for
+	// and (1), or (2), xor (3), and (4+8j, a, 0, popcount(a)/16^j).
 	for i := range c.NibMult {
-		op, a, b := i/256+1, uint64(i/16%16), uint64(i%16)
-		if i >= 768 {
-			op, a, b = 4, uint64(i-768), 0
-		}
-		lu.add(c.NibMult[i], tagNib, op, a, b, nibbleOp(op, a, b))
+		op, a, b, r := nibEntry(i)
+		lu.add(c.NibMult[i], tagNib, op, a, b, r.BigInt(new(big.Int)))
 		commit(c.NibMult[i])
 	}
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
 	"github.com/mcpzero/mcpzero/trace"
 )
 
@@ -57,14 +59,14 @@ const (
 	ClassShrU                     // shr_u: X2 = R * 2^k + D1, D1 < 2^k
 	ClassRotl                     // rotl, rotr (Swap): X2 * 2^k = D1 * 2^W + lo, R = lo + D1
 	ClassDivU                     // div_u, rem_u (Neg): X2 = q * X1 + rem, rem < X1; traps on X1 = 0
-	ClassBitwise                  // and, or, xor: pops b, a (Acc = a, EA = b, Src = 0); then W/4 ClassNibble, one ClassBitPush
-	ClassNibble                   // pseudo: (Height=op, a mod 16, b mod 16, r) in the nibble table; Src += r*Imm; Acc, EA /= 16
+	ClassBitwise                  // and, or, xor: pops b, a (Acc = a, EA = b, Src = 0); then W/(4*nibSlots) ClassNibble, one ClassBitPush
+	ClassNibble                   // pseudo: nibSlots nibbles j of a = Acc and b = EA, (Height+8j, a_j, b_j, r_j) in the nibble table; Src += Imm*sum(r_j*16^j); Acc, EA /= 16^nibSlots
 	ClassBitPush                  // pseudo: Acc = EA = 0, push Src
 	ClassBrTable                  // br_table: pops the index into Acc; then one ClassBrCase per label and a pseudo br (default)
 	ClassBrCase                   // pseudo: if Acc == Imm, branch like br to (Target, Height, Arity)
 	ClassExtSplit                 // extend8_s/16_s/32_s: X1 = D1 * 2^n + Acc' (D1 < 2^(W-n)); then a signed ClassMemPush of n bits
 	ClassClz                      // clz, ctz (Swap): X1 = 0 gives W; else (K, P = 2^K) from the power table with P <= X1 < 2P (clz) or X1 = P*(2*D1+1) (ctz)
-	ClassPopcnt                   // popcnt: Acc = X1; then W/4 ClassNibble rows (op 4) and one ClassBitPush
+	ClassPopcnt                   // popcnt: Acc = X1; then W/(4*nibSlots) ClassNibble rows (op 4) and one ClassBitPush
 	ClassShrS                     // shr_s: pops count and x; x = Sg1*half + L1; Acc = x, EA = sign, Src = count; then ClassShrSPush
 	ClassShrSPush                 // pseudo: Src = K + W*T, Acc = R*P + D1 + EA*2^W*(1-P), D1 < P; push R
 	ClassDivS                     // div_s, rem_s (Neg): pops b, a; traps on b = 0; Acc = |a|, EA = |b|, Src = sign(b) + 2 sign(a)
@@ -368,6 +370,55 @@ func memExpansion(op trace.Op, e Entry) []Entry {
 	return append(out, Entry{Class: ClassStoreEnd, W64: true, Pseudo: true, Imm: 1 << (8*w - 8)})
 }
 
+// nibSlots is the number of nibbles of each operand one ClassNibble row
+// handles (slot 0 in L1, L2, D1, the others in NibA, NibB, NibR): an i32
+// and/or/xor/popcnt takes 8/nibSlots nibble rows, an i64 one 16/nibSlots.
+// Each slot costs every row a lookup (4 constraints); four slots took the
+// benchmark programs from 2.12 to about 1.6 rows per step (CIRCUITS.md,
+// Cost).
+const nibSlots = 4
+
+// nibTable is the size of one slot's part of the nibble table: (op, a, b,
+// a op b) for op in and (1), or (2), xor (3) and nibbles a, b, then (4, a,
+// 0, popcount a).
+const nibTable = 3*256 + 16
+
+// nibIndex is the index in the nibble table of slot j's entry for (op, a,
+// b).
+func nibIndex(j, op int, a, b uint64) int {
+	if op == 4 {
+		return j*nibTable + 768 + int(a)
+	}
+	return j*nibTable + (op-1)*256 + int(a)*16 + int(b)
+}
+
+// nibEntry is the nibble table's entry i: slot j = i/nibTable looks up
+// (op + 8j, a, b, r). For and/or/xor r = a op b; for popcount r =
+// popcount(a) / 16^j in the field, so that the row's place values (16^j
+// for slot j) add the counts up rather than place them.
+func nibEntry(i int) (op int, a, b uint64, r fr.Element) {
+	j, k := i/nibTable, i%nibTable
+	op, a, b = k/256+1, uint64(k/16%16), uint64(k%16)
+	if k >= 768 {
+		op, a, b = 4, uint64(k-768), 0
+	}
+	r = nibResult(j, op, nibbleOp(op, a, b))
+	return op + 8*j, a, b, r
+}
+
+// nibResult is the table's result in slot j for the plain result v of op.
+func nibResult(j, op int, v uint64) fr.Element {
+	var r fr.Element
+	r.SetUint64(v)
+	if op == 4 && j > 0 {
+		var place fr.Element
+		place.SetUint64(1 << (4 * j))
+		place.Inverse(&place)
+		r.Mul(&r, &place)
+	}
+	return r
+}
+
 func bitOp(op trace.Op) int {
 	switch op {
 	case 0x71, 0x83:
@@ -404,11 +455,13 @@ func moveExpansion(e Entry) []Entry {
 	return []Entry{fwd}
 }
 
-// bitwiseExpansion returns the pseudo-instructions after and/or/xor.
+// bitwiseExpansion returns the pseudo-instructions after and/or/xor and
+// popcnt: one nibble row per nibSlots nibbles of the operands, then the
+// push.
 func bitwiseExpansion(e Entry) []Entry {
-	n := 8
+	n := 8 / nibSlots
 	if e.W64 {
-		n = 16
+		n = 16 / nibSlots
 	}
 	var out []Entry
 	op := e.Height
@@ -416,7 +469,7 @@ func bitwiseExpansion(e Entry) []Entry {
 		op = 4
 	}
 	for k := 0; k < n; k++ {
-		imm := uint64(1) << (4 * k)
+		imm := uint64(1) << (4 * nibSlots * k)
 		if e.Class == ClassPopcnt {
 			imm = 1 // popcount: sum, not place value
 		}

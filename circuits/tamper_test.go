@@ -139,6 +139,9 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("bitwise", x1, x2, &row.Height)
 	case ClassNibble:
 		add("nibble", &row.L1, &row.L2, &row.D1, &row.Acc, &row.EA, &row.Src, &row.Imm, &row.Height)
+		for j := range row.NibA {
+			add(fmt.Sprintf("nibble.slot%d", j+1), &row.NibA[j], &row.NibB[j], &row.NibR[j])
+		}
 	case ClassBitPush:
 		add("bitwise.push", r, &row.Src, &row.Acc, &row.EA)
 	case ClassBrTable:

@@ -137,7 +137,7 @@ type segment struct {
 	elemPaths           [][]fr.Element
 	elemMult            []uint64
 	powMult             [96]uint64
-	nibMult             [784]uint64
+	nibMult             [nibSlots * nibTable]uint64
 	beforeD             fr.Element
 	afterD              fr.Element
 	steps               uint64
@@ -156,6 +156,8 @@ type rowW struct {
 	cy, eFlag, sg1, sg2    uint64
 	inv                    fr.Element
 	d1, l1, l2             uint64
+	nibA, nibB             [nibSlots - 1]uint64 // nibble slots 1..
+	nibR                   [nibSlots - 1]fr.Element
 	prevTS                 [nbPorts]uint64
 }
 
@@ -168,7 +170,7 @@ type execution struct {
 	module   fr.Element
 	segments []*segment
 	powMult  [96]uint64 // per segment: reset at each segment start
-	nibMult  [784]uint64
+	nibMult  [nibSlots * nibTable]uint64
 	elemMult []uint64
 }
 
@@ -341,7 +343,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		progTouched = map[uint64]bool{}
 		elemTouched = map[uint64]bool{}
 		x.powMult = [96]uint64{}
-		x.nibMult = [784]uint64{}
+		x.nibMult = [nibSlots * nibTable]uint64{}
 		x.elemMult = make([]uint64, len(t.Elems))
 		x.segments = append(x.segments, seg)
 	}
@@ -452,6 +454,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		w.x, w.r, w.o, w.v = [3]uint64{}, 0, 0, fr.Element{}
 		w.cy, w.eFlag, w.sg1, w.sg2, w.d1, w.l1, w.l2 = 0, 0, 0, 0, 0, 0, 0
 		w.inv = fr.Element{}
+		w.nibA, w.nibB, w.nibR = [nibSlots - 1]uint64{}, [nibSlots - 1]uint64{}, [nibSlots - 1]fr.Element{}
 		w.prevTS = [nbPorts]uint64{}
 		sp := w.sp
 		var err error
@@ -933,15 +936,27 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 				next.acc = w.acc
 			}
 		case ClassNibble:
+			// nibSlots nibbles of each operand: slot 0 in (L1, L2, D1),
+			// slot j in (NibA, NibB, NibR)[j-1], at place value 16^j.
 			op := int(e.Height)
-			w.l1, w.l2 = w.acc&15, w.ea&15
-			w.d1 = nibbleOp(op, w.l1, w.l2)
-			if op == 4 {
-				x.nibMult[768+int(w.l1)]++
-			} else {
-				x.nibMult[(op-1)*256+int(w.l1)*16+int(w.l2)]++
+			sum := uint64(0) // the results at their place values (popcount: their sum)
+			for j := range nibSlots {
+				a, b := w.acc>>(4*j)&15, w.ea>>(4*j)&15
+				v := nibbleOp(op, a, b)
+				x.nibMult[nibIndex(j, op, a, b)]++
+				if op == 4 {
+					sum += v
+				} else {
+					sum += v << (4 * j)
+				}
+				if j == 0 {
+					w.l1, w.l2, w.d1 = a, b, v
+					continue
+				}
+				w.nibA[j-1], w.nibB[j-1], w.nibR[j-1] = a, b, nibResult(j, op, v)
 			}
-			next.acc, next.ea, next.src, push = w.acc>>4, w.ea>>4, w.src+w.d1*e.Imm, false
+			shift := uint(4 * nibSlots)
+			next.acc, next.ea, next.src, push = w.acc>>shift, w.ea>>shift, w.src+sum*e.Imm, false
 		case ClassBitPush:
 			w.r, next.sp = w.src, sp+1
 		case ClassDivU:
@@ -1313,6 +1328,9 @@ func (x *execution) assign(k int) *Circuit {
 		row.Sg1, row.Sg2, row.L1, row.L2 = w.sg1, w.sg2, w.l1, w.l2
 		for k := range row.PrevTS {
 			row.PrevTS[k] = w.prevTS[k]
+		}
+		for j := range row.NibA {
+			row.NibA[j], row.NibB[j], row.NibR[j] = w.nibA[j], w.nibB[j], w.nibR[j]
 		}
 	}
 	return c
