@@ -193,6 +193,10 @@ func (k *ShapeKey) parse(b Backend) error {
 	default:
 		return encodingErr(fmt.Sprintf("unknown backend %v", b), nil)
 	}
+	if err := checkEncoding(b, verifyingKeyEncoding, k.Raw); err != nil {
+		k.parsed = nil
+		return encodingErr(fmt.Sprintf("verifying key of shape %s", k.Shape), err)
+	}
 	n, err := rf.ReadFrom(bytes.NewReader(k.Raw))
 	if err == nil && n != int64(len(k.Raw)) {
 		err = fmt.Errorf("%d trailing bytes", int64(len(k.Raw))-n)
@@ -209,6 +213,9 @@ func (k *ShapeKey) parse(b Backend) error {
 func (k *ShapeKey) VerifyProof(b Backend, proof []byte, public fr.Vector) error {
 	if err := k.parse(b); err != nil {
 		return err
+	}
+	if err := checkEncoding(b, proofEncoding, proof); err != nil {
+		return encodingErr("proof", err)
 	}
 	var err error
 	switch vk := k.parsed.(type) {

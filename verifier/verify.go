@@ -72,6 +72,12 @@ func Verify(b *Bundle, keys *KeySet, opts ...Option) (*Result, error) {
 		}
 		keys = b.Keys
 		res.Warnings = append(res.Warnings, NotPinnedWarning)
+		// The prover embeds the set it names; any difference (one of the
+		// keys' constraint-system digests, say, which no proof check
+		// reads) is tampering.
+		if fp := keys.Fingerprint(); fp != b.KeySet {
+			return nil, fmt.Errorf("%w: the bundle names key set %s but embeds key set %s", ErrKeyMismatch, b.KeySet, fp)
+		}
 	}
 	res.Setup, res.KeySet = keys.Setup, keys.Fingerprint()
 	if keys.Setup == DevSetup {

@@ -2,8 +2,10 @@ package verifier
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -221,13 +223,19 @@ func TestVerifyAndTamper(t *testing.T) {
 			if err != nil || res.Pinned || !strings.Contains(strings.Join(res.Warnings, "\n"), "NOT PINNED") {
 				t.Fatalf("embedded keys: res=%+v err=%v", res, err)
 			}
-			// Embedded keys cannot vouch for a ceremony, whatever they claim.
+			// Embedded keys cannot vouch for a ceremony, whatever they
+			// claim, even when the bundle names the forged set.
 			forged := *tk.set
 			forged.Setup = CeremonySetup
 			emb.Keys = &forged
+			if _, err := Verify(emb, nil); !errors.Is(err, ErrKeyMismatch) || !strings.Contains(err.Error(), "embeds key set") {
+				t.Fatalf("embedded set other than the named one: got %v", err)
+			}
+			emb.KeySet = forged.Fingerprint()
 			if _, err := Verify(emb, nil, RequireCeremony()); !errors.Is(err, ErrDevSetup) {
 				t.Fatalf("ceremony claimed by embedded keys: got %v", err)
 			}
+			emb.KeySet = tk.set.Fingerprint()
 			// A pinned key set wins over embedded (forged) keys.
 			emb.Keys = other.set
 			if _, err := Verify(emb, tk.set); err != nil {
@@ -238,6 +246,57 @@ func TestVerifyAndTamper(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEveryByteCounts flips two bits of every byte of a real bundle with
+// embedded keys (testdata/toy-embedded.proof): every flip must fail to
+// decode or to verify, with an error, except in the export name, which is
+// display only (docs/BUNDLE.md; --module checks it). It found a length
+// prefix that made gnark's decoder allocate 128 GiB (checkEncoding), and
+// flips of the named key set and of a key's constraint-system digest that
+// verified (the embedded set must be the named one).
+func TestEveryByteCounts(t *testing.T) {
+	raw, err := os.ReadFile("testdata/toy-embedded.proof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var good Bundle
+	if err := good.UnmarshalBinary(raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(&good, nil); err != nil || good.Keys == nil {
+		t.Fatalf("the golden bundle does not verify with its embedded keys: %v", err)
+	}
+	name := append(binary.BigEndian.AppendUint32(nil, uint32(len(good.Statement.Export))), good.Statement.Export...)
+	export := bytes.Index(raw, name) + 4
+	if export < 4 || bytes.Count(raw, name) != 1 {
+		t.Fatal("cannot locate the export name")
+	}
+	accepted, rejected := 0, 0
+	for i := range raw {
+		for _, bit := range []byte{0x01, 0x80} {
+			c := bytes.Clone(raw)
+			c[i] ^= bit
+			var b Bundle
+			if b.UnmarshalBinary(c) != nil {
+				rejected++
+				continue
+			}
+			_, err := Verify(&b, nil)
+			switch {
+			case err != nil:
+				rejected++
+			case i >= export && i < export+len(good.Statement.Export):
+				accepted++
+			default:
+				t.Errorf("byte %d of %d, bit %#x flipped: the bundle still verifies", i, len(raw), bit)
+			}
+		}
+	}
+	if want := 2 * len(good.Statement.Export); accepted != want {
+		t.Errorf("%d flips of the export name verified, want all %d (display only)", accepted, want)
+	}
+	t.Logf("%d bytes, 2 bits each: %d flips rejected, %d (the export name) verify", len(raw), rejected, accepted)
 }
 
 func cloneBundle(t testing.TB, b *Bundle) *Bundle {
