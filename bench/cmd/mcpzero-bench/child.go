@@ -20,6 +20,8 @@ func runChild(args []string) error {
 		return childIdle(args[1:])
 	case "setup":
 		return childSetup(args[1:])
+	case "setup-shape":
+		return childSetupShape(args[1:])
 	}
 	return fmt.Errorf("unknown child measurement %q", args[0])
 }
