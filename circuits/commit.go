@@ -19,11 +19,14 @@ const ClassUnsupported Class = 63
 // ModuleTable is the circuit's view of a module: the encoded program table,
 // the function table and the initial globals. Commit hashes exactly this.
 //
-// The circuit's program differs from the tracer's in one way: every
-// function body is preceded by a prologue of pseudo-instructions (one
-// local.set per parameter, last first, then one local.zero per other local)
-// that a call jumps to, so that a call row itself has a fixed number of
-// memory accesses. PC maps a tracer pc to the circuit's.
+// The circuit's program differs from the tracer's by pseudo-instructions:
+// every function body is preceded by a prologue (one local.set per
+// parameter, last first, then one local.zero per other local, scratch
+// locals included) that a call jumps to, so that a call row itself has a
+// fixed number of memory accesses; loads, stores, bitwise operations and
+// host copies are followed by their byte or nibble rows; multi-value
+// branches and returns are expanded (multivalue.go). PC maps a tracer pc to
+// the circuit's (the first entry of its expansion).
 type ModuleTable struct {
 	Entries []Entry
 	Funcs   []trace.FuncInfo // Entry is the circuit pc of the body (after the prologue)
