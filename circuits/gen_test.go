@@ -143,7 +143,7 @@ func proveGenerated(t *testing.T, data []byte, two bool, st *genStats) string {
 	switch tr.Status {
 	case trace.Returned:
 		results = tr.Results
-		if want := 1 + b2i(two); len(results) != want {
+		if want := 1 + int(b2u(two)); len(results) != want {
 			t.Fatalf("%s returned %d results, its type has %d", wasmgen.Export, len(results), want)
 		}
 		if two {
@@ -229,13 +229,6 @@ func genOptions(two bool) []wasmgen.Option {
 		return nil
 	}
 	return []wasmgen.Option{wasmgen.SingleResult()}
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // genExecutes says whether the run of data's program executes

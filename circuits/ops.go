@@ -410,14 +410,20 @@ func nibEntry(i int) (op int, a, b uint64, r fr.Element) {
 func nibResult(j, op int, v uint64) fr.Element {
 	var r fr.Element
 	r.SetUint64(v)
-	if op == 4 && j > 0 {
-		var place fr.Element
-		place.SetUint64(1 << (4 * j))
-		place.Inverse(&place)
-		r.Mul(&r, &place)
+	if op == 4 {
+		r.Mul(&r, &invPlace[j])
 	}
 	return r
 }
+
+// invPlace[j] is 1/16^j, popcount's scale in slot j.
+var invPlace = func() (out [nibSlots]fr.Element) {
+	for j := range out {
+		out[j].SetUint64(1 << (4 * j))
+		out[j].Inverse(&out[j])
+	}
+	return out
+}()
 
 func bitOp(op trace.Op) int {
 	switch op {
