@@ -533,3 +533,39 @@ func TestMutationFuzz(t *testing.T) {
 	}
 	t.Logf("%d random single-cell mutations of valid witnesses tried, and %d of tree cells", n, n)
 }
+
+// TestTamperPopcountNibbles: popcount's nibble rows look up (4 + 8j, a, 0,
+// popcount(a)/16^j) in their own quarters of the nibble table, which
+// TestTamperEachFamily's first nibble row (an and/or/xor) does not reach.
+// In every popcount nibble row each slot's cells, changed alone, are
+// rejected, and so is a count moved from slot 0 to slot 1 with the sum the
+// row adds to Src unchanged.
+func TestTamperPopcountNibbles(t *testing.T) {
+	tried, rows := 0, 0
+	for _, s := range validWitnesses(t) {
+		for r := range s.w.Rows {
+			row := &s.w.Rows[r]
+			if classOf(row) != ClassNibble || toBig(row.Height).Int64() != 4 {
+				continue
+			}
+			rows++
+			for _, c := range rowCells(row, ClassNibble, Entry{}) {
+				tried++
+				if err := mutate(s, c.v, 1); err == nil {
+					t.Errorf("%s row %d (popcount nibbles): tampered %s accepted", s.name, r, c.name)
+				}
+			}
+			// D1 + 1 in slot 0, NibR[0] - 1/16 in slot 1: Src gets the same.
+			tried++
+			moved := []edit{{&row.D1, new(big.Int).Add(toBig(row.D1), big.NewInt(1))},
+				{&row.NibR[0], new(big.Int).Mod(new(big.Int).Sub(toBig(row.NibR[0]), fieldInv(big.NewInt(16))), ecc.BN254.ScalarField())}}
+			if err := apply(s, moved); err == nil {
+				t.Errorf("%s row %d: a count moved between slots accepted", s.name, r)
+			}
+		}
+	}
+	if rows == 0 {
+		t.Fatal("no popcount nibble row in the test runs")
+	}
+	t.Logf("%d popcount nibble rows, %d tamperings", rows, tried)
+}
