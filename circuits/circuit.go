@@ -367,6 +367,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	steps := frontend.Variable(0)
 	var nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter, srcAfter, outLenAfter, pagesAfter frontend.Variable
 	frameKey := new(big.Int).Lsh(big.NewInt(keyFrame), 32)
+	invShift := new(big.Int).ModInverse(big.NewInt(1<<(4*nibSlots)), api.Compiler().Field()) // a nibble row's shift of Acc and EA
 	for r := range c.Rows {
 		row := &c.Rows[r]
 		S := row.S
@@ -680,7 +681,6 @@ func (c *Circuit) Define(api frontend.API) error {
 			digB = api.Add(digB, api.Mul(row.NibB[j-1], place))
 			digR = api.Add(digR, api.Mul(row.NibR[j-1], place))
 		}
-		invShift := new(big.Int).ModInverse(big.NewInt(1<<(4*nibSlots)), api.Compiler().Field())
 		accAfter = api.Add(accAfter, api.Mul(bitw, row.X2), api.Mul(S[ClassPopcnt], row.X1), api.Mul(nib, api.Mul(api.Sub(row.Acc, digA), invShift)))
 		eaAfter = api.Add(eaAfter, api.Mul(bitw, row.X1), api.Mul(nib, api.Mul(api.Sub(row.EA, digB), invShift)))
 		srcAfter = api.Add(srcAfter, api.Mul(nib, api.Add(row.Src, api.Mul(digR, row.Imm))))

@@ -314,6 +314,9 @@ func TestGeneratedProgramsSolve(t *testing.T) {
 		prove(fmt.Sprint(i), data, two)
 	}
 	t.Log(st)
+	if bulk < nBulk || indirect < nIndirect {
+		t.Errorf("found %d and %d of the %d and %d wanted runs executing memory.copy/fill and call_indirect in 5000 inputs", bulk, indirect, nBulk, nIndirect)
+	}
 	if 2*st.nSkipped() > st.seeds {
 		t.Fatalf("%d of %d generated programs skipped: the test proves too little", st.nSkipped(), st.seeds)
 	}

@@ -93,6 +93,8 @@ func expansionRow(tab *ModuleTable, row *Row) bool {
 	}
 	e := tab.Entries[pc]
 	switch e.Class {
+	case ClassIf: // the head of a br_if's expansion: the step, the pops follow
+		return !e.Pseudo && pc+1 < uint64(len(tab.Entries)) && tab.Entries[pc+1].Pseudo && tab.Entries[pc+1].Class == ClassLocalSet
 	case ClassReturn:
 		return e.Height > 0
 	case ClassLocalSet, ClassLocalGet, ClassBr, ClassBrCase, ClassBrTable:
@@ -116,7 +118,7 @@ func TestMultiValueSolve(t *testing.T) {
 			}
 		}
 	}
-	for _, c := range []Class{ClassLocalSet, ClassLocalGet, ClassBr, ClassBrCase, ClassBrTable, ClassReturn} {
+	for _, c := range []Class{ClassIf, ClassLocalSet, ClassLocalGet, ClassBr, ClassBrCase, ClassBrTable, ClassReturn} {
 		if rows[c] == 0 {
 			t.Errorf("no %s row of a multi-value expansion ran", c)
 		}

@@ -374,7 +374,7 @@ func memExpansion(op trace.Op, e Entry) []Entry {
 // handles (slot 0 in L1, L2, D1, the others in NibA, NibB, NibR): an i32
 // and/or/xor/popcnt takes 8/nibSlots nibble rows, an i64 one 16/nibSlots.
 // Each slot costs every row a lookup (4 constraints); four slots took the
-// benchmark programs from 2.12 to about 1.6 rows per step (CIRCUITS.md,
+// benchmark programs from 2.12 to 1.55 rows per step (CIRCUITS.md,
 // Cost).
 const nibSlots = 4
 

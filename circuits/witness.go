@@ -665,9 +665,11 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			w.r, w.l1 = val&0xFF, val>>8
 			w.eFlag, w.inv = b2u(n == 0), inverse(n)
 			if n != 0 {
+				// Written even when the fill traps (the circuit gates the
+				// write by n > 0 only; gating by the bound too would cost
+				// every row a product): unobservable, since the run halts
+				// here and a trapped run's final state holds no memory.
 				w.v = write(portVar, key(keyMem, dst), fru(w.r))
-			}
-			if n != 0 {
 				next.acc = n - 1
 			}
 			next.ea, next.src = dst+1, dst
