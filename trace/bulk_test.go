@@ -458,3 +458,39 @@ func TestBulkAccessLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkAccessLimitCutsSegments: bulk operations that each fit the
+// per-segment access bound but together do not start segments of their own,
+// rather than fail a valid run: mix's eight operations (fill 100 bytes, five
+// copies) under a bound of 150 accesses return what they return unbounded,
+// verify, and no segment records more than 150 accesses.
+func TestBulkAccessLimitCutsSegments(t *testing.T) {
+	mod, err := Decode(mustRead(t, "bulk.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Run(context.Background(), mod, "mix", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const max = 150
+	tr, err := Run(context.Background(), mod, "mix", nil, nil, WithMaxSegmentAccesses(max))
+	if err != nil {
+		t.Fatalf("mix under %d accesses per segment: %v", max, err)
+	}
+	if tr.Status != want.Status || tr.Results[0] != want.Results[0] || tr.Steps != want.Steps {
+		t.Fatalf("bounded run %s %v after %d steps, unbounded %s %v after %d", tr.Status, tr.Results, tr.Steps, want.Status, want.Results, want.Steps)
+	}
+	if err := tr.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	for k := range tr.Segments {
+		if n := len(tr.Segments[k].Accesses); n > max {
+			t.Errorf("segment %d records %d accesses > %d", k, n, max)
+		}
+	}
+	if len(tr.Segments) <= len(want.Segments) {
+		t.Fatalf("%d segments bounded, %d unbounded: the bound cut none", len(tr.Segments), len(want.Segments))
+	}
+	t.Logf("%d segments under %d accesses each (%d unbounded)", len(tr.Segments), max, len(want.Segments))
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math/bits"
+	"slices"
 )
 
 // Access recorders. They are small enough to be inlined; TS is the
@@ -78,6 +79,19 @@ func (m *machine) exec(ctx context.Context, tr *Trace, pc uint32) error {
 		}
 	}
 	computeLim()
+	// cut ends the segment before the instruction at pc and begins the next.
+	cut := func() error {
+		m.seg.Rows, m.seg.Accesses = rows, acc
+		after := m.state(m.step+uint64(len(rows)), tb+uint64(len(acc)), pc, sp)
+		if err := m.endSegment(after); err != nil {
+			return err
+		}
+		m.step += uint64(len(rows))
+		m.ts += uint64(len(acc))
+		m.beginSegment(after)
+		rows, acc, tb = m.seg.Rows, m.seg.Accesses, m.ts
+		return nil
+	}
 	trap := TrapNone
 	var trapPC uint32
 	var r *Row
@@ -92,15 +106,19 @@ loop:
 				return err
 			}
 			if len(rows) >= segCap {
-				m.seg.Rows, m.seg.Accesses = rows, acc
-				after := m.state(m.step+uint64(len(rows)), tb+uint64(len(acc)), pc, sp)
-				if err := m.endSegment(after); err != nil {
+				if err := cut(); err != nil {
 					return err
 				}
-				m.step += uint64(len(rows))
-				m.ts += uint64(len(acc))
-				m.beginSegment(after)
-				rows, acc, tb = m.seg.Rows, m.seg.Accesses, m.ts
+			}
+			computeLim()
+		}
+		// A memory.copy or memory.fill whose byte accesses would take the
+		// segment past its access bound starts a segment of its own
+		// (ErrAccessLimit is for one that is too large alone).
+		if op := code[pc].Op; (op == OpMemoryCopy || op == OpMemoryFill) && len(rows) > 0 &&
+			uint64(len(acc))+3+bulkAccesses(op, stack[sp-1]) > uint64(m.cfg.maxAcc) {
+			if err := cut(); err != nil {
+				return err
 			}
 			computeLim()
 		}
@@ -647,13 +665,10 @@ loop:
 				trap = TrapOutOfBoundsMemory
 				break loop
 			}
-			need := n // accesses the bytes take: a write each, and a read each for a copy
-			if op == OpMemoryCopy {
-				need = 2 * n
-			}
-			if got := uint64(len(acc)) + need; got > uint64(m.cfg.maxAcc) {
+			if got := uint64(len(acc)) + bulkAccesses(op, c); got > uint64(m.cfg.maxAcc) {
 				return &LimitError{Limit: ErrAccessLimit, Max: uint64(m.cfg.maxAcc), Got: got}
 			}
+			acc = slices.Grow(acc, int(bulkAccesses(op, c))) // once, not byte by byte
 			if n > 0 {
 				m.touch(dst, n)
 			}
@@ -809,4 +824,15 @@ func b2u32(b bool) uint32 {
 		return 1
 	}
 	return 0
+}
+
+// bulkAccesses is the number of byte accesses a memory.copy or memory.fill
+// of n (the operand on top of the stack) records: a write per byte, and a
+// read per byte for a copy.
+func bulkAccesses(op Op, n uint64) uint64 {
+	n = uint64(uint32(n))
+	if op == OpMemoryCopy {
+		return 2 * n
+	}
+	return n
 }

@@ -74,13 +74,16 @@ func WithMaxMemoryPages(n uint32) Option { return func(c *config) { c.maxPages =
 // WithMaxOutput bounds the bytes output_write may produce (trap beyond).
 func WithMaxOutput(n int) Option { return func(c *config) { c.maxOutput = n } }
 
-// WithMaxSegmentAccesses bounds the memory accesses one segment records
-// (n >= 1); a memory.copy or memory.fill that would record more fails the
-// run with ErrAccessLimit before it moves any byte.
+// WithMaxSegmentAccesses bounds the accesses a memory.copy or memory.fill
+// lets one segment record (1 <= n <= 2^31; rows index accesses with 32
+// bits): one that would pass it starts a segment of its own, and one that
+// passes it alone fails the run with ErrAccessLimit before it moves any
+// byte. Other instructions record a few accesses per row, bounded by the
+// segment capacity.
 func WithMaxSegmentAccesses(n int) Option {
 	return func(c *config) {
 		if n >= 1 {
-			c.maxAcc = n
+			c.maxAcc = min(n, 1<<31)
 		}
 	}
 }
