@@ -202,10 +202,73 @@ func (l *logup) add(mult frontend.Variable, tag int, fields ...frontend.Variable
 	l.terms = append(l.terms, term{mult, fields, tag})
 }
 
-// hasher is Poseidon2 in the circuit, the same functions as package claim.
+// hasher is Poseidon2 in the circuit, the same functions as package claim:
+// p is the width-2 permutation of Compress and Hash, wide the width-12 one
+// of the sponge (claim.Sponge).
 type hasher struct {
-	api frontend.API
-	p   *poseidon2.Permutation
+	api  frontend.API
+	p    *poseidon2.Permutation
+	wide *poseidon2.Permutation
+}
+
+// sponge is claim.Sponge(iv, xs) when done is nil. With done, it absorbs
+// every block of xs and returns the sum over blocks b of
+// (done(b) - done(b+1)) times lane 1 after block b, where done(b) is 1
+// when the message is longer than b blocks: the digest of the message
+// that ends in the block where done drops to 0 (xs must be zero after
+// that message's end, which zero padding then matches).
+func (h hasher) sponge(iv frontend.Variable, xs []frontend.Variable, done func(b int) frontend.Variable) frontend.Variable {
+	api := h.api
+	st := make([]frontend.Variable, claim.SpongeWidth)
+	st[0] = iv
+	for i := 1; i < len(st); i++ {
+		st[i] = 0
+	}
+	var out frontend.Variable = 0
+	for b := 0; b == 0 || b*claim.SpongeRate < len(xs); b++ {
+		for i := range claim.SpongeRate {
+			if k := b*claim.SpongeRate + i; k < len(xs) {
+				st[1+i] = api.Add(st[1+i], xs[k])
+			}
+		}
+		if err := h.wide.Permutation(st); err != nil {
+			panic(err) // width is claim.SpongeWidth by construction
+		}
+		if done == nil {
+			out = st[1]
+			continue
+		}
+		out = api.Add(out, api.Mul(api.Sub(done(b), done(b+1)), st[1]))
+	}
+	return out
+}
+
+// hashLong is claim.HashLong.
+func (h hasher) hashLong(xs ...frontend.Variable) frontend.Variable {
+	return h.sponge(len(xs), xs, nil)
+}
+
+// listDigest is claim.ListDigest(kind, head, items[:n]) for any n <= len(items),
+// given g = prefixFlags(n): items from n on are masked to zero, and the
+// state is taken after the block where the len(head) + n elements end.
+func (h hasher) listDigest(kind uint64, head, items, g []frontend.Variable) frontend.Variable {
+	api := h.api
+	msg := append(make([]frontend.Variable, 0, len(head)+len(items)), head...)
+	for i, it := range items {
+		msg = append(msg, api.Mul(g[i], it))
+	}
+	// longer(k) is 1 when the message is longer than k elements.
+	longer := func(k int) frontend.Variable {
+		switch j := k - len(head); {
+		case j < 0:
+			return 1
+		case j >= len(items):
+			return 0
+		default:
+			return g[j]
+		}
+	}
+	return h.sponge(new(big.Int).Add(pow2(64), new(big.Int).SetUint64(kind)), msg, func(b int) frontend.Variable { return longer(b * claim.SpongeRate) })
 }
 
 func (h hasher) compress(l, r frontend.Variable) frontend.Variable { return h.p.Compress(l, r) }
@@ -232,7 +295,7 @@ func (h hasher) openBlocks(rc frontend.Rangechecker, blocks []frontend.Variable,
 		for i := range packed {
 			packed[i] = entry(j, i, api.Add(api.Mul(blk, ProgBlockEntries), i))
 		}
-		api.AssertIsEqual(h.merkleRoot(h.hash(packed...), bits, paths[j][:]), root)
+		api.AssertIsEqual(h.merkleRoot(h.hashLong(packed...), bits, paths[j][:]), root)
 		commit(blk)
 	}
 }
@@ -277,34 +340,17 @@ func prefixFlags(api frontend.API, n frontend.Variable, size int) []frontend.Var
 	return g
 }
 
-// prefixDigest is claim.ValuesDigest of cells[:n] (= Hash(n, cells[0..n-1]))
-// for any n <= len(cells), given g = prefixFlags(n).
-func (h hasher) prefixDigest(cells []frontend.Variable, n frontend.Variable, g []frontend.Variable) frontend.Variable {
-	api := h.api
-	acc := h.compress(0, n)
-	if len(cells) == 0 {
-		return acc // n == 0 by prefixFlags
-	}
-	// sel_i = g[i-1] - g[i]: 1 exactly at i == n.
-	out := api.Mul(api.Sub(1, g[0]), acc)
-	for i, c := range cells {
-		acc = h.compress(acc, c)
-		next := frontend.Variable(0)
-		if i+1 < len(g) {
-			next = g[i+1]
-		}
-		out = api.Add(out, api.Mul(api.Sub(g[i], next), acc))
-	}
-	return out
-}
-
 // Define implements frontend.Circuit.
 func (c *Circuit) Define(api frontend.API) error {
 	perm, err := poseidon2.NewPoseidon2(api)
 	if err != nil {
 		return err
 	}
-	h := hasher{api, perm}
+	wide, err := poseidon2.NewPoseidon2FromParameters(api, claim.SpongeWidth, claim.SpongeFullRounds, claim.SpongePartialRounds)
+	if err != nil {
+		return err
+	}
+	h := hasher{api, perm, wide}
 	pa := newProductAsserter(api) // a·b = c as one constraint (r1c.go)
 	rc := rangecheck.New(api)
 	lu := &logup{}
@@ -349,10 +395,10 @@ func (c *Circuit) Define(api frontend.API) error {
 	// Only in-table indices are looked up (call_indirect's Cy/D1 split
 	// against NElems), so the zero slots past the table are never used.
 	rc.Check(c.NElems, 32)
-	module := h.hash(claim.TagModule,
+	module := h.hashLong(claim.TagModule,
 		c.ProgRoot,
 		c.FuncRoot,
-		h.prefixDigest(c.GInit, c.NG, gGlob),
+		h.listDigest(claim.ListElements, []frontend.Variable{c.NG}, c.GInit, gGlob),
 		c.MemPages, c.MaxPages,
 		c.MemInit,
 		c.NElems, c.ElemRoot)
@@ -840,8 +886,8 @@ func (c *Circuit) Define(api frontend.API) error {
 	for j := range c.MemBlocks {
 		bits := blockBits(h.api, rc, c.MemBlocks, j, MemTreeDepth)
 		lo, hi := j*MemBlockBytes, (j+1)*MemBlockBytes
-		oldLeaf := h.hash(chunks(c.Mem.Before[lo:hi])...)
-		newLeaf := h.hash(chunks(c.Mem.After[lo:hi])...)
+		oldLeaf := h.hashLong(chunks(c.Mem.Before[lo:hi])...)
+		newLeaf := h.hashLong(chunks(c.Mem.After[lo:hi])...)
 		api.AssertIsEqual(h.merkleRoot(oldLeaf, bits, c.MemPath[j][:]), memAfter)
 		memAfter = h.merkleRoot(newLeaf, bits, c.MemPath[j][:])
 	}
@@ -849,39 +895,28 @@ func (c *Circuit) Define(api frontend.API) error {
 	// to In.Before), so one hash of them serves both states.
 	inChunks := chunks(c.In.Before)
 	outBefore, outAfter := chunks(c.Out.Before), chunks(c.Out.After)
-	inD := h.hash(append([]frontend.Variable{len(c.In.Before)}, inChunks...)...)
+	inD := h.hashLong(append([]frontend.Variable{len(c.In.Before)}, inChunks...)...)
 	digest := func(s bstate, outChunks []frontend.Variable) (frontend.Variable, frontend.Variable) {
-		stackD := h.prefixDigest(s.stack, s.sp, prefixFlags(api, s.sp, len(s.stack)))
-		localsD := h.prefixDigest(s.locals, s.ltop, prefixFlags(api, s.ltop, len(s.locals)))
+		list := func(cells []frontend.Variable, n frontend.Variable, g []frontend.Variable) frontend.Variable {
+			return h.listDigest(claim.ListElements, []frontend.Variable{n}, cells, g)
+		}
+		stackD := list(s.stack, s.sp, prefixFlags(api, s.sp, len(s.stack)))
+		localsD := list(s.locals, s.ltop, prefixFlags(api, s.ltop, len(s.locals)))
 		depth1 := api.Add(s.depth, 1)
-		framesD := h.prefixDigest(s.frames, depth1, prefixFlags(api, depth1, len(s.frames)))
-		outD := h.hash(append([]frontend.Variable{len(c.Out.Before)}, outChunks...)...)
-		return h.hash(claim.TagState, s.pc, s.sp, s.fp, s.base, s.ltop, s.depth, s.acc, s.ea, s.src, s.outLen,
-			s.pages, c.InLen, stackD, localsD, h.prefixDigest(s.globals, c.NG, gGlob), framesD, s.mem, inD, outD), stackD
+		framesD := list(s.frames, depth1, prefixFlags(api, depth1, len(s.frames)))
+		outD := h.hashLong(append([]frontend.Variable{len(c.Out.Before)}, outChunks...)...)
+		return h.hashLong(claim.TagState, s.pc, s.sp, s.fp, s.base, s.ltop, s.depth, s.acc, s.ea, s.src, s.outLen,
+			s.pages, c.InLen, stackD, localsD, list(s.globals, c.NG, gGlob), framesD, s.mem, inD, outD), stackD
 	}
 	beforeState, _ := digest(bstate{r0.PC, r0.SP, r0.FP, r0.Base, r0.LTop, r0.Depth, r0.Acc, r0.EA, r0.Src, r0.OutLen, r0.Pages,
 		c.Stack.Before, c.Locals.Before, c.Globals.Before, c.Frames.Before, c.MemRoot}, outBefore)
 	afterState, stackAfterD := digest(bstate{nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter, srcAfter, outLenAfter, pagesAfter,
 		c.Stack.After, c.Locals.After, c.Globals.After, c.Frames.After, memAfter}, outAfter)
-	// bytesDigest is claim.BytesDigest of the first n bytes of a region
-	// whose bytes from n on are zero, given its chunks and nch = ceil(n/31).
+	// bytesDigest is claim.BytesDigest of the first n bytes of a region,
+	// given its chunks and nch = ceil(n/31) (chunks from nch on are masked).
 	bytesDigest := func(ch []frontend.Variable, n, nch frontend.Variable) frontend.Variable {
 		rc.Check(api.Sub(api.Mul(nch, 31), n), 5)
-		g := prefixFlags(api, nch, len(ch))
-		acc := h.compress(h.compress(0, claim.TagBytes), n)
-		if len(ch) == 0 {
-			return acc
-		}
-		out := api.Mul(api.Sub(1, g[0]), acc)
-		for j := range ch {
-			acc = h.compress(acc, ch[j])
-			next := frontend.Variable(0)
-			if j+1 < len(g) {
-				next = g[j+1]
-			}
-			out = api.Add(out, api.Mul(api.Sub(g[j], next), acc))
-		}
-		return out
+		return h.listDigest(claim.ListBytes, []frontend.Variable{claim.TagBytes, n}, ch, prefixFlags(api, nch, len(ch)))
 	}
 
 	// First segment: the canonical initial state of the called function.
@@ -927,7 +962,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	for i, v := range c.Globals.Before {
 		pa.zero(first, api.Mul(gGlob[i], api.Sub(v, c.GInit[i])))
 	}
-	inDigest := h.hash(claim.TagInput, h.prefixDigest(c.Locals.Before, params, gParams), bytesDigest(inChunks, c.InLen, c.NChIn))
+	inDigest := h.hash(claim.TagInput, h.listDigest(claim.ListElements, []frontend.Variable{params}, c.Locals.Before, gParams), bytesDigest(inChunks, c.InLen, c.NChIn))
 	pa.zero(first, api.Sub(inDigest, c.InDigest))
 	initial := h.hash(claim.TagInit, c.Module, c.Function, c.InDigest)
 	api.AssertIsEqual(c.Before, api.Select(first, initial, beforeState))

@@ -391,18 +391,13 @@ func pow2fr(n uint) *fr.Element {
 	return &e
 }
 
-// elemsDigest is claim.ValuesDigest over field elements: Hash(len, xs...).
-func elemsDigest(xs []fr.Element) fr.Element {
-	return claim.Hash(append([]fr.Element{claim.U64(uint64(len(xs)))}, xs...)...)
-}
-
-// Commitment is the module commitment: Hash(TagModule, root of the
+// Commitment is the module commitment: HashLong(TagModule, root of the
 // program tree, root of the function tree, digest of the initial globals,
 // initial memory pages, maximum pages, memory root of the initial memory
 // image, funcref table size, root of the funcref table tree); the trees
 // are those of memtree.go.
 func (t *ModuleTable) Commitment() fr.Element {
-	return claim.Hash(claim.U64(claim.TagModule), t.progTree.root(), t.funcTree.root(), claim.ValuesDigest(t.Globals),
+	return claim.HashLong(claim.U64(claim.TagModule), t.progTree.root(), t.funcTree.root(), claim.ValuesDigest(t.Globals),
 		claim.U64(uint64(t.Pages)), claim.U64(uint64(t.MaxPages)), t.memRoot, claim.U64(uint64(len(t.Elems))), t.elemTree.root())
 }
 

@@ -47,7 +47,7 @@ var zeroNodes = zeroTree(blockLeaf(make([]byte, MemBlockBytes)), MemTreeDepth)
 
 // zeroProgNodes[k] is the root of a subtree of height k of empty program
 // (or funcref table) blocks.
-var zeroProgNodes = zeroTree(claim.Hash(make([]fr.Element, ProgBlockEntries)...), ProgTreeDepth)
+var zeroProgNodes = zeroTree(claim.HashLong(make([]fr.Element, ProgBlockEntries)...), ProgTreeDepth)
 
 // zeroFuncNodes[k] is the root of a subtree of height k without functions.
 var zeroFuncNodes = zeroTree(fr.Element{}, FuncTreeDepth)
@@ -62,7 +62,7 @@ func zeroTree(leaf fr.Element, depth int) []fr.Element {
 }
 
 // blockLeaf is the leaf of one block of MemBlockBytes bytes.
-func blockLeaf(b []byte) fr.Element { return claim.Hash(claim.PackBytes(b)...) }
+func blockLeaf(b []byte) fr.Element { return claim.HashLong(claim.PackBytes(b)...) }
 
 // sparseTree is a Merkle tree over blocks of which only the nodes above a
 // non-zero block are stored.
@@ -162,7 +162,7 @@ func blockTreeOf(packed []fr.Element) *sparseTree {
 	for b := 0; b*ProgBlockEntries < len(packed); b++ {
 		blk := make([]fr.Element, ProgBlockEntries)
 		copy(blk, packed[b*ProgBlockEntries:])
-		t.set(uint64(b), claim.Hash(blk...))
+		t.set(uint64(b), claim.HashLong(blk...))
 	}
 	return t
 }

@@ -86,12 +86,14 @@ func chunksOf(n int) int { return (n + 30) / 31 }
 // compiling it (compiling the largest standard shape takes tens of seconds
 // and gigabytes), so that the prover can compare shapes it has never built.
 // The coefficients are fitted to compiled shapes (TestEstimatedConstraints
-// keeps them within 15%): about 390 per row, 9,950 per program block opened
-// (32 entries and a Merkle path), 470 per stack/local/global/frame slot,
-// 26 per input/output byte, 14,300 per memory block opened (two Merkle
-// paths, two leaf hashes, 256 bytes), 10,450 per funcref table block
-// opened, plus the called function's path and the fixed tables.
+// keeps them within 15%; a weighted least-squares fit over the standard
+// shapes, TestEstimatedConstraints): about 390 per row, 4,700 per program
+// block opened (32 entries, their sponge hash and a Merkle path), 120 per
+// stack/local/global/frame slot, 11 per input/output byte, 12,700 per
+// memory block opened (two Merkle paths, two leaf hashes, 256 bytes),
+// 8,500 per funcref table block opened, plus the called function's path
+// and the fixed tables.
 func (s Shape) EstimatedConstraints() int {
-	return 390*s.Rows + 9950*s.progBlocks() + 470*(s.Stack+s.Locals+s.Globals+s.Depth) +
-		26*(s.In+s.Out) + 14300*s.memBlocks() + 10450*s.tableBlocks() + 18400
+	return 390*s.Rows + 4700*s.progBlocks() + 120*(s.Stack+s.Locals+s.Globals+s.Depth) +
+		11*(s.In+s.Out) + 12700*s.memBlocks() + 8500*s.tableBlocks() + 17000
 }

@@ -74,15 +74,15 @@ type state struct {
 
 func (st *state) digest(nGlobals int) fr.Element {
 	u := claim.U64
-	return claim.Hash(u(claim.TagState), u(st.pc), u(st.sp), u(st.fp), u(st.base), u(st.ltop), u(st.depth),
+	return claim.HashLong(u(claim.TagState), u(st.pc), u(st.sp), u(st.fp), u(st.base), u(st.ltop), u(st.depth),
 		u(st.acc), u(st.ea), u(st.src), u(st.outLen), u(st.memPages), u(st.inLen),
-		elemsDigest(st.stack[:st.sp]), elemsDigest(st.locals[:st.ltop]), elemsDigest(st.globals[:nGlobals]),
-		elemsDigest(st.frames[:st.depth+1]), st.memRoot, regionDigest(st.in), regionDigest(st.out))
+		claim.ElementsDigest(st.stack[:st.sp]), claim.ElementsDigest(st.locals[:st.ltop]), claim.ElementsDigest(st.globals[:nGlobals]),
+		claim.ElementsDigest(st.frames[:st.depth+1]), st.memRoot, regionDigest(st.in), regionDigest(st.out))
 }
 
-// regionDigest hashes a byte region as the circuit does: Hash(size, chunks...).
+// regionDigest hashes a byte region as the circuit does: HashLong(size, chunks...).
 func regionDigest(r []fr.Element) fr.Element {
-	return claim.Hash(append([]fr.Element{claim.U64(uint64(len(r)))}, claim.PackBytes(bytesOf(r))...)...)
+	return claim.HashLong(append([]fr.Element{claim.U64(uint64(len(r)))}, claim.PackBytes(bytesOf(r))...)...)
 }
 
 // openBlocks lists the touched blocks and, up to n, the lowest untouched

@@ -84,8 +84,11 @@ type Bundle struct {
 const bundleMagic = "MCPZPRF\x00"
 
 // BundleFormatVersion is the version of the bundle encoding written by this
-// build (docs/BUNDLE.md). Decoders refuse other versions.
-const BundleFormatVersion = 1
+// build (docs/BUNDLE.md). Decoders refuse other versions. Version 2 has
+// version 1's layout; its statement digests (list digests, module
+// commitment) use the width-12 Poseidon2 sponge of package claim, so a
+// version 1 bundle's statement would not check.
+const BundleFormatVersion = 2
 
 // maxVec bounds counts read from a bundle (args, results, public inputs)
 // before allocation.
@@ -162,7 +165,7 @@ func (b *Bundle) UnmarshalBinary(data []byte) error {
 		return encodingErr("bundle header", r.err)
 	}
 	if v != BundleFormatVersion {
-		return fmt.Errorf("%w: bundle format version %d, this build reads %d", ErrVersion, v, BundleFormatVersion)
+		return fmt.Errorf("%w: bundle format version %d, this build reads %d (prove the run again)", ErrVersion, v, BundleFormatVersion)
 	}
 	if gv != GnarkVersion {
 		return fmt.Errorf("%w: bundle made with gnark %s, this build uses gnark %s", ErrVersion, gv, GnarkVersion)

@@ -2,9 +2,11 @@ package claim
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr/poseidon2"
 )
 
 func chain(t *testing.T, n int, stmt *Statement) []Claim {
@@ -170,6 +172,16 @@ func TestDigestsSeparateInputs(t *testing.T) {
 	add("output a", OutputDigest([]uint64{1}, nil))
 	add("init", InitialState(U64(1), 0, U64(1)))
 	add("final", FinalState(StatusReturned, TrapNone, U64(1)))
+	// Zero padding: lists of zeros of every length around the sponge's
+	// block boundaries (values; bytes filling n + 1 chunks), and tuples of
+	// zeros.
+	for n := range 3*SpongeRate + 2 {
+		add(fmt.Sprintf("%d zero values", n), ValuesDigest(make([]uint64, n)))
+		add(fmt.Sprintf("%d zero bytes", 31*n+30), BytesDigest(make([]byte, 31*n+30)))
+		if n > 0 {
+			add(fmt.Sprintf("HashLong of %d zeros", n), HashLong(make([]fr.Element, n)...))
+		}
+	}
 	if s := StatusTrapped.String(); s != "trapped" {
 		t.Fatal(s)
 	}
@@ -178,5 +190,43 @@ func TestDigestsSeparateInputs(t *testing.T) {
 	}
 	if s := TrapKind(1000).String(); s != "trap(1000)" {
 		t.Fatal(s)
+	}
+}
+
+// TestSpongeIsTheDocumentedConstruction recomputes Sponge from the
+// permutation as docs/BUNDLE.md describes it, so that a change to either
+// is caught: capacity lane 0 starts at iv, 11 elements per block are added
+// into lanes 1..11, zero padding, one permutation per block, lane 1 out.
+func TestSpongeIsTheDocumentedConstruction(t *testing.T) {
+	perm := poseidon2.NewPermutation(12, 8, 57)
+	for _, n := range []int{0, 1, 10, 11, 12, 22, 23, 40} {
+		xs := make([]fr.Element, n)
+		for i := range xs {
+			xs[i].SetUint64(uint64(1000*n + i + 1))
+		}
+		var st [12]fr.Element
+		st[0].SetUint64(77)
+		blocks := max(1, (n+10)/11)
+		for b := range blocks {
+			for i := range 11 {
+				if k := 11*b + i; k < n {
+					st[1+i].Add(&st[1+i], &xs[k])
+				}
+			}
+			if err := perm.Permutation(st[:]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := Sponge(U64(77), xs); !got.Equal(&st[1]) {
+			t.Errorf("n = %d: Sponge differs from the documented construction", n)
+		}
+	}
+	var two64 fr.Element
+	two64.SetString("18446744073709551616")
+	if iv := ListIV(ListElements); !iv.Equal(&two64) {
+		t.Errorf("ListIV(ListElements) = %s, want 2^64", iv.String())
+	}
+	if got, want := ValuesDigest([]uint64{5, 6}), Sponge(ListIV(ListElements), []fr.Element{U64(2), U64(5), U64(6)}); !got.Equal(&want) {
+		t.Error("ValuesDigest is not ListDigest([len], values)")
 	}
 }

@@ -35,13 +35,94 @@ func Compress(left, right fr.Element) fr.Element {
 
 // Hash is the Merkle–Damgård chain of Compress over xs starting from zero:
 // h = Compress(...Compress(Compress(0, x0), x1)..., xn). Callers hash
-// fixed-arity, tagged tuples, so no length padding is needed.
+// fixed-arity, tagged tuples, so no length padding is needed. It is for
+// short tuples (up to three elements it costs a circuit no more than the
+// sponge); longer ones use HashLong.
 func Hash(xs ...fr.Element) fr.Element {
 	var h fr.Element
 	for _, x := range xs {
 		h = Compress(h, x)
 	}
 	return h
+}
+
+// SpongeWidth and SpongeRate are those of the sponge behind HashLong and
+// the list digests: Poseidon2 over BN254 of width 12 (8 full and 57
+// partial rounds, gnark-crypto's constants for t = 12), absorbing 11
+// elements per permutation into lanes 1..11, lane 0 the capacity. In
+// R1CS one permutation costs 460 constraints, 42 per absorbed element,
+// where the width-2 chain costs 186 per element.
+const (
+	SpongeWidth = 12
+	SpongeRate  = SpongeWidth - 1
+)
+
+// SpongeFullRounds and SpongePartialRounds are the full and partial rounds of the width-12 Poseidon2.
+const (
+	SpongeFullRounds    = 8
+	SpongePartialRounds = 57
+)
+
+var widePerm = poseidon2.NewPermutation(SpongeWidth, SpongeFullRounds, SpongePartialRounds)
+
+// ListIV is the capacity lane's initial value for list digests of kind k:
+// 2^64 + k. HashLong starts it at the tuple's length, which never reaches
+// 2^64, so the two never share a sponge; kinds keep lists of different
+// encodings apart (zero padding would otherwise make the 9 zero values
+// [9, 0, …] and the empty byte string [9, 0] one message).
+func ListIV(kind uint64) fr.Element {
+	var e, k fr.Element
+	e.SetUint64(1 << 63)
+	e.Double(&e)
+	k.SetUint64(kind)
+	e.Add(&e, &k)
+	return e
+}
+
+// List kinds (ListIV): lists of values or field elements, and byte strings.
+const (
+	ListElements = 0
+	ListBytes    = TagBytes
+)
+
+// Sponge absorbs xs, zero-padded to whole blocks of SpongeRate (at least
+// one block), into lanes 1..SpongeRate of a width-12 Poseidon2 state whose
+// capacity lane starts at iv, permuting after each block, and returns
+// lane 1. Zero padding is injective only for inputs whose length the
+// input itself fixes: HashLong puts the length in iv, list digests put it
+// in the message.
+func Sponge(iv fr.Element, xs []fr.Element) fr.Element {
+	var st [SpongeWidth]fr.Element
+	st[0] = iv
+	for b := 0; b == 0 || b*SpongeRate < len(xs); b++ {
+		for i := range SpongeRate {
+			if k := b*SpongeRate + i; k < len(xs) {
+				st[1+i].Add(&st[1+i], &xs[k])
+			}
+		}
+		if err := widePerm.Permutation(st[:]); err != nil {
+			panic(err) // width is SpongeWidth by construction
+		}
+	}
+	return st[1]
+}
+
+// HashLong hashes a fixed-arity tuple of any length: Sponge(len(xs), xs).
+func HashLong(xs ...fr.Element) fr.Element { return Sponge(U64(uint64(len(xs))), xs) }
+
+// ListDigest is the digest of a list of field elements of a kind, after a
+// header that fixes the list's length: Sponge(ListIV(kind), head ‖ items). Circuits
+// recompute it for any length up to their capacity by absorbing every
+// block of the capacity, the items past the length masked to zero, and
+// selecting the state after the block where the message ends.
+func ListDigest(kind uint64, head, items []fr.Element) fr.Element {
+	return Sponge(ListIV(kind), append(append(make([]fr.Element, 0, len(head)+len(items)), head...), items...))
+}
+
+// ElementsDigest is the digest of a list of field elements:
+// ListDigest(ListElements, [len(xs)], xs).
+func ElementsDigest(xs []fr.Element) fr.Element {
+	return ListDigest(ListElements, []fr.Element{U64(uint64(len(xs)))}, xs)
 }
 
 // U64 is the field element of an unsigned integer.
@@ -76,23 +157,20 @@ func PackBytes(b []byte) []fr.Element {
 }
 
 // BytesDigest is the digest of a byte string:
-// Hash(TagBytes, len(b), PackBytes(b)...). Circuits recompute it for any
-// length up to their capacity by hashing every prefix and selecting the one
-// ending at len(b).
+// ListDigest(ListBytes, [TagBytes, len(b)], PackBytes(b)).
 func BytesDigest(b []byte) fr.Element {
-	xs := []fr.Element{U64(TagBytes), U64(uint64(len(b)))}
-	xs = append(xs, PackBytes(b)...)
-	return Hash(xs...)
+	return ListDigest(ListBytes, []fr.Element{U64(TagBytes), U64(uint64(len(b)))}, PackBytes(b))
 }
 
 // ValuesDigest is the digest of a list of WebAssembly integer values
-// (arguments or results; an i32 is zero-extended): Hash(len(vs), vs...).
+// (arguments or results; an i32 is zero-extended): ElementsDigest of the
+// values.
 func ValuesDigest(vs []uint64) fr.Element {
-	xs := []fr.Element{U64(uint64(len(vs)))}
-	for _, v := range vs {
-		xs = append(xs, U64(v))
+	xs := make([]fr.Element, len(vs))
+	for i, v := range vs {
+		xs[i] = U64(v)
 	}
-	return Hash(xs...)
+	return ElementsDigest(xs)
 }
 
 // InputDigest is the statement's I: the digest of a run's arguments and
