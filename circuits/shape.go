@@ -68,6 +68,12 @@ func Shapes() []Shape {
 		// with 512 rows to stay under 2^21 constraints for the 4 GiB
 		// budget
 		{Rows: 512, Prog: 512, Funcs: 16, Stack: 1024, Locals: 1024, Globals: 16, Depth: 512, Mem: 1024, In: 256, Out: 256, Table: 16},
+		// the tracer's whole call depth (2,000 frames, trace.
+		// DefaultMaxCallDepth) with two value-stack and locals slots a
+		// frame: affordable since the boundary lists are hashed with the
+		// wide sponge (~120 constraints a slot instead of ~470), 1.8 M
+		// constraints, under 2^21
+		{Rows: 1024, Prog: 512, Funcs: 16, Stack: 4096, Locals: 4096, Globals: 16, Depth: 2048, Mem: 1024, In: 256, Out: 256, Table: 16},
 	}
 }
 

@@ -61,6 +61,7 @@ func TestShapeIDsStable(t *testing.T) {
 		"seg-r3840-p384-f32-s128-l128-g16-d32-m2048-i512-o512-t32",
 		"seg-r1024-p1024-f16-s64-l64-g16-d16-m1024-i256-o256-t16",
 		"seg-r512-p512-f16-s1024-l1024-g16-d512-m1024-i256-o256-t16",
+		"seg-r1024-p512-f16-s4096-l4096-g16-d2048-m1024-i256-o256-t16",
 	}
 	got := Shapes()
 	if len(got) < len(want) {
@@ -81,9 +82,9 @@ func TestBudgetShapesDomain(t *testing.T) {
 		t.Skip("compiles two 2 M-constraint shapes")
 	}
 	// Shapes 4 and 5 passed 2^21 when memory and the program became
-	// Merkle trees (2.13 M and 2.59 M); 6 and 7 take their places. 9 is
-	// the deep-recursion shape.
-	for _, i := range []int{6, 7, 9} {
+	// Merkle trees (2.13 M and 2.59 M); 6 and 7 take their places. 9 and
+	// 10 are the deep-recursion shapes.
+	for _, i := range []int{6, 7, 9, 10} {
 		s := Shapes()[i]
 		cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, s.NewCircuit())
 		if err != nil {
@@ -98,19 +99,22 @@ func TestBudgetShapesDomain(t *testing.T) {
 }
 
 // TestDeepRecursionShape: a recursion 300 frames deep fits no shape but
-// the deep-recursion one (Fit takes the first that fits), whose segments
-// solve; 10 frames fit the 1,024-row shape, 40 the 4,096-row large one.
+// the first deep-recursion one (Fit takes the first that fits), 1,999
+// frames (the tracer's limit is 2,000) only the second; 10 frames fit the
+// 1,024-row shape, 40 the 4,096-row large one. Without -short, the
+// segments of both deep runs solve (of the 1,999-frame run: the first,
+// the deepest and the last).
 func TestDeepRecursionShape(t *testing.T) {
 	mod := loadModule(t, "deep.wasm")
 	tab, err := Table(mod)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deep := Shapes()[9]
+	deep, deepest := Shapes()[9], Shapes()[10]
 	for _, tc := range []struct {
 		n    uint64
 		want Shape
-	}{{10, Shapes()[1]}, {40, Shapes()[3]}, {300, deep}} {
+	}{{10, Shapes()[1]}, {40, Shapes()[3]}, {300, deep}, {1999, deepest}} {
 		tr := run(t, mod, "sum", []uint64{tc.n}, 1<<16)
 		if tr.Status != trace.Returned || tr.Results[0] != tc.n*(tc.n+1)/2 {
 			t.Fatalf("sum(%d): %v %v", tc.n, tr.Status, tr.Results)
@@ -120,25 +124,40 @@ func TestDeepRecursionShape(t *testing.T) {
 			t.Fatalf("sum(%d) fits %s (%v), want %s", tc.n, got.ID(), err, tc.want.ID())
 		}
 	}
+	if tr := run(t, mod, "sum", []uint64{2000}, 1<<16); tr.Status != trace.Trapped || tr.Trap != trace.TrapStackOverflow {
+		t.Fatalf("sum(2000): %v %v, want the tracer's call-depth trap", tr.Status, tr.Trap)
+	}
 	if testing.Short() {
-		return // the deep shape compiles to 1.6 M constraints: solve it without -short
+		return // the deep shapes compile to 0.7 M and 1.8 M constraints: solve them without -short
 	}
-	tr := run(t, mod, "sum", []uint64{300}, 1<<16)
-	stmt, claims, err := tab.Statement(deep, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := claim.CheckStatement(stmt, claims); err != nil {
-		t.Fatal(err)
-	}
-	for k := range claims {
-		w, _, err := deep.Assign(tab, tr, k)
+	for _, tc := range []struct {
+		n     uint64
+		shape Shape
+	}{{300, deep}, {1999, deepest}} {
+		tr := run(t, mod, "sum", []uint64{tc.n}, 1<<16)
+		stmt, claims, err := tab.Statement(tc.shape, tr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := test.IsSolved(deep.NewCircuit(), w, ecc.BN254.ScalarField()); err != nil {
-			t.Fatalf("segment %d of %d: %v", k, len(claims), err)
+		if err := claim.CheckStatement(stmt, claims); err != nil {
+			t.Fatal(err)
 		}
+		segs := []int{0, len(claims) / 2, len(claims) - 1}
+		if tc.n == 300 {
+			segs = segs[:0]
+			for k := range claims {
+				segs = append(segs, k)
+			}
+		}
+		for _, k := range segs {
+			w, _, err := tc.shape.Assign(tab, tr, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := test.IsSolved(tc.shape.NewCircuit(), w, ecc.BN254.ScalarField()); err != nil {
+				t.Fatalf("sum(%d): segment %d of %d: %v", tc.n, k, len(claims), err)
+			}
+		}
+		t.Logf("sum(%d): %d steps, %d segments of %s; solved %v", tc.n, tr.Steps, len(claims), tc.shape.ID(), segs)
 	}
-	t.Logf("sum(300): %d steps, %d segments of %s", tr.Steps, len(claims), deep.ID())
 }
