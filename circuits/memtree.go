@@ -8,7 +8,7 @@ import (
 
 // Linear memory is committed at every segment boundary as the root of a
 // Poseidon2 Merkle tree over the whole 32-bit address space in blocks of
-// MemBlockBytes bytes. A leaf is claim.Hash of its block packed 31 bytes
+// MemBlockBytes bytes. A leaf is claim.HashLong of its block packed 31 bytes
 // per element; an inner node is claim.Compress(left, right). A segment
 // opens only the blocks it touches, so memory size does not enter the
 // circuit, only the number of blocks a segment may touch (Shape.Mem).
@@ -19,7 +19,7 @@ const (
 )
 
 // The program table is committed the same way (read-only): blocks of
-// ProgBlockEntries packed entries (Entry.packed), leaf = claim.Hash of the
+// ProgBlockEntries packed entries (Entry.packed), leaf = claim.HashLong of the
 // block, over at most MaxProgram entries. A segment opens the blocks of
 // the pcs it executes.
 const (

@@ -14,7 +14,7 @@ import (
 // from the boundary state Before for Steps steps reaches the boundary state
 // After. Before is InitialState(...) for a run's first segment and After is
 // FinalState(...) for its last; in between they are state digests
-// (Hash(TagState, ...), see docs/CIRCUITS.md) that chain consecutive segments.
+// (HashLong(TagState, ...), see docs/CIRCUITS.md) that chain consecutive segments.
 type Claim struct {
 	Module fr.Element
 	Before fr.Element
