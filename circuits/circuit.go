@@ -340,17 +340,25 @@ func prefixFlags(api frontend.API, n frontend.Variable, size int) []frontend.Var
 	return g
 }
 
-// Define implements frontend.Circuit.
-func (c *Circuit) Define(api frontend.API) error {
+// newHasher builds both permutations of package claim in the circuit.
+func newHasher(api frontend.API) (hasher, error) {
 	perm, err := poseidon2.NewPoseidon2(api)
 	if err != nil {
-		return err
+		return hasher{}, err
 	}
 	wide, err := poseidon2.NewPoseidon2FromParameters(api, claim.SpongeWidth, claim.SpongeFullRounds, claim.SpongePartialRounds)
 	if err != nil {
+		return hasher{}, err
+	}
+	return hasher{api, perm, wide}, nil
+}
+
+// Define implements frontend.Circuit.
+func (c *Circuit) Define(api frontend.API) error {
+	h, err := newHasher(api)
+	if err != nil {
 		return err
 	}
-	h := hasher{api, perm, wide}
 	pa := newProductAsserter(api) // a·b = c as one constraint (r1c.go)
 	rc := rangecheck.New(api)
 	lu := &logup{}

@@ -7,7 +7,6 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/permutation/poseidon2"
 	"github.com/consensys/gnark/test"
 
 	"github.com/mcpzero/mcpzero/circuits/claim"
@@ -22,15 +21,10 @@ type listCircuit struct {
 }
 
 func (c *listCircuit) Define(api frontend.API) error {
-	perm, err := poseidon2.NewPoseidon2(api)
+	h, err := newHasher(api)
 	if err != nil {
 		return err
 	}
-	wide, err := poseidon2.NewPoseidon2FromParameters(api, claim.SpongeWidth, claim.SpongeFullRounds, claim.SpongePartialRounds)
-	if err != nil {
-		return err
-	}
-	h := hasher{api, perm, wide}
 	g := prefixFlags(api, c.N, len(c.Items))
 	api.AssertIsEqual(h.listDigest(c.Kind, []frontend.Variable{c.N}, c.Items, g), c.Want)
 	return nil
