@@ -920,8 +920,10 @@ func (c *Circuit) Define(api frontend.API) error {
 		c.Stack.Before, c.Locals.Before, c.Globals.Before, c.Frames.Before, c.MemRoot}, outBefore)
 	afterState, stackAfterD := digest(bstate{nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter, srcAfter, outLenAfter, pagesAfter,
 		c.Stack.After, c.Locals.After, c.Globals.After, c.Frames.After, memAfter}, outAfter)
-	// bytesDigest is claim.BytesDigest of the first n bytes of a region,
-	// given its chunks and nch = ceil(n/31) (chunks from nch on are masked).
+	// bytesDigest is claim.BytesDigest of the first n bytes of a region
+	// whose bytes from n on are zero (the chunk holding byte n-1 is
+	// hashed whole), given its chunks and nch = ceil(n/31); chunks from
+	// nch on are masked.
 	bytesDigest := func(ch []frontend.Variable, n, nch frontend.Variable) frontend.Variable {
 		rc.Check(api.Sub(api.Mul(nch, 31), n), 5)
 		return h.listDigest(claim.ListBytes, []frontend.Variable{claim.TagBytes, n}, ch, prefixFlags(api, nch, len(ch)))
