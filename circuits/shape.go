@@ -71,7 +71,7 @@ func Shapes() []Shape {
 		// the tracer's whole call depth (2,000 frames, trace.
 		// DefaultMaxCallDepth) with two value-stack and locals slots a
 		// frame: affordable since the boundary lists are hashed with the
-		// wide sponge (~120 constraints a slot instead of ~470), 1.8 M
+		// wide sponge (~120 constraints a slot instead of ~470), 1.75 M
 		// constraints, under 2^21
 		{Rows: 1024, Prog: 512, Funcs: 16, Stack: 4096, Locals: 4096, Globals: 16, Depth: 2048, Mem: 1024, In: 256, Out: 256, Table: 16},
 	}
@@ -91,9 +91,9 @@ func chunksOf(n int) int { return (n + 30) / 31 }
 // EstimatedConstraints estimates the shape's R1CS constraint count without
 // compiling it (compiling the largest standard shape takes tens of seconds
 // and gigabytes), so that the prover can compare shapes it has never built.
-// The coefficients are fitted to compiled shapes (TestEstimatedConstraints
-// keeps them within 15%; a weighted least-squares fit over the standard
-// shapes, TestEstimatedConstraints): about 390 per row, 4,700 per program
+// The coefficients are a weighted least-squares fit over the compiled
+// standard shapes (TestEstimatedConstraints keeps them within 15%): about
+// 390 per row, 4,700 per program
 // block opened (32 entries, their sponge hash and a Merkle path), 120 per
 // stack/local/global/frame slot, 11 per input/output byte, 12,700 per
 // memory block opened (two Merkle paths, two leaf hashes, 256 bytes),
