@@ -48,22 +48,30 @@ const HaltPC = 1<<32 - 1
 
 // Row is one step of the execution table.
 type Row struct {
-	S                                [numClasses]frontend.Variable   // one-hot class selector; S[ClassPad] marks padding
-	W64, Swap, Neg, Signed, Arity    frontend.Variable               // flags of the program entry
-	PC, Imm, Target, Height          frontend.Variable               // program entry fields
-	Pseudo                           frontend.Variable               // the entry is a pseudo-instruction (function prologue), not a step
-	SP, FP, Base, LTop, Depth        frontend.Variable               // machine state before the step
-	Acc, EA                          frontend.Variable               // load/store/copy in progress: value being assembled or split / bytes left, effective address
-	Pages                            frontend.Variable               // memory size in pages
-	Src, OutLen                      frontend.Variable               // copy source, output length so far
-	K, P                             frontend.Variable               // shifts: count mod W and 2^count (looked up)
-	X1, X2, X3                       frontend.Variable               // stack operands, top first
-	R                                frontend.Variable               // result (value pushed)
-	V                                frontend.Variable               // old value of the local/global port
-	O                                frontend.Variable               // old value of the pushed slot
-	Cy, E, Inv, D1, Sg1, Sg2, L1, L2 frontend.Variable               // auxiliary: carry, zero flag and inverse, high part/difference, sign bits and low parts
-	NibA, NibB, NibR                 [nibSlots - 1]frontend.Variable // a nibble row's slots 1..: the operands' nibbles and the table's result (slot 0: L1, L2, D1)
-	PrevTS                           [nbPorts]frontend.Variable      // timestamp of the previous access to each port's cell
+	S                                [numClasses]frontend.Variable // one-hot class selector; S[ClassPad] marks padding
+	W64, Swap, Neg, Signed, Arity    frontend.Variable             // flags of the program entry
+	PC, Imm, Target, Height          frontend.Variable             // program entry fields
+	Pseudo                           frontend.Variable             // the entry is a pseudo-instruction (function prologue), not a step
+	SP, FP, Base, LTop, Depth        frontend.Variable             // machine state before the step
+	Acc, EA                          frontend.Variable             // load/store/copy in progress: value being assembled or split / bytes left, effective address
+	Pages                            frontend.Variable             // memory size in pages
+	Src, OutLen                      frontend.Variable             // copy source, output length so far
+	K, P                             frontend.Variable             // shifts: count mod W and 2^count (looked up)
+	X1, X2, X3                       frontend.Variable             // stack operands, top first
+	R                                frontend.Variable             // result (value pushed)
+	V                                frontend.Variable             // old value of the local/global port
+	O                                frontend.Variable             // old value of the pushed slot
+	Cy, E, Inv, D1, Sg1, Sg2, L1, L2 frontend.Variable             // auxiliary: carry, zero flag and inverse, high part/difference, sign bits and low parts
+	PrevTS                           [nbPorts]frontend.Variable    // timestamp of the previous access to each port's cell
+}
+
+// BitRow is one row of the bitwise table: an and/or/xor (Op 1, 2, 3) or
+// popcnt (Op 4, IsPop 1) of a row, whose (op, X1, X2, R) it receives over
+// the bus, given as the operands' and the result's nibbles, each nibble
+// triple looked up in the nibble table.
+type BitRow struct {
+	Used, Op, W64, IsPop frontend.Variable
+	X, Y, R              [bitNibbles]frontend.Variable // nibbles of X1, X2 (0 for popcnt) and the result (popcnt: count/16^j)
 }
 
 // ProgEntry is one program-table entry as the circuit sees it.
@@ -111,13 +119,16 @@ type Circuit struct {
 	FuncPath      [FuncTreeDepth]frontend.Variable
 	GInit         []frontend.Variable
 	NG            frontend.Variable
-	MemInit       frontend.Variable                      // memory root of the initial memory image (memtree.go)
-	MemPages      frontend.Variable                      // initial memory size in pages
-	MaxPages      frontend.Variable                      // memory.grow limit in pages
-	InLen         frontend.Variable                      // input size in bytes
-	NChIn, NChOut frontend.Variable                      // 31-byte chunks of the input, of the final output
-	PowMult       [96]frontend.Variable                  // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
-	NibMult       [nibSlots * nibTable]frontend.Variable // per nibble slot j: lookups of (op+8j, a, b, a op b) for op in and, or, xor and nibbles a, b; then (4+8j, a, 0, popcount(a)/16^j)
+	MemInit       frontend.Variable               // memory root of the initial memory image (memtree.go)
+	MemPages      frontend.Variable               // initial memory size in pages
+	MaxPages      frontend.Variable               // memory.grow limit in pages
+	InLen         frontend.Variable               // input size in bytes
+	NChIn, NChOut frontend.Variable               // 31-byte chunks of the input, of the final output
+	PowMult       [96]frontend.Variable           // lookups of (32, k, 2^k) for k < 32, then (64, k, 2^k) for k < 64
+	NibMult       [nibTableSize]frontend.Variable // lookups of (op, a, b, a op b) for op in and, or, xor and nibbles a, b; then per slot j (4+8j, a, 0, popcount(a)/16^j)
+	// The bitwise table: one row per and/or/xor/popcnt of the segment
+	// (Shape.bitRows), the rest unused.
+	Bits []BitRow
 	// The funcref table blocks the segment opens (indices strictly
 	// increasing, paths to ElemRoot), and the table's size.
 	Elems      []ElemEntry
@@ -167,6 +178,7 @@ func (s Shape) alloc() *Circuit {
 	c.ElemBlocks = make([]frontend.Variable, s.tableBlocks())
 	c.ElemPath = make([][ProgTreeDepth]frontend.Variable, s.tableBlocks())
 	c.Rows = make([]Row, s.Rows)
+	c.Bits = make([]BitRow, s.bitRows())
 	return c
 }
 
@@ -196,7 +208,14 @@ const (
 	tagPow  = 3
 	tagNib  = 4
 	tagTab  = 5
+	tagBit  = 6 // the bus from a row to the bitwise table
 )
+
+// bitPopWeight is popcnt's weight in the bitwise bus's op field: above
+// every op field a table row with IsPop = 0 can pass its nibble lookups
+// with (124 + 16; see the bitwise table in Define). With 32, such a row
+// with Op = 36 passed for a popcnt, its counts scaled by 16^(j-4).
+const bitPopWeight = 256
 
 func (l *logup) add(mult frontend.Variable, tag int, fields ...frontend.Variable) {
 	l.terms = append(l.terms, term{mult, fields, tag})
@@ -421,7 +440,6 @@ func (c *Circuit) Define(api frontend.API) error {
 	steps := frontend.Variable(0)
 	var nextPC, spAfter, fpAfter, baseAfter, ltopAfter, depthAfter, accAfter, eaAfter, srcAfter, outLenAfter, pagesAfter frontend.Variable
 	frameKey := new(big.Int).Lsh(big.NewInt(keyFrame), 32)
-	invShift := new(big.Int).ModInverse(big.NewInt(1<<(4*nibSlots)), api.Compiler().Field()) // a nibble row's shift of Acc and EA
 	for r := range c.Rows {
 		row := &c.Rows[r]
 		S := row.S
@@ -475,9 +493,10 @@ func (c *Circuit) Define(api frontend.API) error {
 		cmpSigned := api.Mul(S[ClassCmp], row.Signed)
 
 		shl, shrU, rotl, divU := S[ClassShl], S[ClassShrU], S[ClassRotl], S[ClassDivU]
-		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp], shl, shrU, rotl, divU)
-		unop := api.Add(S[ClassEqz], S[ClassWrap], S[ClassExtendU], S[ClassExtendS], S[ClassMemGrow])
-		unopNoPush := api.Add(S[ClassExtSplit], S[ClassPopcnt]) // pop their operand, push in a later row
+		bitw, popcnt := S[ClassBitwise], S[ClassPopcnt]
+		binop := api.Add(S[ClassAdd], S[ClassSub], S[ClassMul], S[ClassEq], S[ClassCmp], shl, shrU, rotl, divU, bitw)
+		unop := api.Add(S[ClassEqz], S[ClassWrap], S[ClassExtendU], S[ClassExtendS], S[ClassMemGrow], popcnt)
+		unopNoPush := S[ClassExtSplit] // pops its operand, pushes in a later row
 		shrS, shrSPush := S[ClassShrS], S[ClassShrSPush]
 		unop = api.Add(unop, S[ClassClz])
 		ret := S[ClassReturn]
@@ -720,27 +739,9 @@ func (c *Circuit) Define(api frontend.API) error {
 		twoN := api.Mul(api.Mul(pow, row.Imm), new(big.Int).Mul(big.NewInt(256), new(big.Int).ModInverse(two64, api.Compiler().Field())))
 		accAfter = api.Add(accAfter, api.Mul(extSplit, api.Sub(row.X1, api.Mul(row.D1, twoN))))
 
-		// and, or, xor: nibSlots nibbles per pseudo-row, slot j looked up
-		// in its own part of the table (op + 8j). The operands' rests must
-		// reach zero, so the nibbles (in the table, hence < 16) are their
-		// unique base-16 digits. popcount's slot j returns popcount/16^j,
-		// so that the same place values sum the counts.
-		bitw, nib, bitPush := S[ClassBitwise], S[ClassNibble], S[ClassBitPush]
-		lu.add(api.Neg(nib), tagNib, row.Height, row.L1, row.L2, row.D1)
-		digA, digB, digR := frontend.Variable(row.L1), frontend.Variable(row.L2), frontend.Variable(row.D1)
-		for j := 1; j < nibSlots; j++ {
-			lu.add(api.Neg(nib), tagNib, api.Add(row.Height, 8*j), row.NibA[j-1], row.NibB[j-1], row.NibR[j-1])
-			place := 1 << (4 * j)
-			digA = api.Add(digA, api.Mul(row.NibA[j-1], place))
-			digB = api.Add(digB, api.Mul(row.NibB[j-1], place))
-			digR = api.Add(digR, api.Mul(row.NibR[j-1], place))
-		}
-		accAfter = api.Add(accAfter, api.Mul(bitw, row.X2), api.Mul(S[ClassPopcnt], row.X1), api.Mul(nib, api.Mul(api.Sub(row.Acc, digA), invShift)))
-		eaAfter = api.Add(eaAfter, api.Mul(bitw, row.X1), api.Mul(nib, api.Mul(api.Sub(row.EA, digB), invShift)))
-		srcAfter = api.Add(srcAfter, api.Mul(nib, api.Add(row.Src, api.Mul(digR, row.Imm))))
-		pa.zero(bitPush, row.Acc)
-		pa.zero(bitPush, row.EA)
-		pa.zero(bitPush, api.Sub(row.R, row.Src))
+		// and, or, xor, popcnt: (op + 16 W64 + bitPopWeight popcnt, X1,
+		// X2, R) is a row of the bitwise table (popcnt: X2 = 0, not read).
+		lu.add(api.Add(bitw, popcnt), tagBit, api.Add(row.Height, api.Mul(row.W64, 16), api.Mul(popcnt, bitPopWeight)), row.X1, row.X2, row.R)
 
 		// call_indirect: Cy = 1, the index is outside the table (D1 =
 		// X1 - table size >= 0; no lookup): trap. Cy = 0: (X1, prologue
@@ -767,9 +768,9 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.Neg(S[ClassPad]), api.Neg(busy))
 		// A trap goes to HaltPC, whatever the row would do otherwise.
 		nextPC = api.Add(goOn, api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf, oob, limTrap, indTrap), api.Sub(HaltPC, goOn)))
-		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize], S[ClassBitPush]),
+		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
-				load, api.Mul(api.Add(store, inRead, outWrite, S[ClassBitwise], shrS, divS), 2), api.Mul(api.Add(mCopy, mFill), 3), S[ClassBrTable], unopNoPush, api.Neg(shrSPush), api.Neg(divSPush),
+				load, api.Mul(api.Add(store, inRead, outWrite, shrS, divS), 2), api.Mul(api.Add(mCopy, mFill), 3), S[ClassBrTable], unopNoPush, api.Neg(shrSPush), api.Neg(divSPush),
 				S[ClassCallInd]))
 		target := api.Add(row.Base, row.Height, row.Arity)
 		spAfter = api.Add(row.SP, delta,
@@ -811,12 +812,12 @@ func (c *Circuit) Define(api frontend.API) error {
 		isWrite := api.Add(S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet])
 		used := [nbPorts]frontend.Variable{
 			api.Add(binop, unop, S[ClassLocalSet], S[ClassLocalTee], S[ClassGlobalSet], S[ClassSelect], S[ClassBrIf], S[ClassIf], brRetA, load, store,
-				inRead, outWrite, S[ClassBitwise], S[ClassBrTable], unopNoPush, shrS, divS, S[ClassCallInd], mCopy, mFill),
-			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, S[ClassBitwise], shrS, divS, mCopy, mFill),
+				inRead, outWrite, S[ClassBrTable], unopNoPush, shrS, divS, S[ClassCallInd], mCopy, mFill),
+			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, shrS, divS, mCopy, mFill),
 			api.Add(S[ClassSelect], inRead, busy, mCopy, mFill),
 			api.Add(isLocal, isGlobal, call, ret, isMem, busy, mFill, api.Neg(fillZero)),
 			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brRetA, tkA,
-				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap), S[ClassBitPush], shrSPush, divSPush, api.Neg(ovf)),
+				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap), shrSPush, divSPush, api.Neg(ovf)),
 		}
 		stackKey := api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), row.SP)
 		keys := [nbPorts]frontend.Variable{
@@ -856,14 +857,54 @@ func (c *Circuit) Define(api frontend.API) error {
 			// determined by the above through the constraints, committed
 			// anyway since they enter lookup tuples and multiplicities
 			row.D1, row.L1, row.L2, row.Cy, row.E, row.Sg1, row.Sg2)
-		commit(row.NibA[:]...)
-		commit(row.NibB[:]...)
-		commit(row.NibR[:]...)
 		commit(row.S[:]...)
 		commit(row.PrevTS[:]...)
 	}
 	api.AssertIsEqual(steps, c.Steps)
 	api.AssertIsBoolean(halted)
+
+	// --- The bitwise table. ---
+	// A used row takes its operands and result apart into nibbles, each
+	// slot j's triple looked up as (Op + 8j IsPop, x_j, y_j, r_j): and/or/
+	// xor (IsPop 0) in the shared part of the nibble table, popcount (Op
+	// 4, IsPop 1) in slot j's own part, whose r_j = count/16^j makes the
+	// place values below sum the counts. The bus carries Op + 16 W64 +
+	// bitPopWeight IsPop. With IsPop = 1 only Op = 4 passes all 16 slots
+	// (4 + 8j is in the table for j < 16 only): 260 or 276. With IsPop =
+	// 0 every slot looks up Op itself, which passes for Op in 1..3 and
+	// also for any 4 + 8k, k < 16 (slot k's popcount entries, whose r_j
+	// are scaled by 16^-k, not 16^-j): at most 124 + 16, below 260, so
+	// no such row reaches a popcnt row, nor an and/or/xor one (1..3,
+	// 17..19; 4 + 8k + 16 W64 is 4 mod 8). So a row is the operation
+	// the executing row names (TestTamperBitTable forges both). The
+	// nibbles are digits (< 16), so the values are unique; an i32 (W64 0)
+	// leaves the high 8 unread: its operands are below 2^32.
+	for i := range c.Bits {
+		b := &c.Bits[i]
+		api.AssertIsBoolean(b.Used)
+		api.AssertIsBoolean(b.W64)
+		api.AssertIsBoolean(b.IsPop)
+		var vals [3][2]frontend.Variable // X, Y, R: low and high 8 nibbles at their place values
+		for v := range vals {
+			vals[v] = [2]frontend.Variable{0, 0}
+		}
+		for j := range bitNibbles {
+			lu.add(api.Neg(b.Used), tagNib, api.Add(b.Op, api.Mul(b.IsPop, 8*j)), b.X[j], b.Y[j], b.R[j])
+			place := new(big.Int).Lsh(big.NewInt(1), uint(4*j))
+			for v, nib := range [3]frontend.Variable{b.X[j], b.Y[j], b.R[j]} {
+				vals[v][j/8] = api.Add(vals[v][j/8], api.Mul(nib, place))
+			}
+		}
+		var full [3]frontend.Variable
+		for v := range vals {
+			full[v] = api.Add(vals[v][0], api.Mul(b.W64, vals[v][1]))
+		}
+		lu.add(api.Neg(b.Used), tagBit, api.Add(b.Op, api.Mul(b.W64, 16), api.Mul(b.IsPop, bitPopWeight)), full[0], full[1], full[2])
+		commit(b.Used, b.Op, b.W64, b.IsPop)
+		commit(b.X[:]...)
+		commit(b.Y[:]...)
+		commit(b.R[:]...)
+	}
 
 	// --- Boundary states. ---
 	api.AssertIsBoolean(c.IsFirst)
@@ -1021,8 +1062,8 @@ func (c *Circuit) Define(api frontend.API) error {
 		commit(c.PowMult[i])
 	}
 
-	// The nibble table (nibEntry): per slot j, (op+8j, a, b, a op b) for
-	// and (1), or (2), xor (3), and (4+8j, a, 0, popcount(a)/16^j).
+	// The nibble table (nibEntry): (op, a, b, a op b) for and (1), or
+	// (2), xor (3), and per slot j (4+8j, a, 0, popcount(a)/16^j).
 	for i := range c.NibMult {
 		op, a, b, r := nibEntry(i)
 		lu.add(c.NibMult[i], tagNib, op, a, b, r.BigInt(new(big.Int)))

@@ -23,8 +23,8 @@ const ClassUnsupported Class = 63
 // every function body is preceded by a prologue (one local.set per
 // parameter, last first, then one local.zero per other local, scratch
 // locals included) that a call jumps to, so that a call row itself has a
-// fixed number of memory accesses; loads, stores, bitwise operations and
-// host copies are followed by their byte or nibble rows; multi-value
+// fixed number of memory accesses; loads, stores and host copies are
+// followed by their byte rows; multi-value
 // branches and returns are expanded (multivalue.go). PC maps a tracer pc to
 // the circuit's (the first entry of its expansion).
 type ModuleTable struct {
@@ -141,8 +141,6 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			n += uint32(len(memExpansion(p.Code[pc].Op, e)))
 		} else if err == nil && (e.Class == ClassInputRead || e.Class == ClassOutputWrite) {
 			n++
-		} else if err == nil && (e.Class == ClassBitwise || e.Class == ClassPopcnt) {
-			n += uint32(len(bitwiseExpansion(e)))
 		} else if err == nil && (e.Class == ClassExtSplit || e.Class == ClassShrS || e.Class == ClassDivS) {
 			n++
 		} else if err == nil && e.Class == ClassBrTable {
@@ -192,9 +190,6 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 			t.Unsupported = append(t.Unsupported, ue)
 			e = Entry{Class: ClassUnsupported, Imm: uint64(p.Code[pc].Op)}
 		}
-		if e.Class == ClassPopcnt {
-			e.Height = 0 // the op number is in the nibble rows
-		}
 		switch e.Class {
 		case ClassBr, ClassBrIf, ClassIf, ClassElse:
 			e.Target = mapPC(e.Target)
@@ -209,9 +204,6 @@ func Table(mod *trace.Module) (*ModuleTable, error) {
 		t.Entries = append(t.Entries, e)
 		if e.Class == ClassLoad || e.Class == ClassStore {
 			t.Entries = append(t.Entries, memExpansion(p.Code[pc].Op, e)...)
-		}
-		if e.Class == ClassBitwise || e.Class == ClassPopcnt {
-			t.Entries = append(t.Entries, bitwiseExpansion(e)...)
 		}
 		if e.Class == ClassDivS {
 			// Imm: 2^(W-1), the quotient the zero test compares (overflow)

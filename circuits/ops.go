@@ -59,14 +59,12 @@ const (
 	ClassShrU                     // shr_u: X2 = R * 2^k + D1, D1 < 2^k
 	ClassRotl                     // rotl, rotr (Swap): X2 * 2^k = D1 * 2^W + lo, R = lo + D1
 	ClassDivU                     // div_u, rem_u (Neg): X2 = q * X1 + rem, rem < X1; traps on X1 = 0
-	ClassBitwise                  // and, or, xor: pops b, a (Acc = a, EA = b, Src = 0); then W/(4*nibSlots) ClassNibble, one ClassBitPush
-	ClassNibble                   // pseudo: nibSlots nibbles j of a = Acc and b = EA, (Height+8j, a_j, b_j, r_j) in the nibble table; Src += Imm*sum(r_j*16^j); Acc, EA /= 16^nibSlots
-	ClassBitPush                  // pseudo: Acc = EA = 0, push Src
+	ClassBitwise                  // and, or, xor (Height 1, 2, 3): pops b, a, pushes R; (op, b, a, R) is a row of the bitwise table
 	ClassBrTable                  // br_table: pops the index into Acc; then one ClassBrCase per label and a pseudo br (default)
 	ClassBrCase                   // pseudo: if Acc == Imm, branch like br to (Target, Height, Arity)
 	ClassExtSplit                 // extend8_s/16_s/32_s: X1 = D1 * 2^n + Acc' (D1 < 2^(W-n)); then a signed ClassMemPush of n bits
 	ClassClz                      // clz, ctz (Swap): X1 = 0 gives W; else (K, P = 2^K) from the power table with P <= X1 < 2P (clz) or X1 = P*(2*D1+1) (ctz)
-	ClassPopcnt                   // popcnt: Acc = X1; then W/(4*nibSlots) ClassNibble rows (op 4) and one ClassBitPush
+	ClassPopcnt                   // popcnt (Height 4): pops x, pushes R; (op, x, 0, R) is a row of the bitwise table
 	ClassShrS                     // shr_s: pops count and x; x = Sg1*half + L1; Acc = x, EA = sign, Src = count; then ClassShrSPush
 	ClassShrSPush                 // pseudo: Src = K + W*T, Acc = R*P + D1 + EA*2^W*(1-P), D1 < P; push R
 	ClassDivS                     // div_s, rem_s (Neg): pops b, a; traps on b = 0; Acc = |a|, EA = |b|, Src = sign(b) + 2 sign(a)
@@ -84,7 +82,7 @@ var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.s
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
 	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
 	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u",
-	"bitwise", "bitwise.nibble", "bitwise.push", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push", "div_s", "div_s.push", "call_indirect", "memory.grow",
+	"bitwise", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push", "div_s", "div_s.push", "call_indirect", "memory.grow",
 	"memory.copy", "memory.fill", "memory.move"}
 
 func (c Class) String() string {
@@ -314,7 +312,7 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassIf && e.Class != ClassElse && e.Class != ClassCall {
 		e.Target = 0
 	}
-	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassCall && e.Class != ClassLoad && e.Class != ClassStore && e.Class != ClassBitwise {
+	if e.Class != ClassBr && e.Class != ClassBrIf && e.Class != ClassCall && e.Class != ClassLoad && e.Class != ClassStore && e.Class != ClassBitwise && e.Class != ClassPopcnt {
 		e.Height = 0
 	}
 	if e.Class == ClassMemSize || e.Class == ClassMemGrow || e.Class == ClassMemCopy || e.Class == ClassMemFill {
@@ -370,43 +368,40 @@ func memExpansion(op trace.Op, e Entry) []Entry {
 	return append(out, Entry{Class: ClassStoreEnd, W64: true, Pseudo: true, Imm: 1 << (8*w - 8)})
 }
 
-// nibSlots is the number of nibbles of each operand one ClassNibble row
-// handles (slot 0 in L1, L2, D1, the others in NibA, NibB, NibR): an i32
-// and/or/xor/popcnt takes 8/nibSlots nibble rows, an i64 one 16/nibSlots.
-// Each slot costs every row a lookup (4 constraints); four slots took the
-// benchmark programs from 2.12 to 1.55 rows per step (CIRCUITS.md,
-// Cost).
-const nibSlots = 4
+// bitNibbles is the number of nibbles of each operand a bitwise-table row
+// holds: a whole i64 (an i32 uses the low 8; its high ones are not read).
+const bitNibbles = 16
 
-// nibTable is the size of one slot's part of the nibble table: (op, a, b,
-// a op b) for op in and (1), or (2), xor (3) and nibbles a, b, then (4, a,
-// 0, popcount a).
-const nibTable = 3*256 + 16
+// nibTableSize is the size of the nibble table: (op, a, b, a op b) for op
+// in and (1), or (2), xor (3) and nibbles a, b, shared by every slot of a
+// bitwise-table row; then per slot j, (4 + 8j, a, 0, popcount(a)/16^j).
+const nibTableSize = 3*256 + bitNibbles*16
 
-// nibIndex is the index in the nibble table of slot j's entry for (op, a,
-// b).
+// nibIndex is the index in the nibble table of the entry slot j of a
+// bitwise-table row looks up for (op, a, b).
 func nibIndex(j, op int, a, b uint64) int {
 	if op == 4 {
-		return j*nibTable + 768 + int(a)
+		return 768 + 16*j + int(a)
 	}
-	return j*nibTable + (op-1)*256 + int(a)*16 + int(b)
+	return (op-1)*256 + int(a)*16 + int(b)
 }
 
-// nibEntry is the nibble table's entry i: slot j = i/nibTable looks up
-// (op + 8j, a, b, r). For and/or/xor r = a op b; for popcount r =
-// popcount(a) / 16^j in the field, so that the row's place values (16^j
-// for slot j) add the counts up rather than place them.
+// nibEntry is the nibble table's entry i: (op field, a, b, r). For
+// and/or/xor r = a op b and the op field is op; for popcount in slot j
+// the op field is 4 + 8j and r = popcount(a) / 16^j in the field, so that
+// the row's place values (16^j for slot j) add the counts up rather than
+// place them.
 func nibEntry(i int) (op int, a, b uint64, r fr.Element) {
-	j, k := i/nibTable, i%nibTable
-	op, a, b = k/256+1, uint64(k/16%16), uint64(k%16)
-	if k >= 768 {
-		op, a, b = 4, uint64(k-768), 0
+	if i < 768 {
+		op, a, b = i/256+1, uint64(i/16%16), uint64(i%16)
+		r.SetUint64(nibbleOp(op, a, b))
+		return op, a, b, r
 	}
-	r = nibResult(j, op, nibbleOp(op, a, b))
-	return op + 8*j, a, b, r
+	j, a := (i-768)/16, uint64((i-768)%16)
+	return 4 + 8*j, a, 0, nibResult(j, 4, nibbleOp(4, a, 0))
 }
 
-// nibResult is the table's result in slot j for the plain result v of op.
+// nibResult is slot j's table result for the plain result v of op.
 func nibResult(j, op int, v uint64) fr.Element {
 	var r fr.Element
 	r.SetUint64(v)
@@ -417,7 +412,7 @@ func nibResult(j, op int, v uint64) fr.Element {
 }
 
 // invPlace[j] is 1/16^j, popcount's scale in slot j.
-var invPlace = func() (out [nibSlots]fr.Element) {
+var invPlace = func() (out [bitNibbles]fr.Element) {
 	for j := range out {
 		out[j].SetUint64(1 << (4 * j))
 		out[j].Inverse(&out[j])
@@ -459,29 +454,6 @@ func moveExpansion(e Entry) []Entry {
 		return []Entry{bwd, fwd}
 	}
 	return []Entry{fwd}
-}
-
-// bitwiseExpansion returns the pseudo-instructions after and/or/xor and
-// popcnt: one nibble row per nibSlots nibbles of the operands, then the
-// push.
-func bitwiseExpansion(e Entry) []Entry {
-	n := 8 / nibSlots
-	if e.W64 {
-		n = 16 / nibSlots
-	}
-	var out []Entry
-	op := e.Height
-	if e.Class == ClassPopcnt {
-		op = 4
-	}
-	for k := 0; k < n; k++ {
-		imm := uint64(1) << (4 * nibSlots * k)
-		if e.Class == ClassPopcnt {
-			imm = 1 // popcount: sum, not place value
-		}
-		out = append(out, Entry{Class: ClassNibble, W64: true, Pseudo: true, Height: op, Imm: imm})
-	}
-	return append(out, Entry{Class: ClassBitPush, W64: e.W64, Pseudo: true})
 }
 
 // extBits is n of the sign-extension operators 0xC0..0xC4.

@@ -137,7 +137,8 @@ type segment struct {
 	elemPaths           [][]fr.Element
 	elemMult            []uint64
 	powMult             [96]uint64
-	nibMult             [nibSlots * nibTable]uint64
+	nibMult             [nibTableSize]uint64
+	bits                []bitRowW // the bitwise table's used rows
 	beforeD             fr.Element
 	afterD              fr.Element
 	steps               uint64
@@ -156,8 +157,6 @@ type rowW struct {
 	cy, eFlag, sg1, sg2    uint64
 	inv                    fr.Element
 	d1, l1, l2             uint64
-	nibA, nibB             [nibSlots - 1]uint64 // nibble slots 1..
-	nibR                   [nibSlots - 1]fr.Element
 	prevTS                 [nbPorts]uint64
 }
 
@@ -170,8 +169,30 @@ type execution struct {
 	module   fr.Element
 	segments []*segment
 	powMult  [96]uint64 // per segment: reset at each segment start
-	nibMult  [nibSlots * nibTable]uint64
+	nibMult  [nibTableSize]uint64
 	elemMult []uint64
+}
+
+// bitRowW is a used row of the bitwise table: op (1 and, 2 or, 3 xor, 4
+// popcnt) of x and y in nibbles, and the result's nibbles as the nibble
+// table gives them.
+type bitRowW struct {
+	op   int
+	w64  bool
+	x, y [bitNibbles]uint64
+	r    [bitNibbles]fr.Element
+}
+
+// bitRow takes op of x and y apart into a bitwise-table row and counts its
+// nibble-table lookups.
+func (x *execution) bitRow(op int, w64 bool, a, b uint64) bitRowW {
+	rw := bitRowW{op: op, w64: w64}
+	for j := range bitNibbles {
+		rw.x[j], rw.y[j] = a>>(4*j)&15, b>>(4*j)&15
+		rw.r[j] = nibResult(j, op, nibbleOp(op, rw.x[j], rw.y[j]))
+		x.nibMult[nibIndex(j, op, rw.x[j], rw.y[j])]++
+	}
+	return rw
 }
 
 func powIndex(w64 bool, k uint64) int {
@@ -343,7 +364,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		progTouched = map[uint64]bool{}
 		elemTouched = map[uint64]bool{}
 		x.powMult = [96]uint64{}
-		x.nibMult = [nibSlots * nibTable]uint64{}
+		x.nibMult = [nibTableSize]uint64{}
 		x.elemMult = make([]uint64, len(t.Elems))
 		x.segments = append(x.segments, seg)
 	}
@@ -425,6 +446,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			cut = cut || len(touched)+fresh > nBlocks
 		}
 		cut = cut || !progTouched[cur.pc/ProgBlockEntries] && len(progTouched) == nProgBlocks
+		// and the bitwise table has a row for each and/or/xor/popcnt
+		cut = cut || (e.Class == ClassBitwise || e.Class == ClassPopcnt) && len(seg.bits) == shape.bitRows()
 		slot, looksUp := uint64(0), false
 		if e.Class == ClassCallInd && cur.sp > 0 {
 			if c, ok := m[key(keyStack, cur.sp-1)]; ok {
@@ -454,7 +477,6 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		w.x, w.r, w.o, w.v = [3]uint64{}, 0, 0, fr.Element{}
 		w.cy, w.eFlag, w.sg1, w.sg2, w.d1, w.l1, w.l2 = 0, 0, 0, 0, 0, 0, 0
 		w.inv = fr.Element{}
-		w.nibA, w.nibB, w.nibR = [nibSlots - 1]uint64{}, [nibSlots - 1]uint64{}, [nibSlots - 1]fr.Element{}
 		w.prevTS = [nbPorts]uint64{}
 		sp := w.sp
 		var err error
@@ -841,7 +863,9 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			x.powMult[powIndex(e.W64, k)]++
 			next.sp = sp - 1
 		case ClassBitwise:
-			next.acc, next.ea, next.src, next.sp, push = a, b, 0, sp-2, false
+			w.r = nibbleOp(int(e.Height), b, a)
+			seg.bits = append(seg.bits, x.bitRow(int(e.Height), e.W64, b, a))
+			next.sp = sp - 1
 		case ClassBrTable:
 			next.acc, next.sp, push = w.x[0], sp-1, false
 		case ClassDivS:
@@ -905,7 +929,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			x.powMult[powIndex(e.W64, k)]++
 			next.sp = sp + 1
 		case ClassPopcnt:
-			next.acc, next.ea, next.src, next.sp, push = w.x[0], 0, 0, sp-1, false
+			w.r = uint64(bits.OnesCount64(w.x[0]))
+			seg.bits = append(seg.bits, x.bitRow(4, e.W64, w.x[0], 0))
 		case ClassClz:
 			v := w.x[0]
 			w.eFlag, w.inv = b2u(v == 0), inverse(v)
@@ -937,30 +962,6 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			} else {
 				next.acc = w.acc
 			}
-		case ClassNibble:
-			// nibSlots nibbles of each operand: slot 0 in (L1, L2, D1),
-			// slot j in (NibA, NibB, NibR)[j-1], at place value 16^j.
-			op := int(e.Height)
-			sum := uint64(0) // the results at their place values (popcount: their sum)
-			for j := range nibSlots {
-				a, b := w.acc>>(4*j)&15, w.ea>>(4*j)&15
-				v := nibbleOp(op, a, b)
-				x.nibMult[nibIndex(j, op, a, b)]++
-				if op == 4 {
-					sum += v
-				} else {
-					sum += v << (4 * j)
-				}
-				if j == 0 {
-					w.l1, w.l2, w.d1 = a, b, v
-					continue
-				}
-				w.nibA[j-1], w.nibB[j-1], w.nibR[j-1] = a, b, nibResult(j, op, v)
-			}
-			shift := uint(4 * nibSlots)
-			next.acc, next.ea, next.src, push = w.acc>>shift, w.ea>>shift, w.src+sum*e.Imm, false
-		case ClassBitPush:
-			w.r, next.sp = w.src, sp+1
 		case ClassDivU:
 			w.eFlag, w.inv = b2u(b == 0), inverse(b)
 			next.sp = sp - 1
@@ -1287,6 +1288,17 @@ func (x *execution) assign(k int) *Circuit {
 	for i := range c.NibMult {
 		c.NibMult[i] = seg.nibMult[i]
 	}
+	for i := range c.Bits {
+		b := &c.Bits[i]
+		var rw bitRowW
+		if i < len(seg.bits) {
+			rw = seg.bits[i]
+		}
+		b.Used, b.Op, b.W64, b.IsPop = b2u(i < len(seg.bits)), rw.op, b2u(rw.w64), b2u(rw.op == 4)
+		for j := range bitNibbles {
+			b.X[j], b.Y[j], b.R[j] = rw.x[j], rw.y[j], rw.r[j]
+		}
+	}
 	c.ElemRoot = t.elemTree.root()
 	for j, b := range seg.elemBlocks {
 		assignOpened(c.ElemBlocks, c.ElemPath, j, b, seg.elemPaths[j])
@@ -1330,9 +1342,6 @@ func (x *execution) assign(k int) *Circuit {
 		row.Sg1, row.Sg2, row.L1, row.L2 = w.sg1, w.sg2, w.l1, w.l2
 		for k := range row.PrevTS {
 			row.PrevTS[k] = w.prevTS[k]
-		}
-		for j := range row.NibA {
-			row.NibA[j], row.NibB[j], row.NibR[j] = w.nibA[j], w.nibB[j], w.nibR[j]
 		}
 	}
 	return c

@@ -84,11 +84,14 @@ type Bundle struct {
 const bundleMagic = "MCPZPRF\x00"
 
 // BundleFormatVersion is the version of the bundle encoding written by this
-// build (docs/BUNDLE.md). Decoders refuse other versions. Version 2 has
-// version 1's layout; its statement digests (list digests, module
-// commitment) use the width-12 Poseidon2 sponge of package claim, so a
-// version 1 bundle's statement would not check.
-const BundleFormatVersion = 2
+// build (docs/BUNDLE.md). Decoders refuse other versions. Versions 2 and
+// 3 have version 1's layout. Version 2's statement digests (list digests,
+// module commitment) use the width-12 Poseidon2 sponge of package claim,
+// so a version 1 bundle's statement would not check; version 3's module
+// commitment encodes and/or/xor/popcnt as one program entry each, where
+// version 2 followed them with nibble pseudo-entries, so a version 2
+// bundle of a module using them would not match its module.
+const BundleFormatVersion = 3
 
 // maxVec bounds counts read from a bundle (args, results, public inputs)
 // before allocation.
