@@ -602,13 +602,18 @@ func (c *Circuit) Define(api frontend.API) error {
 		inBounds := api.Sub(memBytes, api.Add(ea, row.Height, ioR, inX3, outX2, bulkEnd))
 		pa.zero(memOp, api.Sub(row.D1, api.Add(inBounds, api.Mul(row.Cy, api.Sub(api.Mul(inBounds, -2), 1)))))
 		oob := api.Mul(memOp, row.Cy)
-		accAfter = api.Add(api.Mul(store, row.X1), api.Mul(memByte, api.Add(row.Acc, api.Mul(row.V, row.Imm))),
+		vImm := api.Mul(row.V, row.Imm) // a byte read at its place value
+		accAfter = api.Add(api.Mul(store, row.X1), api.Mul(memByte, api.Add(row.Acc, vImm)),
 			api.Mul(storeByte, api.Mul(api.Sub(row.Acc, row.L2), new(big.Int).ModInverse(big.NewInt(256), api.Compiler().Field()))))
 		eaAfter = api.Add(api.Mul(api.Add(load, store), ea), api.Mul(isMem, row.EA))
 		pa.zero(storeEnd, api.Sub(row.D1, row.Acc))
 		sgm := api.Mul(memPush, row.Signed)
+		// An unsigned load's push reads the last byte (at EA + Height,
+		// place value Imm) like a byte row; a signed one only splits the
+		// sign off Acc, whose bytes are all read.
+		pushRead := api.Sub(memPush, sgm)
 		pa.zero(sgm, api.Sub(row.Acc, api.Add(api.Mul(row.Sg1, row.Height), row.L1)))
-		pa.zero(memPush, api.Sub(row.R, api.Add(row.Acc, api.Mul(api.Mul(row.Sg1, row.Signed), api.Sub(pow, api.Mul(row.Height, 2))))))
+		pa.zero(memPush, api.Sub(row.R, api.Add(row.Acc, api.Mul(pushRead, vImm), api.Mul(api.Mul(row.Sg1, row.Signed), api.Sub(pow, api.Mul(row.Height, 2))))))
 		pa.zero(S[ClassMemSize], api.Sub(row.R, row.Pages))
 		// memory.grow by X1 pages: Cy = 0 and D1 = max - pages - X1 >= 0
 		// (grows, pushes the old size), or Cy = 1 and D1 = pages + X1 - max
@@ -815,7 +820,7 @@ func (c *Circuit) Define(api frontend.API) error {
 				inRead, outWrite, S[ClassBrTable], unopNoPush, shrS, divS, S[ClassCallInd], mCopy, mFill),
 			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, shrS, divS, mCopy, mFill),
 			api.Add(S[ClassSelect], inRead, busy, mCopy, mFill),
-			api.Add(isLocal, isGlobal, call, ret, isMem, busy, mFill, api.Neg(fillZero)),
+			api.Add(isLocal, isGlobal, call, ret, isMem, pushRead, busy, mFill, api.Neg(fillZero)),
 			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brRetA, tkA,
 				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap), shrSPush, divSPush, api.Neg(ovf)),
 		}
@@ -830,7 +835,7 @@ func (c *Circuit) Define(api frontend.API) error {
 				api.Mul(isGlobal, new(big.Int).Lsh(big.NewInt(keyGlobal), 32)),
 				api.Mul(api.Add(isLocal, isGlobal), row.Imm),
 				api.Mul(api.Add(call, ret), api.Add(frameKey, row.Depth)), call,
-				api.Mul(isMem, api.Add(new(big.Int).Lsh(big.NewInt(keyMem), 32), row.EA, row.Height)),
+				api.Mul(api.Add(isMem, pushRead), api.Add(new(big.Int).Lsh(big.NewInt(keyMem), 32), row.EA, row.Height)),
 				api.Mul(copying, row.EA), api.Mul(inCopy, new(big.Int).Lsh(big.NewInt(keyMem), 32)),
 				api.Mul(outCopy, new(big.Int).Lsh(big.NewInt(keyOut), 32)),
 				api.Mul(api.Add(mMove, mFill), new(big.Int).Lsh(big.NewInt(keyMem), 32)), fillDst, api.Neg(busyBack)),

@@ -43,9 +43,9 @@ const (
 	ClassUnreachable              // traps
 	ClassCall                     // call of a module function (jumps to its prologue)
 	ClassLocalZero                // prologue: zero a non-parameter local
-	ClassLoad                     // pops the address, checks bounds, sets EA; then w ClassMemByte, one ClassMemPush
+	ClassLoad                     // pops the address, checks bounds, sets EA; then w-1 ClassMemByte and an unsigned ClassMemPush, or w and a signed one
 	ClassMemByte                  // pseudo: Acc += mem[EA+Height] * Imm
-	ClassMemPush                  // pseudo: push Acc, sign-extended when Signed
+	ClassMemPush                  // pseudo: push Acc + mem[EA+Height] * Imm (unsigned: the load's last byte), or Acc sign-extended (Signed)
 	ClassStore                    // pops value and address, checks bounds, sets EA and Acc = value; then w ClassStoreByte, one ClassStoreEnd
 	ClassStoreByte                // pseudo: mem[EA+Height] = Acc mod 256, Acc /= 256
 	ClassStoreEnd                 // pseudo: the rest of Acc fits in 64-8w bits (Imm = 2^(8w-8))
@@ -351,11 +351,15 @@ func memExpansion(op trace.Op, e Entry) []Entry {
 	w := uint32(e.Height)
 	var out []Entry
 	if e.Class == ClassLoad {
-		for k := uint32(0); k < w; k++ {
+		signed, w64 := loadKind(op)
+		bytes := w // byte rows; an unsigned load's push reads the last byte itself
+		if !signed {
+			bytes = w - 1
+		}
+		for k := uint32(0); k < bytes; k++ {
 			out = append(out, Entry{Class: ClassMemByte, W64: true, Pseudo: true, Height: k, Imm: 1 << (8 * k)})
 		}
-		signed, w64 := loadKind(op)
-		push := Entry{Class: ClassMemPush, W64: w64, Pseudo: true, Signed: signed}
+		push := Entry{Class: ClassMemPush, W64: w64, Pseudo: true, Signed: signed, Height: w - 1, Imm: 1 << (8 * (w - 1))}
 		if signed {
 			push.Height = 1 << (8*w - 1)   // the sign bit
 			push.Imm = 1 << (64 - 8*w - 8) // 256*Imm = 2^(64-8w): scales the low part's range check

@@ -299,6 +299,10 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		switch e.Class {
 		case ClassMemByte, ClassStoreByte:
 			return []uint64{w.ea + uint64(e.Height)}
+		case ClassMemPush:
+			if !e.Signed { // an unsigned load's push reads its last byte
+				return []uint64{w.ea + uint64(e.Height)}
+			}
 		case ClassInCopy:
 			if w.acc != 0 {
 				return []uint64{w.ea}
@@ -724,6 +728,10 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			w.d1 = w.acc
 		case ClassMemPush:
 			w.r = w.acc
+			if !e.Signed {
+				w.v = read(portVar, key(keyMem, w.ea+uint64(e.Height)))
+				w.r += u64(w.v) * e.Imm
+			}
 			if e.Signed {
 				half := uint64(e.Height)
 				w.sg1, w.l1 = b2u(w.acc&half != 0), w.acc&(half-1)

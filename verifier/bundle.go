@@ -89,8 +89,9 @@ const bundleMagic = "MCPZPRF\x00"
 // module commitment) use the width-12 Poseidon2 sponge of package claim,
 // so a version 1 bundle's statement would not check; version 3's module
 // commitment encodes and/or/xor/popcnt as one program entry each, where
-// version 2 followed them with nibble pseudo-entries, so a version 2
-// bundle of a module using them would not match its module.
+// version 2 followed them with nibble pseudo-entries, and an unsigned
+// load with one byte entry fewer, so a version 2 bundle of a module using
+// them would not match its module.
 const BundleFormatVersion = 3
 
 // maxVec bounds counts read from a bundle (args, results, public inputs)
