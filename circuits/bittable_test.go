@@ -40,11 +40,6 @@ func bitCells(w *Circuit) []wcell {
 // bus can then reject it.
 func forgeBitRow(w *Circuit, i, op, k int) []edit {
 	b := &w.Bits[i]
-	nib := func(v *[bitNibbles]any, j int) uint64 { return toBig(v[j]).Uint64() }
-	var xs, ys [bitNibbles]any
-	for j := range bitNibbles {
-		xs[j], ys[j] = b.X[j], b.Y[j]
-	}
 	oldOp, oldPop := int(toBig(b.Op).Int64()), toBig(b.IsPop).Sign() != 0
 	mult := map[int]int64{}
 	es := []edit{{&b.IsPop, 0}}
@@ -54,7 +49,7 @@ func forgeBitRow(w *Circuit, i, op, k int) []edit {
 		es = append(es, edit{&b.Op, op})
 	}
 	for j := range bitNibbles {
-		x, y := nib(&xs, j), nib(&ys, j)
+		x, y := toBig(b.X[j]).Uint64(), toBig(b.Y[j]).Uint64() // read before the edits are applied
 		if oldPop {
 			mult[nibIndex(j, 4, x, 0)]--
 		} else {
