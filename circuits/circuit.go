@@ -419,8 +419,9 @@ func (c *Circuit) Define(api frontend.API) error {
 		commit(e.Prologue, e.Params, e.Locals, e.Type, e.Mult)
 		return api.Add(e.Prologue, api.Mul(e.Params, two32), api.Mul(e.Locals, two64), api.Mul(e.Type, pow2(96)))
 	})
-	// Only in-table indices are looked up (call_indirect's Cy/D1 split
-	// against NElems), so the zero slots past the table are never used.
+	// Only in-table indices are looked up (call_indirect's Cy/D1/L2
+	// split against NElems), so the zero slots past the table are never
+	// used.
 	rc.Check(c.NElems, 32)
 	module := h.hashLong(claim.TagModule,
 		c.ProgRoot,
@@ -578,6 +579,19 @@ func (c *Circuit) Define(api frontend.API) error {
 		rc.Check(api.Mul(row.D1, scaleM), 64)
 		rc.Check(api.Mul(row.L1, api.Mul(scaleM, 2)), 64)
 		rc.Check(api.Mul(row.L2, api.Mul(scaleM, 2)), 64)
+		// The same four cells unscaled. A scaled check x*2^k < 2^64 holds
+		// for x = y/2^k (mod p) for every y < 2^64, a field element that
+		// is no integer; it bounds x only once x is an integer below
+		// 2^64, which these checks make it (then x*2^k < 2^(64+k) < p,
+		// and x < 2^(64-k)). Without them a family whose equations leave
+		// a cell free up to such a fraction computed wrong values:
+		// i32.mul, shl, wrap, ctz, comparisons, div/rem, shift counts,
+		// extend_n_s, stores, memory.fill and return all had forgeries
+		// (scaled_test.go, docs/CIRCUITS.md "Scaled range checks").
+		rc.Check(row.R, 64)
+		rc.Check(row.D1, 64)
+		rc.Check(row.L1, 64)
+		rc.Check(row.L2, 64)
 
 		// Loads and stores: bounds (D1 = memory bytes - EA - width >= 0),
 		// then one pseudo-row per byte.
@@ -756,6 +770,11 @@ func (c *Circuit) Define(api frontend.API) error {
 		// mismatch for another function.
 		indIn := api.Mul(callInd, api.Sub(1, row.Cy))
 		pa.zero(api.Sub(callInd, indIn), api.Sub(row.D1, api.Sub(row.X1, c.NElems)))
+		// In the table: L2 = NElems - 1 - X1 >= 0 (L2 < 2^31, the entry
+		// is i32). Without it Cy = 0 passed for an index past the table,
+		// whose zero entries in the last opened block are valid lookups
+		// (type 0 is a real type): an invalid access called pc 0.
+		pa.zero(indIn, api.Sub(row.L2, api.Sub(api.Sub(c.NElems, 1), row.X1)))
 		lu.add(indIn, tagTab, row.X1, row.K, row.P, row.D1, slotType)
 		callOK := api.Mul(indIn, row.E)
 		indTrap := api.Sub(callInd, callOK)

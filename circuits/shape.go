@@ -93,14 +93,15 @@ func chunksOf(n int) int { return (n + 30) / 31 }
 // and gigabytes), so that the prover can compare shapes it has never built.
 // The coefficients are a weighted least-squares fit over the compiled
 // standard shapes (TestEstimatedConstraints keeps them within 15%): about
-// 375 per row (the bitwise table's share included), 4,700 per program
+// 400 per row (the bitwise table's share and the unscaled range checks
+// included), 4,700 per program
 // block opened (32 entries, their sponge hash and a Merkle path), 120 per
 // stack/local/global/frame slot, 11 per input/output byte, 12,700 per
 // memory block opened (two Merkle paths, two leaf hashes, 256 bytes),
 // 8,500 per funcref table block opened, plus the called function's path
 // and the fixed tables.
 func (s Shape) EstimatedConstraints() int {
-	return 375*s.Rows + 4700*s.progBlocks() + 120*(s.Stack+s.Locals+s.Globals+s.Depth) +
+	return 400*s.Rows + 4700*s.progBlocks() + 120*(s.Stack+s.Locals+s.Globals+s.Depth) +
 		11*(s.In+s.Out) + 12700*s.memBlocks() + 8500*s.tableBlocks() + 14900
 }
 

@@ -164,8 +164,8 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("div_s.push", r, &row.Acc, &row.EA, &row.Src, &row.D1, &row.L2, &row.Sg2, &row.Cy, &row.Neg)
 	case ClassCallInd:
 		add("call_indirect", x1, &row.D1, &row.Imm, &row.Cy, &row.E, &row.L1, &row.Sg1)
-		if toBig(row.Cy).Sign() == 0 { // in the table: the slot is looked up
-			add("call_indirect.slot", &row.K, &row.P)
+		if toBig(row.Cy).Sign() == 0 { // in the table: the slot is looked up, the index bounded
+			add("call_indirect.slot", &row.K, &row.P, &row.L2)
 		}
 		if toBig(row.E).Sign() == 0 { // the slot's type differs
 			add("call_indirect.inv", &row.Inv)

@@ -432,10 +432,17 @@ func TestDishonestOutcome(t *testing.T) {
 			edit(w, row)
 		}}
 	}
+	// inTable is call_indirect's in-table bound L2 = NElems - 1 - index,
+	// negative (a field element past every range) for an index past it.
+	inTable := func(w *Circuit, i uint64) *big.Int {
+		l2 := new(big.Int).Sub(toBig(w.NElems), new(big.Int).SetUint64(i+1))
+		return l2.Mod(l2, ecc.BN254.ScalarField())
+	}
 	slot := func(w *Circuit, row *Row, i int) {
 		e := &w.Elems[i]
 		e.Mult = 1
 		row.K, row.P, row.D1 = e.Prologue, e.Params, e.Locals
+		row.L2 = inTable(w, uint64(i))
 	}
 	outside := func(v uint64) func(w *Circuit, row *Row) {
 		return func(w *Circuit, row *Row) {
@@ -469,10 +476,17 @@ func TestDishonestOutcome(t *testing.T) {
 		ind("index 2: claimed outside the table", false, 2, outside(2)),
 	}
 	// call_indirect from the call indirect(1): claimed calls of other slots.
+	// Past the table (4 slots) the in-table bound refuses the index: its
+	// zero entries in the opened block are lookups that would pass.
 	for _, v := range []uint64{0, 2, 4, 6} {
-		cases = append(cases, tcase{fmt.Sprintf("index %d: claimed called (the run traps)", v), false, "indirect", []uint64{1}, "", 0, v,
+		name := fmt.Sprintf("index %d: claimed called (the run traps)", v)
+		if v >= 4 {
+			name = fmt.Sprintf("index %d: claimed called past the table (the run traps)", v)
+		}
+		cases = append(cases, tcase{name, false, "indirect", []uint64{1}, "", 0, v,
 			func(w *Circuit, row *Row) {
 				row.X1 = v
+				row.L2 = inTable(w, v)
 				w.Elems[1].Mult = 0
 				if v < 6 {
 					w.Elems[v].Mult = 1
@@ -545,6 +559,8 @@ func TestDishonestOutcome(t *testing.T) {
 	// lookup (logup sum under the multicommit), or the zero test.
 	why := func(name string) string {
 		switch {
+		case strings.Contains(name, "past the table"):
+			return "" // the index's bound or the lookup, whichever the engine checks first (TestScaledForgeryCallIndirectOutside isolates the bound)
 		case strings.Contains(name, "claimed null"), strings.Contains(name, "claimed called"):
 			return "multicommit"
 		case strings.Contains(name, "claimed type mismatch"), strings.Contains(name, " count "), strings.Contains(name, "D1 = 0"):

@@ -574,6 +574,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			}
 			x.elemMult[i]++
 			w.k, w.p, w.d1 = uint64(el.Prologue), uint64(el.Params), uint64(el.Locals)
+			w.l2 = uint64(len(t.Elems)) - 1 - i // the index is in the table
 			w.l1 = uint64(el.Type)
 			if el.Type == NullType {
 				w.sg1, w.l1 = 1, 0

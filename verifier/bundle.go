@@ -91,8 +91,13 @@ const bundleMagic = "MCPZPRF\x00"
 // commitment encodes and/or/xor/popcnt as one program entry each, where
 // version 2 followed them with nibble pseudo-entries, and an unsigned
 // load with one byte entry fewer, so a version 2 bundle of a module using
-// them would not match its module.
-const BundleFormatVersion = 3
+// them would not match its module. Version 4 has version 3's layout and
+// statement; its proofs come from segment circuits that range-check R,
+// D1, L1 and L2 unscaled as well as scaled (docs/CIRCUITS.md, "Scaled
+// range checks"): version 3's circuits accepted fractional cells that let
+// a prover forge i32 arithmetic, shifts, comparisons, stores and more, so
+// this build refuses those bundles whatever key they come with.
+const BundleFormatVersion = 4
 
 // maxVec bounds counts read from a bundle (args, results, public inputs)
 // before allocation.

@@ -349,6 +349,15 @@ func TestBundleRoundTrip(t *testing.T) {
 	if err := d.UnmarshalBinary(bad); !errors.Is(err, ErrVersion) {
 		t.Fatalf("format version: got %v", err)
 	}
+	// Every earlier version is refused, version 3 (whose circuits admitted
+	// fractional cells) included.
+	for v := 1; v < BundleFormatVersion; v++ {
+		bad = append([]byte(nil), raw1...)
+		binary.BigEndian.PutUint16(bad[len(bundleMagic):], uint16(v))
+		if err := d.UnmarshalBinary(bad); !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "prove the run again") {
+			t.Fatalf("format version %d: got %v", v, err)
+		}
+	}
 	// A non-canonical field element (the modulus itself) is refused.
 	mod := fr.Modulus().FillBytes(make([]byte, 32))
 	off := bytes.Index(raw1, func() []byte { e := b.Statement.Module.Bytes(); return e[:] }())
