@@ -76,8 +76,22 @@ func u64Of(v frontend.Variable) uint64 { return toBig(v).Uint64() }
 // stateDigest is the boundary-state digest the circuit computes, from the
 // machine registers of row (the first row of the segment for Before, the
 // first row of the next segment for After) and the Before or After cells.
+// It hashes the registers as field elements, as the circuit does, so that
+// a forged register that is no small integer digests as the circuit sees it;
+// TestRedTeamSegmentInduction checks that it reproduces honest digests.
 func stateDigest(w *Circuit, row *Row, after bool) fr.Element {
-	pick := func(r Region) []fr.Element {
+	pick := func(r Region, n frontend.Variable) fr.Element {
+		vs := r.Before
+		if after {
+			vs = r.After
+		}
+		out := make([]fr.Element, u64Of(n))
+		for i := range out {
+			out[i] = feOf(vs[i])
+		}
+		return claim.ElementsDigest(out)
+	}
+	bytesOf := func(r Region) fr.Element {
 		vs := r.Before
 		if after {
 			vs = r.After
@@ -86,17 +100,17 @@ func stateDigest(w *Circuit, row *Row, after bool) fr.Element {
 		for i, v := range vs {
 			out[i] = feOf(v)
 		}
-		return out
+		return regionDigest(out)
 	}
-	st := state{pc: u64Of(row.PC), sp: u64Of(row.SP), fp: u64Of(row.FP), base: u64Of(row.Base), ltop: u64Of(row.LTop),
-		depth: u64Of(row.Depth), acc: u64Of(row.Acc), ea: u64Of(row.EA), src: u64Of(row.Src), outLen: u64Of(row.OutLen),
-		memPages: u64Of(row.Pages), inLen: u64Of(w.InLen),
-		stack: pick(w.Stack), locals: pick(w.Locals), globals: pick(w.Globals), frames: pick(w.Frames),
-		in: pick(w.In), out: pick(w.Out), memRoot: feOf(w.MemRoot)}
+	memRoot := feOf(w.MemRoot)
 	if after {
-		st.memRoot = memAfterRoot(w)
+		memRoot = memAfterRoot(w)
 	}
-	return st.digest(int(u64Of(w.NG)))
+	depth1 := toBig(row.Depth)
+	depth1.Add(depth1, big.NewInt(1))
+	return claim.HashLong(claim.U64(claim.TagState), feOf(row.PC), feOf(row.SP), feOf(row.FP), feOf(row.Base), feOf(row.LTop), feOf(row.Depth),
+		feOf(row.Acc), feOf(row.EA), feOf(row.Src), feOf(row.OutLen), feOf(row.Pages), feOf(w.InLen),
+		pick(w.Stack, row.SP), pick(w.Locals, row.LTop), pick(w.Globals, w.NG), pick(w.Frames, depth1), memRoot, bytesOf(w.In), bytesOf(w.Out))
 }
 
 // memAfterRoot is the memory root after the segment: the opened blocks'

@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
 
 	"github.com/mcpzero/mcpzero/circuits/claim"
 )
@@ -101,13 +103,35 @@ func pushForged(w, next *Circuit, v frontend.Variable) {
 	w.After = stateDigest(w, &next.Rows[0], true)
 }
 
-// mustReject asserts that the circuit rejects the forged witness.
+// mustReject asserts that the circuit rejects the forged witness: the
+// test engine, and without -short the compiled R1CS too (whose single
+// R1C products, productAsserter, the test engine does not run).
 func mustReject(t *testing.T, shape Shape, w *Circuit, what string) {
 	t.Helper()
 	if err := isSolved(solved{shape, w, what}); err == nil {
 		t.Errorf("forgery accepted: %s", what)
 	}
+	if testing.Short() {
+		return
+	}
+	ccs, ok := compiledShapes[shape]
+	if !ok {
+		var err error
+		if ccs, err = frontend.Compile(fieldP, r1cs.NewBuilder, shape.NewCircuit()); err != nil {
+			t.Fatal(err)
+		}
+		compiledShapes[shape] = ccs
+	}
+	full, err := frontend.NewWitness(w, fieldP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ccs.IsSolved(full); err == nil {
+		t.Errorf("forgery accepted by the compiled R1CS: %s", what)
+	}
 }
+
+var compiledShapes = map[Shape]constraint.ConstraintSystem{}
 
 // i32.mul: X2*X1 = R + D1*2^32 with D1*2^32 < 2^64 checked: D1*2^32 is
 // X2*X1 - R itself, so any R < 2^32 with R <= X2*X1 passes (D1 fractional).
@@ -439,4 +463,27 @@ func cloneCircuit(w *Circuit) *Circuit {
 	c.Mem.After = append([]frontend.Variable(nil), w.Mem.After...)
 	c.Stack.After = append([]frontend.Variable(nil), w.Stack.After...)
 	return &c
+}
+
+// return: the frame word V = D1 + L1*2^32 + L2*2^64 (return pc, caller
+// FP, caller stack base) with D1*2^32, L1*2^33, L2*2^33 checked: D1 + 1
+// with L1 - 2^-32 re-splits the same word, so a return to a caller with FP
+// >= 1 lands one instruction past its call (with a fractional FP).
+func TestScaledForgeryReturn(t *testing.T) {
+	shape, r, g := auditCut(t, "core.wasm", "fib", []uint64{3}, "", 0, func(r *Row) bool {
+		return classOf(r) == ClassReturn && u64Of(r.L1) >= 1 && u64Of(r.E) == 0
+	})
+	w := r.segs[0]
+	row := &w.Rows[g]
+	after := r.segs[1].Rows[0] // the registers after the return
+	if u64Of(after.PC) != u64Of(row.D1) || u64Of(after.FP) != u64Of(row.L1) {
+		t.Fatalf("next segment starts at pc %d fp %d, want %d %d", u64Of(after.PC), u64Of(after.FP), u64Of(row.D1), u64Of(row.L1))
+	}
+	addInt(&row.D1, 1)
+	addTo(&row.L1, new(big.Int).Neg(fdiv(big.NewInt(1), two32)))
+	row.Inv = fdiv(big.NewInt(1), new(big.Int).Sub(toBig(row.D1), toBig(row.Imm))) // the zero test of D1 - HaltPC
+	after.PC, after.FP = row.D1, row.L1
+	w.After = stateDigest(w, &after, true)
+
+	mustReject(t, shape, w, "a return one instruction past the call, caller FP - 2^-32")
 }
