@@ -133,48 +133,37 @@ func mustReject(t *testing.T, shape Shape, w *Circuit, what string) {
 
 var compiledShapes = map[Shape]constraint.ConstraintSystem{}
 
-// i32.mul: X2*X1 = R + D1*2^32 with D1*2^32 < 2^64 checked: D1*2^32 is
-// X2*X1 - R itself, so any R < 2^32 with R <= X2*X1 passes (D1 fractional).
-func TestScaledForgeryI32Mul(t *testing.T) {
-	shape, r, g := auditCut(t, "core.wasm", "mix", []uint64{3, 4}, "", 0, rowIs(ClassMul, 0))
-	w := r.segs[0]
-	row := &w.Rows[g]
-	prod := new(big.Int).Mul(toBig(row.X2), toBig(row.X1))
-	honest := u64Of(row.R)
-	forged := uint64(0x12345)
-	row.R = forged
-	row.D1 = fdiv(new(big.Int).Sub(prod, bigU(forged)), two32)
-	pushForged(w, r.segs[1], forged)
-	mustReject(t, shape, w, "i32.mul 0x10001*0x10001 pushes 0x12345 (honest 0x"+bigU(honest).Text(16)+")")
-}
-
-// i32.wrap_i64: X1 = R + D1*2^32, D1*2^32 < 2^64: any R <= X1, R < 2^32.
-func TestScaledForgeryI32Wrap(t *testing.T) {
-	shape, r, g := auditCut(t, "core.wasm", "mix", []uint64{0x1_0000_0005, 4}, "", 0, rowIs(ClassWrap, 0))
-	w := r.segs[0]
-	row := &w.Rows[g]
-	if u64Of(row.R) != 5 {
-		t.Fatalf("honest wrap %d", u64Of(row.R))
+// i32.mul, i32.wrap_i64, i32.shl: the row splits a product (X2*X1, X1,
+// X2*P) into R + D1*2^32 and checks D1*2^32 < 2^64, which is that product
+// minus R itself: any R < 2^32 at most the product passed, D1 fractional.
+func TestScaledForgeryHighPart(t *testing.T) {
+	for _, tc := range []struct {
+		name, module, export string
+		args                 []uint64
+		class                Class
+		product              func(row *Row) *big.Int
+		honest, forged       uint64
+	}{
+		{"i32.mul 0x10001*0x10001", "core.wasm", "mix", []uint64{3, 4}, ClassMul,
+			func(row *Row) *big.Int { return new(big.Int).Mul(toBig(row.X2), toBig(row.X1)) }, 0x20001, 0x12345},
+		{"i32.wrap_i64(0x100000005)", "core.wasm", "mix", []uint64{0x1_0000_0005, 4}, ClassWrap,
+			func(row *Row) *big.Int { return toBig(row.X1) }, 5, 0xFFFF_FFFB}, // -5: flips the following i32.lt_s
+		{"i32.shl(0x89ABCDEF, 31)", "bits.wasm", "bits", []uint64{0xF123456789ABCDEF, 3}, ClassShl,
+			func(row *Row) *big.Int { return new(big.Int).Mul(toBig(row.X2), toBig(row.P)) }, 0x8000_0000, 0x12345678},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			shape, r, g := auditCut(t, tc.module, tc.export, tc.args, "", 0, rowIs(tc.class, 0))
+			w := r.segs[0]
+			row := &w.Rows[g]
+			if u64Of(row.R) != tc.honest {
+				t.Fatalf("honest result %#x, want %#x", u64Of(row.R), tc.honest)
+			}
+			row.R = tc.forged
+			row.D1 = fdiv(new(big.Int).Sub(tc.product(row), bigU(tc.forged)), two32)
+			pushForged(w, r.segs[1], tc.forged)
+			mustReject(t, shape, w, fmt.Sprintf("%s pushes %#x (honest %#x)", tc.name, tc.forged, tc.honest))
+		})
 	}
-	forged := uint64(0xFFFF_FFFB) // -5: flips the following i32.lt_s
-	row.R = forged
-	row.D1 = fdiv(new(big.Int).Sub(toBig(row.X1), bigU(forged)), two32)
-	pushForged(w, r.segs[1], forged)
-	mustReject(t, shape, w, "i32.wrap_i64(0x100000005) pushes 0xFFFFFFFB (honest 5)")
-}
-
-// i32.shl: X2*P = D1*2^32 + R, D1*2^32 < 2^64: any R <= X2*P, R < 2^32.
-func TestScaledForgeryI32Shl(t *testing.T) {
-	shape, r, g := auditCut(t, "bits.wasm", "bits", []uint64{0xF123456789ABCDEF, 3}, "", 0, rowIs(ClassShl, 0))
-	w := r.segs[0]
-	row := &w.Rows[g]
-	x2p := new(big.Int).Mul(toBig(row.X2), toBig(row.P))
-	honest := u64Of(row.R)
-	forged := uint64(0x12345678)
-	row.R = forged
-	row.D1 = fdiv(new(big.Int).Sub(x2p, bigU(forged)), two32)
-	pushForged(w, r.segs[1], forged)
-	mustReject(t, shape, w, "i32.shl(0x89ABCDEF, 31) pushes 0x12345678 (honest 0x"+bigU(honest).Text(16)+")")
 }
 
 // Shift counts: count = K + W*L2 with L2*2*scale < 2^64. i32 (scale
