@@ -38,6 +38,11 @@ type genStats struct {
 	bulk, indirect          int            // proved runs that executed memory.copy/fill, call_indirect
 	twoResults              int            // proved runs that returned two values
 	skipped                 map[string]int // by reason
+	// maxSolve, when positive, bounds the segments solved per program to
+	// the first and last maxSolve/2 (FuzzCircuits: Go's fuzzing engine
+	// kills a worker whose input runs over 10 s, which a 20,000-step run
+	// solved whole can, and reports it as a hang).
+	maxSolve int
 }
 
 func (s *genStats) skip(reason string) {
@@ -170,6 +175,9 @@ func proveGenerated(t *testing.T, data []byte, two bool, st *genStats) string {
 		t.Fatalf("the statement depends on the tracer's segment capacity %d", segCap)
 	}
 	for k := range claims {
+		if m := st.maxSolve; m > 0 && k >= m/2 && k < len(claims)-m/2 {
+			continue
+		}
 		w, cl, err := genShape.Assign(tab, tr, k)
 		if err != nil {
 			t.Fatalf("segment %d of %d: Assign: %v", k, len(claims), err)
@@ -340,7 +348,7 @@ func FuzzCircuits(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		skipped := 0
 		for _, two := range []bool{false, true} {
-			if proveGenerated(t, data, two, &genStats{}) != "" {
+			if proveGenerated(t, data, two, &genStats{maxSolve: 8}) != "" {
 				skipped++
 			}
 		}
