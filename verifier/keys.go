@@ -201,9 +201,44 @@ func (k *ShapeKey) parse(b Backend) error {
 	if err == nil && n != int64(len(k.Raw)) {
 		err = fmt.Errorf("%d trailing bytes", int64(len(k.Raw))-n)
 	}
+	if err == nil {
+		err = checkCommitted(k.parsed)
+	}
 	if err != nil {
 		k.parsed = nil
 		return encodingErr(fmt.Sprintf("verifying key of shape %s", k.Shape), err)
+	}
+	return nil
+}
+
+// noPanic runs a gnark verifier and turns a panic into an error: bundles
+// and their embedded keys are untrusted input, and gnark's verifiers index
+// key fields they do not check (checkCommitted covers the one we know).
+func noPanic(verify func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("gnark's verifier panicked on this key and proof: %v", r)
+		}
+	}()
+	return verify()
+}
+
+// checkCommitted refuses a Groth16 key whose commitments name a public
+// input that is not there: gnark's Verify reads publicWitness[j-1] for each
+// such index j unchecked, so a crafted key embedded in a bundle (verified
+// without a pinned set) made Verify panic instead of fail.
+func checkCommitted(parsed any) error {
+	vk, ok := parsed.(*groth16bn254.VerifyingKey)
+	if !ok {
+		return nil
+	}
+	nbPublic := len(vk.G1.K) - len(vk.PublicAndCommitmentCommitted) - 1
+	for i, c := range vk.PublicAndCommitmentCommitted {
+		for _, j := range c {
+			if j < 1 || j > nbPublic {
+				return fmt.Errorf("commitment %d names public input %d of %d", i, j, max(nbPublic, 0))
+			}
+		}
 	}
 	return nil
 }
@@ -224,13 +259,13 @@ func (k *ShapeKey) VerifyProof(b Backend, proof []byte, public fr.Vector) error 
 		if err = readWhole(p, proof); err != nil {
 			return encodingErr("proof", err)
 		}
-		err = groth16bn254.Verify(p, vk, public)
+		err = noPanic(func() error { return groth16bn254.Verify(p, vk, public) })
 	case *plonkbn254.VerifyingKey:
 		p := new(plonkbn254.Proof)
 		if err = readWhole(p, proof); err != nil {
 			return encodingErr("proof", err)
 		}
-		err = plonkbn254.Verify(p, vk, public)
+		err = noPanic(func() error { return plonkbn254.Verify(p, vk, public) })
 	default:
 		return encodingErr("verifying key of another backend", nil)
 	}

@@ -134,6 +134,10 @@ func runVerify(c *cli.Context, cfg Config) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	var keys *verifier.KeySet
+	if c.IsSet("vk") && c.String("vk") == "" {
+		// An unset shell variable must not fall back to the bundle's own keys.
+		return errors.New("--vk: empty path (leave --vk out to use the bundle's embedded, unpinned keys)")
+	}
 	if vk := c.String("vk"); vk != "" {
 		if keys, err = verifier.ReadKeySetFile(vk); err != nil {
 			return fmt.Errorf("--vk: %w", err)

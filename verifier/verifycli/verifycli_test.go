@@ -94,6 +94,7 @@ func TestVerifyFailures(t *testing.T) {
 		{"changed result", []string{"--vk", td + "toy.vks", write("l.proof", lied)}, verifier.ErrStatement, "NOT VALID"},
 		{"other key", []string{"--vk", td + "other.vks", td + "toy.proof"}, verifier.ErrKeyMismatch, "pinned key"},
 		{"no key", []string{td + "toy.proof"}, verifier.ErrKeyMismatch, "no verifying key"},
+		{"empty --vk", []string{"--vk", "", td + "toy-embedded.proof"}, nil, "empty path"}, // not the embedded keys
 		{"ceremony required", []string{"--require-ceremony", "--vk", td + "toy.vks", td + "toy.proof"}, verifier.ErrDevSetup, "dev setup"},
 		{"garbage", []string{"--vk", td + "toy.vks", write("g.proof", []byte("hello"))}, verifier.ErrEncoding, "bad magic"},
 		{"truncated", []string{"--vk", td + "toy.vks", write("t.proof", raw[:len(raw)-3])}, verifier.ErrEncoding, "truncated"},
