@@ -91,11 +91,11 @@ func chunksOf(n int) int { return (n + 30) / 31 }
 // EstimatedConstraints estimates the shape's R1CS constraint count without
 // compiling it (compiling the largest standard shape takes tens of seconds
 // and gigabytes), so that the prover can compare shapes it has never built.
-// The coefficients are a weighted least-squares fit over the compiled
-// standard shapes (TestEstimatedConstraints keeps them within 15%): about
-// 400 per row (the bitwise table's share and the unscaled range checks
-// included), 4,700 per program
-// block opened (32 entries, their sponge hash and a Merkle path), 120 per
+// The coefficients were fitted by weighted least squares over the compiled
+// standard shapes, the per-row one refitted by hand to within 3.4%
+// (TestEstimatedConstraints keeps them within 15%): about 400 per row (the
+// bitwise table's share and the unscaled range checks included), 4,700 per
+// program block opened (32 entries, their sponge hash and a Merkle path), 120 per
 // stack/local/global/frame slot, 11 per input/output byte, 12,700 per
 // memory block opened (two Merkle paths, two leaf hashes, 256 bytes),
 // 8,500 per funcref table block opened, plus the called function's path
