@@ -133,6 +133,17 @@ func TestProveVerifyCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, "VALID") || !strings.Contains(out, "(= ../../prover/testdata/add.wasm)") {
 		t.Fatalf("verify: %v\n%s", err, out)
 	}
+	out, _, err = runCLI(t, "verify", proof, "--vk", vks, "--module", "../../prover/testdata/add.wasm", "--json")
+	var rep struct{ Valid, ExportChecked bool }
+	if err == nil {
+		var m map[string]any
+		err = json.Unmarshal([]byte(out), &m)
+		rep.Valid, _ = m["valid"].(bool)
+		rep.ExportChecked, _ = m["export_checked"].(bool)
+	}
+	if err != nil || !rep.Valid || !rep.ExportChecked {
+		t.Fatalf("verify --module --json: %v %+v\n%s", err, rep, out)
+	}
 	if _, _, err := runCLI(t, "verify", proof, "--vk", vks, "--module", "../../prover/testdata/loop.wasm"); err == nil || !strings.Contains(err.Error(), "module commitment mismatch") {
 		t.Fatalf("verify against another module: %v", err)
 	}

@@ -40,6 +40,7 @@ type Report struct {
 	ModuleFile   string               `json:"module_file,omitempty"`
 	Function     uint32               `json:"function_index"`
 	Export       string               `json:"export"`
+	ExportCheck  bool                 `json:"export_checked"` // the name was checked against --module; otherwise only the index is proven
 	Args         []uint64             `json:"args"`
 	Input        []byte               `json:"input,omitempty"`
 	Status       string               `json:"status"`
@@ -194,7 +195,7 @@ func runVerify(c *cli.Context, cfg Config) error {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("bundle names key set %s; verified against the pinned set %s, whose keys for these shapes match", b.KeySet, keys.Fingerprint()))
 	}
 	if c.String("module") != "" {
-		r.ModuleFile = c.String("module")
+		r.ModuleFile, r.ExportCheck = c.String("module"), true
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "WARNING: %s\n", w)

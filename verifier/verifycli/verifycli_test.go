@@ -58,7 +58,7 @@ func TestVerifyJSONAndEmbedded(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	if !r.Valid || r.Pinned || r.Steps != 15 || len(r.Segments) != 3 || !strings.Contains(strings.Join(r.Warnings, ";"), "NOT PINNED") {
+	if !r.Valid || r.Pinned || r.ExportCheck || r.Steps != 15 || len(r.Segments) != 3 || !strings.Contains(strings.Join(r.Warnings, ";"), "NOT PINNED") {
 		t.Fatalf("report %+v", r)
 	}
 }
