@@ -17,16 +17,17 @@ import (
 // 2^64 with a per-row scale (2^32 for an i32 entry, 2^56 for a byte, ...).
 // That bounds x only when x is an integer: x = y/2^k (mod p) passes for
 // every y < 2^64, a field element that is no small number. Until the rows
-// also range-checked the four cells unscaled, each forgery below was
-// accepted (each was run against that circuit and passed the solver;
-// moving a forged cell by one made it fail again): a family whose
-// equations left a cell free up to such a fraction computed a wrong
-// value. Each test builds an honest witness, cuts segment 0 right after
-// the forged row (a shape with exactly that many rows) so that the forged
-// value ends in the boundary state, recomputes the After digest (a proof
-// of a wrong transition, which a dishonest prover chains with honest
+// also range-checked the four cells unscaled, a family whose equations
+// left a cell free up to such a fraction computed a wrong value, and the
+// forgeries below were accepted (each was run against that circuit: all
+// but the store's variant with its rest in R, which R's own check refused
+// even then). Each test builds an honest witness, cuts segment 0 right
+// after the forged row (a shape with exactly that many rows) so that the
+// forged value ends in the boundary state, recomputes the After digest (a
+// proof of a wrong transition, which a dishonest prover chains with honest
 // segments from the wrong state) and asserts that the circuit rejects it.
-// The last is of another kind: call_indirect's in-table case had no bound.
+// TestScaledForgeryCallIndirectOutside is of another kind: call_indirect's
+// in-table case had no bound.
 
 var fieldP = ecc.BN254.ScalarField()
 

@@ -66,3 +66,16 @@ func TestCraftedKeyCommitmentIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestNoPanic: a panic inside a gnark verifier comes back as an error (the
+// net under checkCommitted, for panics no key check foresees).
+func TestNoPanic(t *testing.T) {
+	err := noPanic(func() error { panic("index out of range") })
+	if err == nil || !strings.Contains(err.Error(), "index out of range") {
+		t.Fatalf("noPanic = %v, want the panic as an error", err)
+	}
+	want := errors.New("invalid proof")
+	if err := noPanic(func() error { return want }); err != want {
+		t.Fatalf("noPanic passed %v through as %v", want, err)
+	}
+}
