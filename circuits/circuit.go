@@ -26,7 +26,8 @@ const (
 )
 
 // Ports per row, in timestamp order: three stack reads (top first), the
-// local/global port, the stack write.
+// local/global port, the stack write; then the byte ports of the row's
+// load or store, which live in the memory table.
 const (
 	portPop1 = iota
 	portPop2
@@ -34,14 +35,15 @@ const (
 	portVar
 	portPush
 	nbPorts
-	tsStride = nbPorts // timestamp of row r, port k: tsStride*(r+1) + k; 0 is the initial state
+	memPorts = 8                  // byte ports of a memory-table row
+	tsStride = nbPorts + memPorts // timestamp of row r, port k: tsStride*(r+1) + k; 0 is the initial state
 )
 
 // tsBits is the width of the timestamp range checks: every timestamp of
 // the shape fits, so every honest previous-timestamp difference does. (A
 // difference that makes the previous timestamp "negative" mod p matches no
 // produced timestamp, all of which are small and non-negative.)
-func (s Shape) tsBits() int { return bits.Len(uint(tsStride*(s.Rows+1) + nbPorts)) }
+func (s Shape) tsBits() int { return bits.Len(uint(tsStride*(s.Rows+2) - 1)) }
 
 // HaltPC is the pc after the run halted (trace.HaltPC).
 const HaltPC = 1<<32 - 1
@@ -72,6 +74,21 @@ type Row struct {
 type BitRow struct {
 	Used, Op, W64, IsPop frontend.Variable
 	X, Y, R              [bitNibbles]frontend.Variable // nibbles of X1, X2 (0 for popcnt) and the result (popcnt: count/16^j)
+}
+
+// MemRow is one row of the memory table: the w bytes a load reads or a
+// store writes at EA, for the row whose timestamp base is T (its byte i
+// at T + nbPorts + i), received over the bus as (EA, T, w + 16 store,
+// value, rest). Load[k] or Store[k] marks a load or store of 2^k bytes
+// (at most one is set; none: unused). B holds the bytes read or written,
+// O the bytes before (a load's equal B); value = sum B_i 256^i + rest
+// 256^w for a store, the bytes alone for a load.
+type MemRow struct {
+	Load, Store [4]frontend.Variable
+	T, EA       frontend.Variable
+	Value, Rest frontend.Variable
+	B, O        [memPorts]frontend.Variable
+	PrevTS      [memPorts]frontend.Variable
 }
 
 // ProgEntry is one program-table entry as the circuit sees it.
@@ -129,6 +146,9 @@ type Circuit struct {
 	// The bitwise table: one row per and/or/xor/popcnt of the segment
 	// (Shape.bitRows), the rest unused.
 	Bits []BitRow
+	// The memory table: one row per load or store of the segment that
+	// stays in bounds (Shape.memRows), the rest unused.
+	MemOps []MemRow
 	// The funcref table blocks the segment opens (indices strictly
 	// increasing, paths to ElemRoot), and the table's size.
 	Elems      []ElemEntry
@@ -179,6 +199,7 @@ func (s Shape) alloc() *Circuit {
 	c.ElemPath = make([][ProgTreeDepth]frontend.Variable, s.tableBlocks())
 	c.Rows = make([]Row, s.Rows)
 	c.Bits = make([]BitRow, s.bitRows())
+	c.MemOps = make([]MemRow, s.memRows())
 	return c
 }
 
@@ -203,12 +224,13 @@ type term struct {
 }
 
 const (
-	tagProg = 1
-	tagMem  = 2
-	tagPow  = 3
-	tagNib  = 4
-	tagTab  = 5
-	tagBit  = 6 // the bus from a row to the bitwise table
+	tagProg  = 1
+	tagMem   = 2
+	tagPow   = 3
+	tagNib   = 4
+	tagTab   = 5
+	tagBit   = 6 // the bus from a row to the bitwise table
+	tagMemOp = 7 // the bus from a load or store row to the memory table
 )
 
 // bitPopWeight is popcnt's weight in the bitwise bus's op field: above
@@ -503,9 +525,9 @@ func (c *Circuit) Define(api frontend.API) error {
 		ret := S[ClassReturn]
 		divS, divSPush := S[ClassDivS], S[ClassDivSPush]
 		srcAfter = frontend.Variable(0)
-		load, memByte, memPush := S[ClassLoad], S[ClassMemByte], S[ClassMemPush]
-		store, storeByte, storeEnd := S[ClassStore], S[ClassStoreByte], S[ClassStoreEnd]
-		isMem := api.Add(memByte, storeByte)
+		load, memPush, store := S[ClassLoad], S[ClassMemPush], S[ClassStore]
+		loadS := api.Mul(load, row.Signed) // pushes on its sign-extension row
+		loadU := api.Sub(load, loadS)      // pushes R itself
 		inRead, inCopy, outWrite, outCopy := S[ClassInputRead], S[ClassInCopy], S[ClassOutputWrite], S[ClassOutCopy]
 		// memory.copy, memory.fill and the byte moves that follow them.
 		mCopy, mFill, mMove := S[ClassMemCopy], S[ClassMemFill], S[ClassMemMove]
@@ -565,16 +587,14 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		// Range checks shared by the families: result, high part /
 		// difference / return pc, low parts / caller FP and stack base.
-		// Memory pseudo-rows take the scale from their entry: 256*Imm for
-		// the sign split of a narrow load and the rest of a stored value,
-		// 2^55 for a stored byte (so that L2 < 256).
+		// Sign-extension rows take the scale from their entry: 256*Imm
+		// for the split of a narrow load or extend_n_s.
 		// memory.fill's entry has W64 (scale 1): 2^56 keeps its R, the
 		// byte it writes, below 256.
 		rScale := api.Sub(scale, api.Mul(api.Add(S[ClassExtendS], ret), new(big.Int).Sub(two32, big.NewInt(1))))
 		rScale = api.Add(rScale, api.Mul(mFill, new(big.Int).Sub(pow2(56), big.NewInt(1))))
 		extSplit := S[ClassExtSplit]
-		scaleM := api.Add(scale, api.Mul(api.Add(memPush, storeEnd, extSplit), api.Sub(api.Mul(row.Imm, 256), scale)),
-			api.Mul(storeByte, api.Sub(pow2(55), scale)))
+		scaleM := api.Add(scale, api.Mul(api.Add(memPush, extSplit), api.Sub(api.Mul(row.Imm, 256), scale)))
 		rc.Check(api.Mul(row.R, rScale), 64)
 		rc.Check(api.Mul(row.D1, scaleM), 64)
 		rc.Check(api.Mul(row.L1, api.Mul(scaleM, 2)), 64)
@@ -593,8 +613,8 @@ func (c *Circuit) Define(api frontend.API) error {
 		rc.Check(row.L1, 64)
 		rc.Check(row.L2, 64)
 
-		// Loads and stores: bounds (D1 = memory bytes - EA - width >= 0),
-		// then one pseudo-row per byte.
+		// Loads and stores: bounds (D1 = memory bytes - EA - width >= 0);
+		// the memory table reads or writes the bytes.
 		ea := api.Add(row.Imm, api.Add(api.Mul(load, row.X1), api.Mul(store, row.X2)))
 		// Cy = 1: out of bounds, D1 = EA + width - memory bytes - 1 >= 0, trap.
 		// Host I/O shares the bound: input_read writes R bytes at X3,
@@ -616,18 +636,21 @@ func (c *Circuit) Define(api frontend.API) error {
 		inBounds := api.Sub(memBytes, api.Add(ea, row.Height, ioR, inX3, outX2, bulkEnd))
 		pa.zero(memOp, api.Sub(row.D1, api.Add(inBounds, api.Mul(row.Cy, api.Sub(api.Mul(inBounds, -2), 1)))))
 		oob := api.Mul(memOp, row.Cy)
-		vImm := api.Mul(row.V, row.Imm) // a byte read at its place value
-		accAfter = api.Add(api.Mul(store, row.X1), api.Mul(memByte, api.Add(row.Acc, vImm)),
-			api.Mul(storeByte, api.Mul(api.Sub(row.Acc, row.L2), new(big.Int).ModInverse(big.NewInt(256), api.Compiler().Field()))))
-		eaAfter = api.Add(api.Mul(api.Add(load, store), ea), api.Mul(isMem, row.EA))
-		pa.zero(storeEnd, api.Sub(row.D1, row.Acc))
-		sgm := api.Mul(memPush, row.Signed)
-		// An unsigned load's push reads the last byte (at EA + Height,
-		// place value Imm) like a byte row; a signed one only splits the
-		// sign off Acc, whose bytes are all read.
-		pushRead := api.Sub(memPush, sgm)
-		pa.zero(sgm, api.Sub(row.Acc, api.Add(api.Mul(row.Sg1, row.Height), row.L1)))
-		pa.zero(memPush, api.Sub(row.R, api.Add(row.Acc, api.Mul(pushRead, vImm), api.Mul(api.Mul(row.Sg1, row.Signed), api.Sub(pow, api.Mul(row.Height, 2))))))
+		// In bounds, (EA, T, w + 16 store, R, L1) is a row of the memory
+		// table, T this row's timestamp base: a load's R is the w bytes
+		// read; a store's R = X1 (below) is the w bytes written plus
+		// 2^(8w) L1, L1 an integer below 2^63 (its range checks), so the
+		// bytes are X1 mod 2^(8w). A signed load hands R to its
+		// sign-extension row in Acc.
+		ldst := api.Add(load, store)
+		memOK := api.Sub(ldst, api.Mul(ldst, row.Cy))
+		lu.add(memOK, tagMemOp, ea, tsStride*(r+1), api.Add(row.Height, api.Mul(store, 16)), row.R, row.L1)
+		accAfter = api.Mul(loadS, row.R)
+		eaAfter = frontend.Variable(0)
+		// The sign split of Acc (a signed load's value, extend_n_s's low
+		// part): Acc = Sg1 * 2^(n-1) + L1, L1 < 2^(n-1) (Height = 2^(n-1)).
+		pa.zero(memPush, api.Sub(row.Acc, api.Add(api.Mul(row.Sg1, row.Height), row.L1)))
+		pa.zero(memPush, api.Sub(row.R, api.Add(row.Acc, api.Mul(row.Sg1, api.Sub(pow, api.Mul(row.Height, 2))))))
 		pa.zero(S[ClassMemSize], api.Sub(row.R, row.Pages))
 		// memory.grow by X1 pages: Cy = 0 and D1 = max - pages - X1 >= 0
 		// (grows, pushes the old size), or Cy = 1 and D1 = pages + X1 - max
@@ -792,7 +815,7 @@ func (c *Circuit) Define(api frontend.API) error {
 			api.Neg(S[ClassPad]), api.Neg(busy))
 		// A trap goes to HaltPC, whatever the row would do otherwise.
 		nextPC = api.Add(goOn, api.Mul(api.Add(S[ClassUnreachable], divTrap, divSTrap, ovf, oob, limTrap, indTrap), api.Sub(HaltPC, goOn)))
-		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, S[ClassMemSize], S[ClassInputSize]),
+		delta := api.Sub(api.Add(S[ClassConst], S[ClassLocalGet], S[ClassGlobalGet], memPush, loadU, S[ClassMemSize], S[ClassInputSize]),
 			api.Add(S[ClassLocalSet], S[ClassGlobalSet], S[ClassDrop], api.Mul(S[ClassSelect], 2), binop, S[ClassBrIf], S[ClassIf],
 				load, api.Mul(api.Add(store, inRead, outWrite, shrS, divS), 2), api.Mul(api.Add(mCopy, mFill), 3), S[ClassBrTable], unopNoPush, api.Neg(shrSPush), api.Neg(divSPush),
 				S[ClassCallInd]))
@@ -816,9 +839,10 @@ func (c *Circuit) Define(api frontend.API) error {
 
 		brRetA := api.Mul(api.Add(S[ClassBr], caseTaken, ret), row.Arity) // br, a taken case, return: moving a value
 		tkA := api.Mul(tk, row.Arity)
-		// R = X1: local.tee, extend_u, output_write's count, and a br,
-		// taken case or return moving a value (one constraint for all).
-		pa.zero(api.Add(S[ClassLocalTee], S[ClassExtendU], outWrite, brRetA), api.Sub(row.R, row.X1))
+		// R = X1: local.tee, extend_u, output_write's count, a store's
+		// value, and a br, taken case or return moving a value (one
+		// constraint for all).
+		pa.zero(api.Add(S[ClassLocalTee], S[ClassExtendU], outWrite, brRetA, store), api.Sub(row.R, row.X1))
 		pa.zero(tkA, api.Sub(row.R, row.X2))
 
 		// Halting: a return to HaltPC, or a trap.
@@ -839,9 +863,9 @@ func (c *Circuit) Define(api frontend.API) error {
 				inRead, outWrite, S[ClassBrTable], unopNoPush, shrS, divS, S[ClassCallInd], mCopy, mFill),
 			api.Add(binop, S[ClassSelect], tkA, store, inRead, outWrite, shrS, divS, mCopy, mFill),
 			api.Add(S[ClassSelect], inRead, busy, mCopy, mFill),
-			api.Add(isLocal, isGlobal, call, ret, isMem, pushRead, busy, mFill, api.Neg(fillZero)),
+			api.Add(isLocal, isGlobal, call, ret, busy, mFill, api.Neg(fillZero)),
 			api.Add(S[ClassConst], S[ClassLocalGet], S[ClassLocalTee], S[ClassGlobalGet], binop, unop, S[ClassSelect], brRetA, tkA,
-				memPush, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap), shrSPush, divSPush, api.Neg(ovf)),
+				memPush, loadU, S[ClassMemSize], S[ClassInputSize], inRead, api.Neg(divTrap), shrSPush, divSPush, api.Neg(ovf)),
 		}
 		stackKey := api.Add(new(big.Int).Lsh(big.NewInt(keyStack), 32), row.SP)
 		keys := [nbPorts]frontend.Variable{
@@ -854,7 +878,6 @@ func (c *Circuit) Define(api frontend.API) error {
 				api.Mul(isGlobal, new(big.Int).Lsh(big.NewInt(keyGlobal), 32)),
 				api.Mul(api.Add(isLocal, isGlobal), row.Imm),
 				api.Mul(api.Add(call, ret), api.Add(frameKey, row.Depth)), call,
-				api.Mul(api.Add(isMem, pushRead), api.Add(new(big.Int).Lsh(big.NewInt(keyMem), 32), row.EA, row.Height)),
 				api.Mul(copying, row.EA), api.Mul(inCopy, new(big.Int).Lsh(big.NewInt(keyMem), 32)),
 				api.Mul(outCopy, new(big.Int).Lsh(big.NewInt(keyOut), 32)),
 				api.Mul(api.Add(mMove, mFill), new(big.Int).Lsh(big.NewInt(keyMem), 32)), fillDst, api.Neg(busyBack)),
@@ -864,7 +887,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		frameWord := api.Add(api.Add(row.PC, 1), api.Mul(row.FP, two32), api.Mul(row.Base, two64))
 		pa.zero(ret, api.Sub(row.V, api.Add(row.D1, api.Mul(row.L1, two32), api.Mul(row.L2, two64))))
 		varNew := api.Add(row.V, api.Mul(isWrite, api.Sub(row.X1, row.V)), api.Neg(api.Mul(S[ClassLocalZero], row.V)),
-			api.Mul(call, api.Sub(frameWord, row.V)), api.Mul(storeByte, api.Sub(row.L2, row.V)), api.Mul(busy, api.Sub(row.X3, row.V)),
+			api.Mul(call, api.Sub(frameWord, row.V)), api.Mul(busy, api.Sub(row.X3, row.V)),
 			api.Mul(mFill, api.Sub(row.R, row.V)))
 		olds := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3, row.V, row.O}
 		news := [nbPorts]frontend.Variable{row.X1, row.X2, row.X3, varNew, row.R}
@@ -928,6 +951,60 @@ func (c *Circuit) Define(api frontend.API) error {
 		commit(b.X[:]...)
 		commit(b.Y[:]...)
 		commit(b.R[:]...)
+	}
+
+	// --- The memory table. ---
+	// A used row receives (EA, T, w + 16 store, Value, Rest) from a load
+	// or store row. Byte port i (used iff i < w: the width flags are
+	// one-hot, so each port's use is linear in them) reads O_i and writes
+	// B_i at address EA + i, timestamp T + nbPorts + i, after PrevTS_i:
+	// the same offline memory check as the rows' ports, in the same
+	// timestamp order. Each B_i is checked to 8 bits (so the value's
+	// bytes are unique), unused ones are 0, and a load writes back what
+	// it read (B = O). Value = sum B_i 256^i + Rest * 2^(8w) with 2^(8w)
+	// counted for stores only, whose row bounds Rest (circuit rows above).
+	for i := range c.MemOps {
+		m := &c.MemOps[i]
+		var used, isStore, width, place frontend.Variable = 0, 0, 0, 0
+		for k := range 4 {
+			api.AssertIsBoolean(m.Load[k])
+			api.AssertIsBoolean(m.Store[k])
+			used = api.Add(used, m.Load[k], m.Store[k])
+			isStore = api.Add(isStore, m.Store[k])
+			width = api.Add(width, api.Mul(api.Add(m.Load[k], m.Store[k]), 1<<k))
+			place = api.Add(place, api.Mul(m.Store[k], pow2(8<<k)))
+		}
+		api.AssertIsBoolean(used)
+		wide := func(k int) frontend.Variable { // a load or store of at least 2^k bytes
+			var v frontend.Variable = 0
+			for j := k; j < 4; j++ {
+				v = api.Add(v, m.Load[j], m.Store[j])
+			}
+			return v
+		}
+		var value frontend.Variable = 0
+		for j := range memPorts {
+			u := wide(bits.Len(uint(j)))
+			if j > 0 {
+				pa.zero(api.Sub(1, u), m.B[j])
+			}
+			pa.zero(api.Sub(1, isStore), api.Sub(m.B[j], m.O[j]))
+			rc.Check(m.B[j], 8)
+			ts := api.Add(m.T, nbPorts+j)
+			rc.Check(api.Sub(api.Sub(ts, 1), m.PrevTS[j]), c.shape.tsBits())
+			key := api.Add(new(big.Int).Lsh(big.NewInt(keyMem), 32), m.EA, j)
+			lu.add(api.Neg(u), tagMem, key, m.O[j], m.PrevTS[j])
+			lu.add(u, tagMem, key, m.B[j], ts)
+			value = api.Add(value, api.Mul(m.B[j], pow2(uint(8*j))))
+		}
+		pa.assert(m.Rest, place, api.Sub(m.Value, value))
+		lu.add(api.Neg(used), tagMemOp, m.EA, m.T, api.Add(width, api.Mul(isStore, 16)), m.Value, m.Rest)
+		commit(m.Load[:]...)
+		commit(m.Store[:]...)
+		commit(m.T, m.EA, m.Value, m.Rest)
+		commit(m.B[:]...)
+		commit(m.O[:]...)
+		commit(m.PrevTS[:]...)
 	}
 
 	// --- Boundary states. ---

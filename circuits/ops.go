@@ -43,12 +43,9 @@ const (
 	ClassUnreachable              // traps
 	ClassCall                     // call of a module function (jumps to its prologue)
 	ClassLocalZero                // prologue: zero a non-parameter local
-	ClassLoad                     // pops the address, checks bounds, sets EA; then w-1 ClassMemByte and an unsigned ClassMemPush, or w and a signed one
-	ClassMemByte                  // pseudo: Acc += mem[EA+Height] * Imm
-	ClassMemPush                  // pseudo: push Acc + mem[EA+Height] * Imm (unsigned: the load's last byte), or Acc sign-extended (Signed)
-	ClassStore                    // pops value and address, checks bounds, sets EA and Acc = value; then w ClassStoreByte, one ClassStoreEnd
-	ClassStoreByte                // pseudo: mem[EA+Height] = Acc mod 256, Acc /= 256
-	ClassStoreEnd                 // pseudo: the rest of Acc fits in 64-8w bits (Imm = 2^(8w-8))
+	ClassLoad                     // pops the address, checks bounds; (T, EA, w, R, L1) is a row of the memory table, which reads the w bytes; unsigned: pushes R; signed: Acc = R, then a ClassMemPush
+	ClassMemPush                  // pseudo: push Acc sign-extended from the bit Height (a signed load, extend_n_s)
+	ClassStore                    // pops value and address, checks bounds; R = X1 = bytes + 2^(8w) L1, and (T, EA, 16 + w, R, L1) is a row of the memory table, which writes the bytes
 	ClassMemSize                  // memory.size
 	ClassInputSize                // host input_size
 	ClassInputRead                // host input_read(dst, off, len): pushes R = min(len, max(0, size-off)), then ClassInCopy; dst+R past memory traps
@@ -80,7 +77,7 @@ const (
 var classNames = [numClasses]string{"pad", "nop", "const", "local.get", "local.set", "local.tee",
 	"global.get", "global.set", "drop", "select", "add", "sub", "mul", "eqz", "eq", "cmp",
 	"wrap", "extend_u", "extend_s", "br", "br_if", "if", "else", "return", "unreachable", "call", "local.zero",
-	"load", "load.byte", "load.push", "store", "store.byte", "store.end", "memory.size",
+	"load", "load.push", "store", "memory.size",
 	"input_size", "input_read", "input.copy", "output_write", "output.copy", "shl", "shr_u", "rotl", "div_u",
 	"bitwise", "br_table", "br_table.case", "extend_n_s", "clz", "popcnt", "shr_s", "shr_s.push", "div_s", "div_s.push", "call_indirect", "memory.grow",
 	"memory.copy", "memory.fill", "memory.move"}
@@ -241,6 +238,7 @@ func Encode(p *trace.Program, pc uint32) (Entry, error) {
 		e.Class = ClassCall // Target, Height, Imm are set by Table
 	case op >= 0x28 && op <= 0x35 && op != 0x2A && op != 0x2B:
 		e.Class, e.Height = ClassLoad, uint32(memWidth[op-0x28]) // Imm: memarg offset
+		e.Signed, _ = loadKind(op)                               // a signed load pushes on its sign-extension row
 	case op >= 0x36 && op <= 0x3E && op != 0x38 && op != 0x39:
 		e.Class, e.Height = ClassStore, uint32(memWidth[op-0x28])
 	case op == 0x3F:
@@ -346,30 +344,22 @@ func loadKind(op trace.Op) (signed, w64 bool) {
 }
 
 // memExpansion returns the pseudo-instructions that follow a load or store
-// entry in the circuit's program.
+// at entry e: a signed load's sign extension (the memory table reads the
+// bytes of every load and writes those of every store on the load's or
+// store's own row).
 func memExpansion(op trace.Op, e Entry) []Entry {
+	if e.Class != ClassLoad {
+		return nil
+	}
+	signed, w64 := loadKind(op)
+	if !signed {
+		return nil
+	}
 	w := uint32(e.Height)
-	var out []Entry
-	if e.Class == ClassLoad {
-		signed, w64 := loadKind(op)
-		bytes := w // byte rows; an unsigned load's push reads the last byte itself
-		if !signed {
-			bytes = w - 1
-		}
-		for k := uint32(0); k < bytes; k++ {
-			out = append(out, Entry{Class: ClassMemByte, W64: true, Pseudo: true, Height: k, Imm: 1 << (8 * k)})
-		}
-		push := Entry{Class: ClassMemPush, W64: w64, Pseudo: true, Signed: signed, Height: w - 1, Imm: 1 << (8 * (w - 1))}
-		if signed {
-			push.Height = 1 << (8*w - 1)   // the sign bit
-			push.Imm = 1 << (64 - 8*w - 8) // 256*Imm = 2^(64-8w): scales the low part's range check
-		}
-		return append(out, push)
-	}
-	for k := uint32(0); k < w; k++ {
-		out = append(out, Entry{Class: ClassStoreByte, W64: true, Pseudo: true, Height: k})
-	}
-	return append(out, Entry{Class: ClassStoreEnd, W64: true, Pseudo: true, Imm: 1 << (8*w - 8)})
+	return []Entry{{Class: ClassMemPush, W64: w64, Pseudo: true, Signed: true,
+		Height: 1 << (8*w - 1),      // the sign bit
+		Imm:    1 << (64 - 8*w - 8), // 256*Imm = 2^(64-8w): scales the low part's range check
+	}}
 }
 
 // bitNibbles is the number of nibbles of each operand a bitwise-table row

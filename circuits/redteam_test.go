@@ -401,17 +401,21 @@ func TestRedTeam(t *testing.T) {
 			},
 		},
 		{
-			// A load byte row reads another memory cell: its effective
-			// address moved by one, the byte it reads taken from that cell
-			// (boundary value, timestamp 0) and the accumulated value
-			// following it. EA is carried from the load row's bounds check.
+			// A load's memory-table row reads another memory cell: its
+			// address moved by one, the first byte taken from that cell
+			// (boundary value, timestamp 0), the value following it. The
+			// row's address is not a cell: it is the popped operand plus
+			// the offset, and the bus ties the table's EA to it.
 			name: "load byte from another address", module: "mem.wasm", export: "loads", args: []uint64{0x8877665544332211},
 			attack: func(t *testing.T, r rtRun, w *Circuit) {
-				i := firstRow(t, w, ClassMemByte, 0)
-				row := &w.Rows[i]
-				addr := u64Of(row.EA) + u64Of(row.Height) + 1
-				addInt(&row.EA, 1)
-				row.V, row.PrevTS[portVar] = w.Mem.Before[addr], 0
+				i := firstRow(t, w, ClassLoad, 0)
+				m := memOpOf(t, w, i)
+				addr := u64Of(m.EA) + 1
+				addInt(&m.EA, 1)
+				m.PrevTS[0] = 0
+				m.O[0], m.B[0] = w.Mem.Before[addr], w.Mem.Before[addr]
+				v := u64Of(m.Value)&^0xFF | u64Of(w.Mem.Before[addr])
+				m.Value, w.Rows[i].R = v, v
 			},
 		},
 		{
@@ -662,5 +666,19 @@ func progEntryOf(t *testing.T, w *Circuit, pc frontend.Variable) *ProgEntry {
 		}
 	}
 	t.Fatalf("pc %d is in no opened program block", p)
+	return nil
+}
+
+// memOpOf is the memory-table row of row i (its timestamp base).
+func memOpOf(t *testing.T, w *Circuit, i int) *MemRow {
+	t.Helper()
+	for k := range w.MemOps {
+		if m := &w.MemOps[k]; u64Of(m.T) == uint64(tsStride*(i+1)) {
+			if kind, _ := memOpKind(m); kind >= 0 {
+				return m
+			}
+		}
+	}
+	t.Fatalf("row %d has no memory-table row", i)
 	return nil
 }

@@ -391,32 +391,36 @@ func TestScaledForgeryCallIndirectOutside(t *testing.T) {
 	mustReject(t, tiny, w, "call_indirect of index 5 in a 4-slot table calls pc 0 (honest: invalid table access trap)")
 }
 
-// Stores: a byte row splits Acc into the byte L2 (L2*2^56 < 2^64) and the
-// rest (Acc - L2)/256, and the end row checks the final rest D1*2^(8w) <
-// 2^64: with a fractional rest, only "the bytes' sum is at most the value"
-// held. i32.store8 of 0x1ff writes 0xfe (honest 0xff).
+// Stores: the row's R = X1 is the bytes the memory table writes plus
+// 2^(8w) times the rest L1, and the table checks each byte to 8 bits. A
+// fractional rest would make any bytes sum to the value: i32.store8 of 1
+// writes 0 with L1 = 1/256 (honest 1, L1 = 0). L1's unscaled range check
+// refuses it. (With byte rows, L2*2^55 < 2^64 and the end row's
+// D1*2^(8w) < 2^64 were the checks; the same forgery, a fractional rest in
+// Acc and D1, was accepted before the unscaled ones.)
 func TestScaledForgeryStoreByte(t *testing.T) {
-	shape, r, g := auditCut(t, "mem.wasm", "loads", []uint64{0x8877665544332211}, "", 1, func(r *Row) bool {
-		return classOf(r) == ClassStoreByte && u64Of(r.Acc) == 0x1ff
+	shape, r, g := auditCut(t, "mem.wasm", "oob", []uint64{0}, "", 0, func(r *Row) bool {
+		return classOf(r) == ClassStore && u64Of(r.Height) == 1
 	})
 	w := r.segs[0]
-	b, e := &w.Rows[g], &w.Rows[g+1]
-	if classOf(e) != ClassStoreEnd {
-		t.Fatalf("row %d is %s, not the store's end", g+1, classOf(e))
+	m := memOpOf(t, w, g)
+	if u64Of(m.B[0]) != 1 || u64Of(m.Rest) != 0 {
+		t.Fatalf("the store writes %#x with rest %d, want 1 and 0", u64Of(m.B[0]), u64Of(m.Rest))
 	}
-	cell := memCell(t, w, u64Of(b.EA)+u64Of(b.Height))
-	rest := fdiv(big.NewInt(0x1ff-0xfe), big.NewInt(256))
-	for _, restInR := range []bool{false, true} { // R is free on a byte row
-		f := cloneCircuit(w)
-		b, e := &f.Rows[g], &f.Rows[g+1]
-		b.L2 = 0xfe
-		if restInR {
-			b.R = rest
-		}
-		e.Acc, e.D1 = rest, rest
-		f.Mem.After[cell] = 0xfe
-		f.After = stateDigest(f, &r.segs[1].Rows[0], true)
-		mustReject(t, shape, f, fmt.Sprintf("i32.store8 of 0x1ff writes 0xfe (rest also in R: %v)", restInR))
+	cell := memCell(t, w, u64Of(m.EA))
+	rest := fdiv(big.NewInt(1), big.NewInt(256))
+	f := cloneCircuit(w)
+	m = memOpOf(t, f, g)
+	m.B[0], m.Rest, f.Rows[g].L1 = 0, rest, rest
+	f.Mem.After[cell] = 0
+	f.After = stateDigest(f, &r.segs[1].Rows[0], true)
+	mustReject(t, shape, f, "i32.store8 of 1 writes 0")
+	// Control: the same rewrite with the honest byte and rest solves.
+	m.B[0], m.Rest, f.Rows[g].L1 = 1, 0, 0
+	f.Mem.After[cell] = 1
+	f.After = stateDigest(f, &r.segs[1].Rows[0], true)
+	if err := isSolved(solved{shape, f, "control"}); err != nil {
+		t.Fatalf("honest rewrite rejected: %v", err)
 	}
 }
 
@@ -452,6 +456,7 @@ func cloneCircuit(w *Circuit) *Circuit {
 	c.Rows = append([]Row(nil), w.Rows...)
 	c.Mem.After = append([]frontend.Variable(nil), w.Mem.After...)
 	c.Stack.After = append([]frontend.Variable(nil), w.Stack.After...)
+	c.MemOps = append([]MemRow(nil), w.MemOps...)
 	return &c
 }
 

@@ -107,25 +107,16 @@ func rowCells(row *Row, class Class, e Entry) []wcell {
 		add("return", &row.Arity, &row.Height, &row.D1, &row.L1, &row.L2, &row.V, &row.E)
 		pt(portVar)
 	case ClassLoad:
-		add("load", x1, &row.D1, &row.Imm, &row.Height, &row.Cy)
+		add("load", x1, &row.D1, &row.Imm, &row.Height, &row.Cy, r, &row.Signed)
+		if !e.Signed {
+			add("load.push", &row.O)
+			pt(portPush)
+		}
 	case ClassStore:
-		add("store", x1, x2, &row.D1, &row.Imm, &row.Height, &row.Cy)
-	case ClassMemByte:
-		add("load.byte", &row.V, &row.Acc, &row.EA, &row.Height, &row.Imm)
-		pt(portVar)
-	case ClassStoreByte:
-		add("store.byte", &row.V, &row.L2, &row.Acc, &row.EA, &row.Height)
-		pt(portVar)
-	case ClassStoreEnd:
-		add("store.end", &row.Acc, &row.D1, &row.Imm)
+		add("store", x1, x2, r, &row.D1, &row.Imm, &row.Height, &row.Cy, &row.L1)
 	case ClassMemPush:
 		add("load.push", r, &row.Acc, &row.O)
-		if e.Signed {
-			add("load.sign", &row.Sg1, &row.L1, &row.Height, &row.Imm)
-		} else {
-			add("load.push.byte", &row.V, &row.EA, &row.Height, &row.Imm)
-			pt(portVar)
-		}
+		add("load.sign", &row.Sg1, &row.L1, &row.Height, &row.Imm)
 	case ClassMemSize:
 		add("memory.size", r)
 	case ClassShl, ClassShrU, ClassRotl:
@@ -489,6 +480,7 @@ func TestMutationFuzz(t *testing.T) {
 			}
 		}
 		cells = append(cells, bitCells(s.w)...)
+		cells = append(cells, memOpCells(s.w)...)
 		mutateOneRandomly(t, rng, s, cells)
 	}
 	// The trees: random cells of the opened memory, program and table
@@ -533,47 +525,90 @@ func TestMutationFuzz(t *testing.T) {
 	t.Logf("%d random single-cell mutations of valid witnesses tried, and %d of tree cells", n, n)
 }
 
-// TestTamperLoadPushByte: an unsigned load's push row reads the load's
-// last byte itself. In every such row of the valid witnesses (loads of
-// every width), each cell the read and the push use, changed alone, is
-// rejected; signed pushes, which read nothing, are covered by
-// TestTamperEachFamily and the ext runs.
-func TestTamperLoadPushByte(t *testing.T) {
+// memOpCells are the cells of the memory table's used rows: flags,
+// timestamp base, address, value, rest, and each used byte port's bytes
+// and previous timestamp (a store's unused ports read nothing, so their
+// O is free; a load's are 0 and checked).
+func memOpCells(w *Circuit) []wcell {
+	var c []wcell
+	for i := range w.MemOps {
+		m := &w.MemOps[i]
+		k, store := memOpKind(m)
+		if k < 0 {
+			continue
+		}
+		for j := range 4 {
+			c = append(c, wcell{fmt.Sprintf("MemOps[%d].Load[%d]", i, j), &m.Load[j]}, wcell{fmt.Sprintf("MemOps[%d].Store[%d]", i, j), &m.Store[j]})
+		}
+		c = append(c, wcell{fmt.Sprintf("MemOps[%d].T", i), &m.T}, wcell{fmt.Sprintf("MemOps[%d].EA", i), &m.EA},
+			wcell{fmt.Sprintf("MemOps[%d].Value", i), &m.Value}, wcell{fmt.Sprintf("MemOps[%d].Rest", i), &m.Rest})
+		for j := range memPorts {
+			c = append(c, wcell{fmt.Sprintf("MemOps[%d].B[%d]", i, j), &m.B[j]})
+			if j < 1<<k || !store {
+				c = append(c, wcell{fmt.Sprintf("MemOps[%d].O[%d]", i, j), &m.O[j]})
+			}
+			if j < 1<<k {
+				c = append(c, wcell{fmt.Sprintf("MemOps[%d].PrevTS[%d]", i, j), &m.PrevTS[j]})
+			}
+		}
+	}
+	return c
+}
+
+// memOpKind is a memory-table row's width 2^k and kind (k < 0: unused).
+func memOpKind(m *MemRow) (k int, store bool) {
+	for j := range 4 {
+		if toBig(m.Load[j]).Sign() != 0 {
+			return j, false
+		}
+		if toBig(m.Store[j]).Sign() != 0 {
+			return j, true
+		}
+	}
+	return -1, false
+}
+
+// TestTamperMemTable: loads and stores of every width send their bytes to
+// the memory table. In its used rows of the valid witnesses, each cell
+// changed alone is rejected. (A load from another address and a store's
+// byte moved into a fractional rest, each with everything downstream
+// kept consistent, are TestRedTeam's and TestScaledForgeryStoreByte's.)
+func TestTamperMemTable(t *testing.T) {
 	rows, tried := 0, 0
-	widths := map[int64]bool{}
+	kinds := map[string]bool{}
 	for _, s := range validWitnesses(t) {
-		for r := range s.w.Rows {
-			row := &s.w.Rows[r]
-			if classOf(row) != ClassMemPush || toBig(row.Signed).Sign() != 0 {
+		cells := memOpCells(s.w)
+		if len(cells) == 0 {
+			continue
+		}
+		if err := isSolved(s); err != nil {
+			t.Fatalf("%s: valid witness rejected: %v", s.name, err)
+		}
+		for i := range s.w.MemOps {
+			m := &s.w.MemOps[i]
+			k, store := memOpKind(m)
+			if k < 0 {
 				continue
 			}
 			rows++
-			widths[toBig(row.Height).Int64()+1] = true
-			if testing.Short() && rows > 6 {
+			kinds[fmt.Sprintf("store=%v width=%d", store, 1<<k)] = true
+			if testing.Short() && rows > 8 {
 				continue
 			}
-			if err := isSolved(s); err != nil {
-				t.Fatalf("%s: valid witness rejected: %v", s.name, err)
-			}
-			for _, c := range rowCells(row, ClassMemPush, Entry{}) {
+			for _, c := range memOpCells(&Circuit{MemOps: s.w.MemOps[i : i+1]}) {
 				tried++
 				if err := mutate(s, c.v, 1); err == nil {
-					t.Errorf("%s row %d (unsigned load push): tampered %s accepted", s.name, r, c.name)
+					t.Errorf("%s memory row %d: tampered %s accepted", s.name, i, c.name)
 				}
 			}
-			// Another byte value with the push equation kept: only the
-			// memory check can reject it.
-			tried++
-			other := []edit{{&row.V, new(big.Int).Add(toBig(row.V), big.NewInt(1))}, {&row.R, new(big.Int).Add(toBig(row.R), toBig(row.Imm))}}
-			if err := apply(s, other); err == nil {
-				t.Errorf("%s row %d (unsigned load push): another byte read accepted", s.name, r)
+		}
+	}
+	for _, store := range []bool{false, true} {
+		for _, w := range []int{1, 2, 4, 8} {
+			if !kinds[fmt.Sprintf("store=%v width=%d", store, w)] {
+				t.Errorf("no memory-table row with store=%v width=%d in the test runs", store, w)
 			}
 		}
 	}
-	for _, w := range []int64{1, 2, 4, 8} {
-		if !widths[w] {
-			t.Errorf("no unsigned load of %d bytes in the test runs", w)
-		}
-	}
-	t.Logf("%d unsigned load push rows (widths %v), %d tamperings", rows, widths, tried)
+	t.Logf("%d memory-table rows (%d kinds), %d tamperings", rows, len(kinds), tried)
 }

@@ -139,6 +139,7 @@ type segment struct {
 	powMult             [96]uint64
 	nibMult             [nibTableSize]uint64
 	bits                []bitRowW // the bitwise table's used rows
+	memOps              []memRowW // the memory table's used rows
 	beforeD             fr.Element
 	afterD              fr.Element
 	steps               uint64
@@ -171,6 +172,18 @@ type execution struct {
 	powMult  [96]uint64 // per segment: reset at each segment start
 	nibMult  [nibTableSize]uint64
 	elemMult []uint64
+}
+
+// memRowW is a used row of the memory table: the load (or store) of 2^k
+// bytes at ea by the row whose timestamp base is t, its value and rest,
+// each byte port's bytes after (b) and before (o), and previous timestamp.
+type memRowW struct {
+	store       bool
+	k           int
+	t, ea       uint64
+	value, rest uint64
+	b, o        [memPorts]uint64
+	prevTS      [memPorts]uint64
 }
 
 // bitRowW is a used row of the bitwise table: op (1 and, 2 or, 3 xor, 4
@@ -297,11 +310,18 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 	// writes (at most two: a memory move reads one and writes another).
 	memTouch := func(e Entry, w rowW) []uint64 {
 		switch e.Class {
-		case ClassMemByte, ClassStoreByte:
-			return []uint64{w.ea + uint64(e.Height)}
-		case ClassMemPush:
-			if !e.Signed { // an unsigned load's push reads its last byte
-				return []uint64{w.ea + uint64(e.Height)}
+		case ClassLoad, ClassStore: // its first and last byte, in bounds
+			at := w.sp - 1
+			if e.Class == ClassStore {
+				at = w.sp - 2
+			}
+			if w.sp > at {
+				if c, ok := m[key(keyStack, at)]; ok {
+					ea := u64(c.v) + e.Imm
+					if end := ea + uint64(e.Height); end >= ea && end <= w.pages*65536 {
+						return []uint64{ea, end - 1}
+					}
+				}
 			}
 		case ClassInCopy:
 			if w.acc != 0 {
@@ -452,6 +472,8 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		cut = cut || !progTouched[cur.pc/ProgBlockEntries] && len(progTouched) == nProgBlocks
 		// and the bitwise table has a row for each and/or/xor/popcnt
 		cut = cut || (e.Class == ClassBitwise || e.Class == ClassPopcnt) && len(seg.bits) == shape.bitRows()
+		// and the memory table one for each load and store
+		cut = cut || (e.Class == ClassLoad || e.Class == ClassStore) && len(seg.memOps) == shape.memRows()
 		slot, looksUp := uint64(0), false
 		if e.Class == ClassCallInd && cur.sp > 0 {
 			if c, ok := m[key(keyStack, cur.sp-1)]; ok {
@@ -596,19 +618,52 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			next.pc = uint64(e.Target)
 			next.fp, next.base, next.ltop, next.depth = w.ltop, w.sp-uint64(e.Height), w.ltop+e.Imm, w.depth+1
 		case ClassLoad, ClassStore:
+			store := e.Class == ClassStore
 			addr := w.x[0]
-			if e.Class == ClassStore {
+			if store {
 				addr = w.x[1]
-				next.acc = w.x[0]
+				w.r = w.x[0] // R = X1
 			}
-			next.ea = addr + e.Imm
-			if end := next.ea + uint64(e.Height); end > memBytes { // traps
+			ea := addr + e.Imm
+			width := uint64(e.Height)
+			if end := ea + width; end > memBytes { // traps (an unsigned load still pushes R = 0: the run is over)
 				w.cy, w.d1 = 1, end-memBytes-1
 				next.pc = HaltPC
 				halted, trapped = true, trace.TrapOutOfBoundsMemory
 				break
 			}
-			w.d1 = memBytes - next.ea - uint64(e.Height)
+			w.d1 = memBytes - ea - width
+			mr := memRowW{store: store, k: bits.Len64(width) - 1, t: uint64(tsStride * (r + 1)), ea: ea}
+			for i := range memPorts {
+				mr.prevTS[i] = mr.t + nbPorts + uint64(i) - 1 // unused ports: a zero difference
+			}
+			for i := range width {
+				k := key(keyMem, ea+i)
+				if e := check(k); e != nil && err == nil {
+					err = e
+				}
+				c := m.get(k)
+				old := u64(c.v)
+				mr.o[i], mr.b[i], mr.prevTS[i] = old, old, c.ts
+				if store {
+					mr.b[i] = w.x[0] >> (8 * i) & 0xFF
+					c.v = fru(mr.b[i])
+				}
+				c.ts = mr.t + nbPorts + i
+				mr.value |= mr.b[i] << (8 * i)
+			}
+			if store {
+				if width < 8 {
+					w.l1 = w.x[0] >> (8 * width)
+				}
+				mr.value, mr.rest = w.x[0], w.l1
+			} else {
+				w.r = mr.value
+				if e.Signed {
+					next.acc = mr.value
+				}
+			}
+			seg.memOps = append(seg.memOps, mr)
 		case ClassInputRead:
 			// hostabi.IO.InputRead: copy min(n, max(0, size-off)) bytes;
 			// a destination range outside memory traps.
@@ -718,29 +773,14 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 				w.v = write(portVar, key(keyMem, to), b)
 				next.pc = w.pc // the move row repeats
 			}
-		case ClassMemByte:
-			w.v = read(portVar, key(keyMem, w.ea+uint64(e.Height)))
-			next.acc, next.ea = w.acc+u64(w.v)*e.Imm, w.ea
-		case ClassStoreByte:
-			w.l2 = w.acc & 0xFF
-			w.v = write(portVar, key(keyMem, w.ea+uint64(e.Height)), fru(w.l2))
-			next.acc, next.ea = w.acc>>8, w.ea
-		case ClassStoreEnd:
-			w.d1 = w.acc
-		case ClassMemPush:
+		case ClassMemPush: // a sign extension
 			w.r = w.acc
-			if !e.Signed {
-				w.v = read(portVar, key(keyMem, w.ea+uint64(e.Height)))
-				w.r += u64(w.v) * e.Imm
-			}
-			if e.Signed {
-				half := uint64(e.Height)
-				w.sg1, w.l1 = b2u(w.acc&half != 0), w.acc&(half-1)
-				if w.sg1 == 1 {
-					w.r = w.acc | ^(2*half - 1)
-					if !e.W64 {
-						w.r &= 1<<32 - 1
-					}
+			half := uint64(e.Height)
+			w.sg1, w.l1 = b2u(w.acc&half != 0), w.acc&(half-1)
+			if w.sg1 == 1 {
+				w.r = w.acc | ^(2*half - 1)
+				if !e.W64 {
+					w.r &= 1<<32 - 1
 				}
 			}
 		case ClassReturn:
@@ -765,7 +805,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		switch e.Class {
 		case ClassCallInd:
 			push, next.sp = false, sp-1
-		case ClassNop, ClassLocalZero, ClassCall, ClassMemByte, ClassStoreByte, ClassStoreEnd, ClassInCopy, ClassOutCopy, ClassMemMove:
+		case ClassNop, ClassLocalZero, ClassCall, ClassInCopy, ClassOutCopy, ClassMemMove:
 			push = false
 		case ClassMemCopy, ClassMemFill:
 			push, next.sp = false, sp-3
@@ -776,7 +816,9 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 		case ClassOutputWrite:
 			push, next.sp = false, sp-2
 		case ClassLoad:
-			push, next.sp = false, sp-1
+			if e.Signed { // pushes on its sign-extension row
+				push, next.sp = false, sp-1
+			}
 		case ClassStore:
 			push, next.sp = false, sp-2
 		case ClassMemPush:
@@ -1306,6 +1348,25 @@ func (x *execution) assign(k int) *Circuit {
 		b.Used, b.Op, b.W64, b.IsPop = b2u(i < len(seg.bits)), rw.op, b2u(rw.w64), b2u(rw.op == 4)
 		for j := range bitNibbles {
 			b.X[j], b.Y[j], b.R[j] = rw.x[j], rw.y[j], rw.r[j]
+		}
+	}
+	for i := range c.MemOps {
+		mo := &c.MemOps[i]
+		var mr memRowW
+		if i < len(seg.memOps) {
+			mr = seg.memOps[i]
+		} else {
+			for j := range memPorts {
+				mr.prevTS[j] = nbPorts + uint64(j) - 1 // T = 0: a zero difference
+			}
+		}
+		for k := range 4 {
+			used := i < len(seg.memOps) && mr.k == k
+			mo.Load[k], mo.Store[k] = b2u(used && !mr.store), b2u(used && mr.store)
+		}
+		mo.T, mo.EA, mo.Value, mo.Rest = mr.t, mr.ea, mr.value, mr.rest
+		for j := range memPorts {
+			mo.B[j], mo.O[j], mo.PrevTS[j] = mr.b[j], mr.o[j], mr.prevTS[j]
 		}
 	}
 	c.ElemRoot = t.elemTree.root()

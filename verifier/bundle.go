@@ -96,8 +96,12 @@ const bundleMagic = "MCPZPRF\x00"
 // D1, L1 and L2 unscaled as well as scaled (docs/CIRCUITS.md, "Scaled
 // range checks"): version 3's circuits accepted fractional cells that let
 // a prover forge i32 arithmetic, shifts, comparisons, stores and more, so
-// this build refuses those bundles whatever key they come with.
-const BundleFormatVersion = 4
+// this build refuses those bundles whatever key they come with. Version 5
+// has version 4's layout; its module commitment's program table has no
+// byte entries after loads and stores (their bytes are in the segment
+// circuits' memory table), so a version 4 bundle of a module that loads or
+// stores would not match its module.
+const BundleFormatVersion = 5
 
 // maxVec bounds counts read from a bundle (args, results, public inputs)
 // before allocation.
