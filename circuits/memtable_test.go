@@ -53,11 +53,7 @@ func memSolveAll(t *testing.T, tab *ModuleTable, tr *trace.Trace, s Shape, what 
 }
 
 func TestMemTableSolves(t *testing.T) {
-	mod := loadModule(t, "memtable.wasm")
-	tab, err := Table(mod)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mod, tab := memTableModule(t)
 	for _, tc := range []struct {
 		export string
 		args   []uint64
@@ -86,11 +82,7 @@ func TestMemTableSolves(t *testing.T) {
 // to 3 rows), so that segments end after each signed load (before its
 // push row) and when the table is full.
 func TestMemTableCuts(t *testing.T) {
-	mod := loadModule(t, "memtable.wasm")
-	tab, err := Table(mod)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mod, tab := memTableModule(t)
 	tr := runInput(t, mod, "dense", []uint64{252}, nil, 64)
 	cutAfterSigned, fullCuts := 0, 0
 	for rows := 3; rows <= 14; rows++ {
@@ -167,20 +159,23 @@ func memCutWhere(t *testing.T, base Shape, full rtRun, cond func(w *Circuit, g i
 	return Shape{}, rtRun{}, 0
 }
 
-// memRunOf is redteamRunIn for a decoded module.
-func memRunOf(t *testing.T, mod *trace.Module, tab *ModuleTable, export string, args []uint64) rtRun {
+// memTableModule is memtable.wasm and its circuit table.
+func memTableModule(t *testing.T) (*trace.Module, *ModuleTable) {
 	t.Helper()
-	tr := runInput(t, mod, export, args, nil, 64)
-	return rtRun{tab: tab, tr: tr, fn: tr.Func, args: args}
+	mod := loadModule(t, "memtable.wasm")
+	tab, err := Table(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mod, tab
 }
 
-func memHasUnusedRow(w *Circuit) bool {
-	for i := range w.MemOps {
-		if k, _ := memOpKind(&w.MemOps[i]); k < 0 {
-			return true
-		}
-	}
-	return false
+// memRun is redteamRunIn for memtable.wasm.
+func memRun(t *testing.T, export string, args ...uint64) rtRun {
+	t.Helper()
+	mod, tab := memTableModule(t)
+	tr := runInput(t, mod, export, args, nil, 64)
+	return rtRun{tab: tab, tr: tr, fn: tr.Func, args: args}
 }
 
 // mustSolve asserts that the test engine accepts w (a control: the same
@@ -192,6 +187,8 @@ func mustSolve(t *testing.T, shape Shape, w *Circuit, what string) {
 	}
 }
 
+// cloneWithTS is cloneCircuit with the memory and stack regions' last
+// timestamps copied too.
 func cloneWithTS(w *Circuit) *Circuit {
 	c := cloneCircuit(w)
 	c.Mem.LastTS = append([]frontend.Variable(nil), w.Mem.LastTS...)
@@ -329,12 +326,7 @@ func TestMemTableForgeryInBoundsStoreTraps(t *testing.T) {
 // hand-off (Acc' = R xor 0x80 in the After state: the push row of the
 // next segment would sign-extend another byte).
 func TestMemTableForgerySignedHandoff(t *testing.T) {
-	mod := loadModule(t, "memtable.wasm")
-	tab, err := Table(mod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shape, r, g := memCutWhere(t, memShape, memRunOf(t, mod, tab, "dense", []uint64{252}), func(w *Circuit, g int) bool {
+	shape, r, g := memCutWhere(t, memShape, memRun(t, "dense", 252), func(w *Circuit, g int) bool {
 		return classOf(&w.Rows[g]) == ClassLoad && u64Of(w.Rows[g].Signed) == 1
 	}, 0)
 	next := r.segs[1].Rows[0]
@@ -383,11 +375,7 @@ func TestMemTableFreeCells(t *testing.T) {
 // incomplete on such segments, and an attack built on it would have been
 // rejected for that reason alone: the audit caught it.)
 func TestMemTablePaddingMidRun(t *testing.T) {
-	mod := loadModule(t, "memtable.wasm")
-	tab, err := Table(mod)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mod, tab := memTableModule(t)
 	tr := runInput(t, mod, "dense", []uint64{252}, nil, 64)
 	segs := memSolveAll(t, tab, tr, memShape, "dense")
 	var w0 *Circuit
@@ -476,12 +464,7 @@ func TestMemTableForgeryOOBLoad(t *testing.T) {
 // (0xFF, 0x1EE) with rest 0xCCDC (honest 0xFF, 0xEE, rest 0xCCDD): the
 // integer split still sums to X1, with a byte of 9 bits.
 func TestMemTableForgeryStoreNonByte(t *testing.T) {
-	mod := loadModule(t, "memtable.wasm")
-	tab, err := Table(mod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shape, r, g := memCutWhere(t, memShape, memRunOf(t, mod, tab, "storex", []uint64{249, 0x8899AABBCCDDEEFF}), func(w *Circuit, g int) bool {
+	shape, r, g := memCutWhere(t, memShape, memRun(t, "storex", 249, 0x8899AABBCCDDEEFF), func(w *Circuit, g int) bool {
 		return classOf(&w.Rows[g]) == ClassStore && u64Of(w.Rows[g].Height) == 2
 	}, 0)
 	w := cloneWithTS(r.segs[0])
