@@ -23,8 +23,8 @@ const ClassUnsupported Class = 63
 // every function body is preceded by a prologue (one local.set per
 // parameter, last first, then one local.zero per other local, scratch
 // locals included) that a call jumps to, so that a call row itself has a
-// fixed number of memory accesses; loads, stores and host copies are
-// followed by their byte rows; multi-value
+// fixed number of memory accesses; a signed load is followed by its sign
+// extension, host copies and bulk memory by their byte rows; multi-value
 // branches and returns are expanded (multivalue.go). PC maps a tracer pc to
 // the circuit's (the first entry of its expansion).
 type ModuleTable struct {

@@ -1101,7 +1101,7 @@ func (t *ModuleTable) prepare(tr *trace.Trace, shape Shape) (*execution, error) 
 			if err := step(e, row); err != nil {
 				return nil, err
 			}
-			// A call's prologue, a load's or store's byte rows.
+			// A call's prologue, a signed load's sign extension, byte rows.
 			for cur.pc < uint64(len(t.Entries)) && t.Entries[cur.pc].Pseudo {
 				if err := step(t.Entries[cur.pc], nil); err != nil {
 					return nil, err
