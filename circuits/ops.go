@@ -43,9 +43,9 @@ const (
 	ClassUnreachable              // traps
 	ClassCall                     // call of a module function (jumps to its prologue)
 	ClassLocalZero                // prologue: zero a non-parameter local
-	ClassLoad                     // pops the address, checks bounds; (T, EA, w, R, L1) is a row of the memory table, which reads the w bytes; unsigned: pushes R; signed: Acc = R, then a ClassMemPush
+	ClassLoad                     // pops the address, checks bounds; (EA, T, w, R, L1) is a row of the memory table, which reads the w bytes; unsigned: pushes R; signed: Acc = R, then a ClassMemPush
 	ClassMemPush                  // pseudo: push Acc sign-extended from the bit Height (a signed load, extend_n_s)
-	ClassStore                    // pops value and address, checks bounds; R = X1 = bytes + 2^(8w) L1, and (T, EA, 16 + w, R, L1) is a row of the memory table, which writes the bytes
+	ClassStore                    // pops value and address, checks bounds; R = X1 = bytes + 2^(8w) L1, and (EA, T, 16 + w, R, L1) is a row of the memory table, which writes the bytes
 	ClassMemSize                  // memory.size
 	ClassInputSize                // host input_size
 	ClassInputRead                // host input_read(dst, off, len): pushes R = min(len, max(0, size-off)), then ClassInCopy; dst+R past memory traps
